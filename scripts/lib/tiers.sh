@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The tiers of scripts/test. Each tier_* function runs one tool and prints a one-line result as its last
+# output line ("RESULT: <text>"); tf_run_tier records pass/fail and that text for the summary.
+
+TF_STAGE="$TF_BUILD/stage/ansible_collections/talosforge/cluster"
+TF_RESULTS=()
+TF_FAILED=0
+
+# tf_stage_collection: a plain copy of the tracked and new files in an ansible_collections tree, which
+# ansible-test and antsibull-docs need (they refuse symlinks and want the namespace/name layout).
+tf_stage_collection() {
+    rm -rf "$TF_BUILD/stage"
+    mkdir -p "$TF_STAGE"
+    (cd "$TF_ROOT" && git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$TF_STAGE/")
+}
+
+tf_run_tier() {
+    local name="$1" fn="$2" log="$TF_BUILD/logs/$1.log" start=$SECONDS rc result
+    mkdir -p "$TF_BUILD/logs"
+    tf_say "tier $name (log: ${log#"$TF_ROOT"/})"
+    "$fn" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    result="$(grep -a '^RESULT: ' "$log" | tail -n 1 | cut -c9-)"
+    [ -n "$result" ] || result="no result line"
+    if [ "$rc" -eq 0 ]; then
+        TF_RESULTS+=("$name: ok, $result ($((SECONDS - start))s)")
+    else
+        TF_FAILED=1
+        TF_RESULTS+=("$name: FAILED, $result ($((SECONDS - start))s)")
+    fi
+}
+
+tf_summary() {
+    local line
+    echo
+    for line in "${TF_RESULTS[@]}"; do echo "  $line"; done
+    if [ "$TF_FAILED" -eq 0 ]; then
+        echo "SUMMARY: all ${#TF_RESULTS[@]} tiers passed in $1s"
+    else
+        echo "SUMMARY: FAILED: $(printf '%s\n' "${TF_RESULTS[@]}" | grep -c FAILED) of ${#TF_RESULTS[@]} tiers failed ($1s)"
+    fi
+    return "$TF_FAILED"
+}
+
+# _pytest VENV LABEL: pytest over tests/unit and tests/sandbox; a run that collects nothing is a failure.
+_pytest() {
+    local venv="$1" report="$TF_BUILD/logs/$2.junit.xml" rc
+    (cd "$TF_ROOT" && "$venv/bin/python" -m pytest -q -p no:cacheprovider --junitxml="$report" "${@:3}")
+    rc=$?
+    if [ "$rc" -eq 5 ]; then
+        echo "RESULT: pytest collected no tests, which counts as a failure"
+        return 1
+    fi
+    "$venv/bin/python" - "$report" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suite = root if root.tag == "testsuite" else root.find("testsuite")
+tests, failures, errors, skipped = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+print(f"RESULT: {tests - failures - errors - skipped} passed, {failures + errors} failed, {skipped} skipped")
+PY
+    return "$rc"
+}
+
+tier_units() { _pytest "$TF_VENV" units -n 2; }
+
+tier_units_compat() { _pytest "$TF_VENV_COMPAT" units-compat; }
+
+tier_sanity() {
+    local pip_version rc
+    # ansible-test bootstraps pip in its virtualenvs with a script from a host that is unreachable here; it uses
+    # a cached copy when there is one, so put our offline stand-in there.
+    pip_version="$("$TF_VENV/bin/python" -c 'import re, ansible_test, pathlib
+src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
+print(re.search(r"pip=.([0-9.]+).", src.read_text()).group(1))')"
+    mkdir -p ~/.ansible/test/cache
+    cp "$TF_ROOT/scripts/lib/get_pip_offline.py" ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
+    (cd "$TF_STAGE" && ansible-test sanity --python 3.12 --color no --requirements)
+    rc=$?
+    [ "$rc" -eq 0 ] && echo "RESULT: no issues, no ignore files" || echo "RESULT: ansible-test sanity found issues"
+    return "$rc"
+}
+
+tier_lint() {
+    local rc
+    (cd "$TF_ROOT" && ansible-lint --offline --profile production --nocolor)
+    rc=$?
+    [ "$rc" -eq 0 ] && echo "RESULT: production profile, no findings" || echo "RESULT: ansible-lint findings"
+    return "$rc"
+}
+
+tier_docs() {
+    local rc
+    antsibull-docs lint-collection-docs --plugin-docs "$TF_STAGE"
+    rc=$?
+    [ "$rc" -eq 0 ] && echo "RESULT: plugin docs clean" || echo "RESULT: antsibull-docs found issues"
+    return "$rc"
+}
+
+tier_changelog() {
+    local rc
+    (cd "$TF_ROOT" && antsibull-changelog lint)
+    rc=$?
+    [ "$rc" -eq 0 ] && echo "RESULT: $(ls "$TF_ROOT"/changelogs/fragments/*.yml | wc -l) fragments valid" \
+        || echo "RESULT: changelog fragments invalid"
+    return "$rc"
+}
+
+tier_molecule() {
+    local scenario rc=0 passed=0 total=0
+    for scenario in "$TF_ROOT"/extensions/molecule/*/molecule.yml; do
+        scenario="$(basename "$(dirname "$scenario")")"
+        total=$((total + 1))
+        if (cd "$TF_ROOT" && molecule test -s "$scenario"); then passed=$((passed + 1)); else rc=1; fi
+    done
+    [ "$total" -gt 0 ] || { echo "RESULT: no molecule scenarios found, which counts as a failure"; return 1; }
+    echo "RESULT: $passed of $total scenarios passed (create, converge, idempotence, verify, destroy)"
+    return "$rc"
+}
