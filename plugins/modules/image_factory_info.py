@@ -1,0 +1,193 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, talosforge.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: image_factory_info
+short_description: Read what a Talos Image Factory offers (versions, extensions, overlays)
+version_added: 0.1.0
+description:
+  - Returns the Talos versions the Image Factory builds images for and, for one Talos version, its official
+    system extensions and overlays.
+  - Optionally fails with a clear message when the factory does not offer the version or some extensions, naming
+    the nearest versions and suggesting extension names ("did you mean").
+  - This module only reads; it runs in check mode as usual.
+extends_documentation_fragment:
+  - talosforge.cluster.image_factory
+attributes:
+  check_mode:
+    support: full
+    details: The module never changes anything, so check mode runs it in full.
+  diff_mode:
+    support: none
+options:
+  talos_version:
+    description:
+      - Talos version to list extensions and overlays for, such as V(v1.13.9) (a missing leading V(v) is added).
+      - Without it, only RV(versions) is returned.
+    type: str
+  require_version:
+    description:
+      - Fail when the factory does not offer O(talos_version).
+    type: bool
+    default: false
+  require_extensions:
+    description:
+      - Official extension names (such as V(siderolabs/qemu-guest-agent)) that must be offered for
+        O(talos_version); the module fails listing the missing ones with suggestions.
+      - Requires O(talos_version).
+    type: list
+    elements: str
+    default: []
+author:
+  - talosforge.cluster contributors
+"""
+
+EXAMPLES = r"""
+- name: Check the Talos version and the extensions before building images
+  talosforge.cluster.image_factory_info:
+    talos_version: v1.13.9
+    require_version: true
+    require_extensions:
+      - siderolabs/qemu-guest-agent
+      - siderolabs/iscsi-tools
+  register: factory
+
+- name: Show the extension references the factory would use
+  ansible.builtin.debug:
+    msg: "{{ factory.extensions | map(attribute='ref') | list }}"
+"""
+
+RETURN = r"""
+versions:
+  description: Talos versions the factory offers, as it lists them.
+  returned: always
+  type: list
+  elements: str
+  sample: [v1.13.8, v1.13.9]
+version_available:
+  description: Whether the factory offers O(talos_version).
+  returned: when O(talos_version) is set
+  type: bool
+  sample: true
+extensions:
+  description: Official system extensions for O(talos_version) (empty when the version is not offered).
+  returned: when O(talos_version) is set
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Full extension name, as used in a schematic.
+      type: str
+      sample: siderolabs/qemu-guest-agent
+    ref:
+      description: Container image reference of the extension.
+      type: str
+      sample: ghcr.io/siderolabs/qemu-guest-agent:10.0.2
+    digest:
+      description: Image digest.
+      type: str
+    author:
+      description: Extension author.
+      type: str
+    description:
+      description: What the extension does.
+      type: str
+extension_names:
+  description: The names from RV(extensions), sorted.
+  returned: when O(talos_version) is set
+  type: list
+  elements: str
+  sample: [siderolabs/iscsi-tools, siderolabs/qemu-guest-agent]
+overlays:
+  description: Official overlays for O(talos_version) (empty when the version is not offered).
+  returned: when O(talos_version) is set
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Overlay name (C(overlay.name) in a schematic).
+      type: str
+      sample: rpi_generic
+    image:
+      description: Overlay image (C(overlay.image) in a schematic).
+      type: str
+      sample: siderolabs/sbc-raspberrypi
+    ref:
+      description: Container image reference.
+      type: str
+    digest:
+      description: Image digest.
+      type: str
+"""
+
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpError
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import (
+    ImageFactoryClient,
+    ImageFactoryError,
+    check_extensions,
+    check_version,
+    client_from_params,
+    factory_argument_spec,
+    normalize_version,
+)
+
+
+def argument_spec() -> dict[str, Any]:
+    spec = factory_argument_spec(env_fallback)
+    spec.update(
+        talos_version={"type": "str"},
+        require_version={"type": "bool", "default": False},
+        require_extensions={"type": "list", "elements": "str", "default": []},
+    )
+    return spec
+
+
+def run_module(params: dict[str, Any], client: ImageFactoryClient | None = None) -> dict[str, Any]:
+    """Query the factory; return the result. Raises ImageFactoryError or HttpError."""
+    version = params.get("talos_version")
+    required = list(params.get("require_extensions") or [])
+    if (params.get("require_version") or required) and not version:
+        raise ImageFactoryError("talos_version is required with require_version or require_extensions")
+    client = client or client_from_params(params)
+    versions = client.versions()
+    result: dict[str, Any] = {"changed": False, "versions": versions}
+    if not version:
+        return result
+    version = normalize_version(version)
+    available = version in versions
+    if params.get("require_version") or required:
+        check_version(version, versions, client.url)
+    extensions = client.extensions(version) if available else []
+    overlays = client.overlays(version) if available else []
+    names = sorted(str(item.get("name")) for item in extensions if item.get("name"))
+    if required:
+        check_extensions(required, names, version, client.url)
+    result.update(
+        version_available=available,
+        extensions=extensions,
+        extension_names=names,
+        overlays=overlays,
+    )
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        module.exit_json(**run_module(module.params))
+    except ImageFactoryError as exc:
+        module.fail_json(msg=str(exc))
+    except HttpError as exc:
+        module.fail_json(
+            msg=f"Image Factory request failed: {exc}", status=exc.status, body=exc.body, request_url=exc.url
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Command line: ``python -m sandbox {start,status,stop,reset,logs,serve,options}`` (run from the repository root)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from . import control, paths, requestlog, simulators
+
+
+def _option_value(text: str) -> tuple[str, Any]:
+    key, separator, raw = text.partition("=")
+    if not separator or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        return key, raw
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description="The talosforge sandbox: local simulators.")
+    parser.add_argument(
+        "--state-dir",
+        help=f"state folder (default: ${paths.STATE_DIR_ENV}, else <repo>/.sandbox)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("start", help="start the simulators in the background")
+    start.add_argument("--only", nargs="+", metavar="NAME", choices=simulators.names(), help="start only these")
+    start.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME.KEY=VALUE",
+        help="simulator option, VALUE as JSON or text (e.g. image-factory.enterprise=true)",
+    )
+    commands.add_parser("status", help="one line per simulator: name, url, up/down, logged requests")
+    commands.add_parser("stop", help="stop the background simulators")
+    commands.add_parser("reset", help="clear every simulator's stored data and request log")
+    logs = commands.add_parser("logs", help="show a simulator's request log")
+    logs.add_argument("name", choices=simulators.names())
+    logs.add_argument("--tail", type=int, metavar="N", help="only the last N requests")
+    logs.add_argument("--json", action="store_true", help="print the raw JSON lines")
+    commands.add_parser("options", help="list each simulator's options")
+    serve = commands.add_parser("serve", help="serve one simulator in the foreground (what start runs)")
+    serve.add_argument("name", choices=simulators.names())
+    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--option", action="append", default=[], type=_option_value, metavar="KEY=VALUE")
+    return parser
+
+
+def _start_options(items: list[str]) -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = {}
+    for item in items:
+        target, _, assignment = item.partition(".")
+        if target not in simulators.names() or not assignment:
+            raise SystemExit(f"--option {item!r}: write NAME.KEY=VALUE with NAME one of {', '.join(simulators.names())}")
+        key, value = _option_value(assignment)
+        result.setdefault(target, {})[key] = value
+    return result
+
+
+def _print_logs(root: Any, name: str, tail: int | None, as_json: bool) -> None:
+    records = requestlog.read(root, name)
+    if tail is not None:
+        records = records[-tail:] if tail > 0 else []
+    for record in records:
+        if as_json:
+            print(json.dumps(record, ensure_ascii=False))
+            continue
+        query = "&".join(f"{key}={value}" for key, values in record.get("query", {}).items() for value in values)
+        target = record["path"] + (f"?{query}" if query else "")
+        status = record.get("status") if record.get("status") is not None else "dropped"
+        fault = f"  [fault: {record['fault']}]" if record.get("fault") else ""
+        print(f"{record['ts']}  {record['method']:<6} {target}  {status}  {record.get('duration_ms', 0):.1f} ms{fault}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    root = paths.state_dir(arguments.state_dir)
+    try:
+        if arguments.command == "start":
+            for message in control.start(root, arguments.only, _start_options(arguments.option)):
+                print(message)
+            print(f"state: {root}")
+        elif arguments.command == "status":
+            for line in control.status(root):
+                print(line.line())
+        elif arguments.command == "stop":
+            for message in control.stop(root):
+                print(message)
+        elif arguments.command == "reset":
+            for message in control.reset(root):
+                print(message)
+        elif arguments.command == "logs":
+            _print_logs(root, arguments.name, arguments.tail, arguments.json)
+        elif arguments.command == "options":
+            for name in simulators.names():
+                module = simulators.load(name)
+                print(f"{name} (port {simulators.configured_port(name)}, env {simulators.port_env_var(name)})")
+                for key, description in getattr(module, "OPTIONS", {}).items():
+                    print(f"  {key}: {description}")
+        elif arguments.command == "serve":
+            from .harness import serve
+
+            serve(arguments.name, root, arguments.port, dict(arguments.option))
+    except (RuntimeError, ValueError, KeyError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""Background simulators for the CLI: start them detached, report, reset and stop them.
+
+Each simulator runs as ``python -m sandbox serve NAME --port P --state-dir D`` in its own session (so its own
+process group), bound to 127.0.0.1. ``<state>/sandbox.json`` records ``{"simulators": {name: {url, port, pid}}}``.
+Every wait here is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import paths, requestlog, simulators
+
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 5.0
+POLL_S = 0.1
+
+
+@dataclass
+class SimulatorStatus:
+    name: str
+    url: str | None
+    port: int | None
+    pid: int | None
+    up: bool
+    requests: int
+
+    def line(self) -> str:
+        state = "up" if self.up else "down"
+        return f"{self.name:<16} {self.url or '-':<26} {state:<5} {self.requests} requests"
+
+
+# --- state file ------------------------------------------------------------------------------------------------
+
+
+def load_state(root: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(paths.state_file(root).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        data = {}
+    data.setdefault("simulators", {})
+    return data
+
+
+def save_state(root: Path, data: dict[str, Any]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    target = paths.state_file(root)
+    temporary = target.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temporary, target)
+
+
+# --- processes -------------------------------------------------------------------------------------------------
+
+
+def health(url: str, timeout: float = 1.0) -> dict[str, Any] | None:
+    """The simulator's /_sandbox/health answer, or None when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"{url}/_sandbox/health", timeout=timeout) as answer:  # noqa: S310 - loopback
+            return json.loads(answer.read().decode("utf-8"))
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def _process_state(pid: int) -> str | None:
+    """The /proc state letter (R, S, Z, ...), or None when there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError, PermissionError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return "?"
+    return "?"
+
+
+def is_alive(pid: int | None) -> bool:
+    return bool(pid) and _process_state(int(pid)) not in (None, "Z", "X")
+
+
+def is_sandbox_process(pid: int, name: str) -> bool:
+    """True when ``pid`` is a ``python -m sandbox serve NAME`` process (guards against a reused pid)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return is_alive(pid)  # no /proc: trust the pid file
+    words = [word.decode(errors="replace") for word in argv]
+    return "sandbox" in words and "serve" in words and name in words
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)  # only succeeds when we are the parent (tests calling this module directly)
+    except (ChildProcessError, OSError):
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _spawn(root: Path, name: str, port: int, options: dict[str, Any]) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "sandbox", "serve", name, "--port", str(port), "--state-dir", str(root)]
+    for key, value in options.items():
+        command += ["--option", f"{key}={json.dumps(value)}"]
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(paths.REPO_ROOT), environment.get("PYTHONPATH")]))
+    output = paths.server_output(root, name)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("ab") as log:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command,
+            cwd=paths.REPO_ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return ""
+
+
+def running_entry(entry: dict[str, Any], name: str) -> bool:
+    """True when the recorded process is alive, is ours, and answers as ``name``."""
+    pid, url = entry.get("pid"), entry.get("url")
+    if not pid or not url or not is_alive(pid) or not is_sandbox_process(int(pid), name):
+        return False
+    answer = health(url)
+    return bool(answer) and answer.get("name") == name
+
+
+def start(root: Path, only: list[str] | None = None, options: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Start the selected simulators (all by default) unless already running; returns messages for the user."""
+    selected = only or simulators.names()
+    state = load_state(root)
+    messages: list[str] = []
+    launched: dict[str, subprocess.Popen[bytes]] = {}
+    for name in selected:
+        entry = state["simulators"].get(name, {})
+        if running_entry(entry, name):
+            messages.append(f"{name}: already running at {entry['url']} (pid {entry['pid']})")
+            continue
+        port = simulators.configured_port(name) or _free_port()
+        if _port_in_use(port):
+            raise RuntimeError(
+                f"{name}: port {port} on 127.0.0.1 is already in use; stop what uses it or set "
+                f"{simulators.port_env_var(name)} to another port"
+            )
+        launched[name] = _spawn(root, name, port, (options or {}).get(name, {}))
+        state["simulators"][name] = {"url": f"http://127.0.0.1:{port}", "port": port, "pid": launched[name].pid}
+    deadline = time.monotonic() + START_TIMEOUT_S
+    failures = []
+    for name, process in launched.items():
+        url = state["simulators"][name]["url"]
+        while time.monotonic() < deadline and process.poll() is None and health(url, timeout=0.5) is None:
+            time.sleep(POLL_S)
+        if process.poll() is None and health(url, timeout=1.0) is not None:
+            messages.append(f"{name}: started at {url} (pid {process.pid})")
+            continue
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=STOP_TIMEOUT_S)
+        state["simulators"][name]["pid"] = None
+        failures.append(f"{name}: did not answer within {START_TIMEOUT_S:.0f} s\n{_tail(paths.server_output(root, name))}")
+    save_state(root, state)
+    if failures:
+        raise RuntimeError("\n".join(failures))
+    return messages
+
+
+def status(root: Path) -> list[SimulatorStatus]:
+    state = load_state(root)
+    result = []
+    for name in simulators.names() + sorted(set(state["simulators"]) - set(simulators.names())):
+        entry = state["simulators"].get(name, {})
+        up = running_entry(entry, name) if entry else False
+        result.append(
+            SimulatorStatus(name, entry.get("url"), entry.get("port"), entry.get("pid"), up, requestlog.count(root, name))
+        )
+    return result
+
+
+def stop(root: Path) -> list[str]:
+    """SIGTERM each recorded simulator's process group, SIGKILL after a bounded wait, and forget the pids."""
+    state = load_state(root)
+    messages = []
+    for name, entry in state["simulators"].items():
+        pid = entry.get("pid")
+        if not pid or not is_alive(pid) or not is_sandbox_process(int(pid), name):
+            messages.append(f"{name}: not running")
+            entry["pid"] = None
+            continue
+        os.killpg(int(pid), signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while time.monotonic() < deadline and is_alive(pid):
+            _reap(int(pid))
+            time.sleep(POLL_S)
+        if is_alive(pid):
+            os.killpg(int(pid), signal.SIGKILL)
+            messages.append(f"{name}: killed (pid {pid}) after {STOP_TIMEOUT_S:.0f} s")
+        else:
+            messages.append(f"{name}: stopped (pid {pid})")
+        _reap(int(pid))
+        entry["pid"] = None
+    save_state(root, state)
+    return messages
+
+
+def reset(root: Path) -> list[str]:
+    """Clear every simulator's stored data and request log (running ones are told over HTTP)."""
+    state = load_state(root)
+    messages = []
+    for name in simulators.names():
+        entry = state["simulators"].get(name, {})
+        if entry and running_entry(entry, name):
+            request = urllib.request.Request(f"{entry['url']}/_sandbox/reset", data=b"{}", method="POST")
+            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
+                answer.read()
+            messages.append(f"{name}: reset (running)")
+            continue
+        import shutil
+
+        shutil.rmtree(paths.data_dir(root, name), ignore_errors=True)
+        paths.request_log(root, name).unlink(missing_ok=True)
+        messages.append(f"{name}: reset")
+    return messages

@@ -1,0 +1,189 @@
+"""HTTP serving for every simulator: 127.0.0.1 only, threads, faults, latency and the request log."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .httpbase import CONTROL_PREFIX, Request, Response, SimulatorApp
+from .requestlog import body_text, is_text_type, redact_headers
+
+LOOPBACK = "127.0.0.1"
+MAX_BODY_BYTES = 16 * 1024 * 1024
+CHUNK = 64 * 1024
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class SimulatorHandler(BaseHTTPRequestHandler):
+    """Turns one HTTP exchange into a :class:`Request`, asks the app, writes and logs the answer."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # an idle keep-alive connection is closed after a minute
+    app: SimulatorApp
+
+    def version_string(self) -> str:
+        return self.app.server_header
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        pass  # the JSON request log is the record; keep stderr for real problems
+
+    def do_GET(self) -> None:  # noqa: N802 - names fixed by BaseHTTPRequestHandler
+        self._serve()
+
+    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET  # noqa: N815
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts, total = [], 0
+            while True:
+                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1024).strip():
+                        pass  # trailers
+                    return b"".join(parts)
+                total += size
+                if total > MAX_BODY_BYTES:
+                    raise _BodyTooLarge
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            raise _BodyTooLarge
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _serve(self) -> None:
+        started = time.monotonic()
+        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        request_id = self.headers.get("X-Request-ID") or str(uuid.uuid4())
+        split = urlsplit(self.path)
+        request = Request(self.command, unquote(split.path), parse_qs(split.query, keep_blank_values=True), self.headers)
+        try:
+            request.body = self._read_body()
+        except (_BodyTooLarge, ValueError):
+            self.close_connection = True
+            self._send(Response.error(413, "request body too large"), request_id, head=False)
+            return
+        if request.path.startswith(CONTROL_PREFIX):
+            self._send(self.app.control(request), request_id, head=request.method == "HEAD")
+            return
+        delay = self.app.controls.delay_seconds(request.path)
+        if delay:
+            time.sleep(delay)
+        fault = self.app.controls.take_fault(request.method, request.path)
+        record = self._record_start(request, request_id, stamp)
+        if fault is not None and fault.drop_connection:
+            self._drop()
+            self._record_finish(record, None, {}, None, 0, started, fault="drop")
+            return
+        response = self.app.fault_response(fault) if fault is not None else self.app.dispatch(request)
+        headers, sent = self._send(response, request_id, head=request.method == "HEAD")
+        shown = None
+        if is_text_type(response.headers.get("Content-Type")) and response.file is None:
+            shown = body_text(response.body) if request.method != "HEAD" else ""
+        self._record_finish(record, response.status, headers, shown, sent, started, fault="status" if fault else None)
+
+    def _send(self, response: Response, request_id: str, head: bool) -> tuple[dict[str, str], int]:
+        """Write status, headers and (unless HEAD) the body; returns the headers and the body bytes sent."""
+        headers = {"X-Request-ID": request_id, **response.headers, "Content-Length": str(response.content_length)}
+        sent = 0
+        try:
+            self.send_response(response.status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if not head:
+                sent = self._write_body(response)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        shown = {"Server": self.version_string(), "Date": self.date_time_string(), **headers}
+        return shown, sent
+
+    def _write_body(self, response: Response) -> int:
+        if response.file is None:
+            self.wfile.write(response.body)
+            return len(response.body)
+        sent = 0
+        with response.file.path.open("rb") as handle:
+            handle.seek(response.file.start)
+            remaining = response.file.length
+            while remaining > 0:
+                chunk = handle.read(min(CHUNK, remaining))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                sent += len(chunk)
+                remaining -= len(chunk)
+        return sent
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _record_start(self, request: Request, request_id: str, stamp: str) -> dict[str, Any]:
+        query = {
+            key: (["REDACTED"] * len(values) if key in self.app.redacted_query else values)
+            for key, values in request.query.items()
+        }
+        return {
+            "ts": stamp,
+            "method": request.method,
+            "path": request.path,
+            "query": query,
+            "request_headers": redact_headers(request.headers.items(), self.app.redacted_headers),
+            "request_body": body_text(request.body),
+            "request_id": request_id,
+        }
+
+    def _record_finish(
+        self,
+        record: dict[str, Any],
+        status: int | None,
+        headers: dict[str, str],
+        shown_body: str | None,
+        sent: int,
+        started: float,
+        fault: str | None,
+    ) -> None:
+        record.update(
+            status=status,
+            response_headers=redact_headers(headers.items(), ("set-cookie",)),
+            response_body=shown_body,
+            response_bytes=sent,
+            duration_ms=round((time.monotonic() - started) * 1000, 3),
+        )
+        if fault:
+            record["fault"] = fault
+        self.app.log.append(record)
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+
+
+def make_server(app: SimulatorApp, port: int = 0) -> SimulatorServer:
+    """Bind ``app`` to 127.0.0.1:``port`` (0 picks a free port) and tell the app its URL."""
+    handler = type(f"{type(app).__name__}Handler", (SimulatorHandler,), {"app": app})
+    server = SimulatorServer((LOOPBACK, port), handler)
+    app.url = f"http://{LOOPBACK}:{server.server_address[1]}"
+    return server
+
+
+def serve_in_thread(server: SimulatorServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.name = f"sandbox-{server.RequestHandlerClass.__name__}"
+    thread.start()
+    return thread
