@@ -21,13 +21,21 @@ def _option_value(text: str) -> tuple[str, Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description="The talosforge sandbox: local simulators.")
-    parser.add_argument(
+    state = argparse.ArgumentParser(add_help=False)
+    state.add_argument(
         "--state-dir",
+        default=argparse.SUPPRESS,
         help=f"state folder (default: ${paths.STATE_DIR_ENV}, else <repo>/.sandbox)",
     )
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox", description="The talosforge sandbox: local simulators.", parents=[state]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    start = commands.add_parser("start", help="start the simulators in the background")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, parents=[state])
+
+    start = command("start", "start the simulators in the background")
     start.add_argument("--only", nargs="+", metavar="NAME", choices=simulators.names(), help="start only these")
     start.add_argument(
         "--option",
@@ -36,15 +44,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME.KEY=VALUE",
         help="simulator option, VALUE as JSON or text (e.g. image-factory.enterprise=true)",
     )
-    commands.add_parser("status", help="one line per simulator: name, url, up/down, logged requests")
-    commands.add_parser("stop", help="stop the background simulators")
-    commands.add_parser("reset", help="clear every simulator's stored data and request log")
-    logs = commands.add_parser("logs", help="show a simulator's request log")
+    command("status", "one line per simulator: name, url, up/down, logged requests")
+    command("stop", "stop the background simulators")
+    command("reset", "clear every simulator's stored data and request log")
+    logs = command("logs", "show a simulator's request log")
     logs.add_argument("name", choices=simulators.names())
     logs.add_argument("--tail", type=int, metavar="N", help="only the last N requests")
     logs.add_argument("--json", action="store_true", help="print the raw JSON lines")
-    commands.add_parser("options", help="list each simulator's options")
-    serve = commands.add_parser("serve", help="serve one simulator in the foreground (what start runs)")
+    command("options", "list each simulator's options")
+    serve = command("serve", "serve one simulator in the foreground (what start runs)")
     serve.add_argument("name", choices=simulators.names())
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--option", action="append", default=[], type=_option_value, metavar="KEY=VALUE")
@@ -79,7 +87,7 @@ def _print_logs(root: Any, name: str, tail: int | None, as_json: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
-    root = paths.state_dir(arguments.state_dir)
+    root = paths.state_dir(getattr(arguments, "state_dir", None))
     try:
         if arguments.command == "start":
             for message in control.start(root, arguments.only, _start_options(arguments.option)):

@@ -190,7 +190,11 @@ def start(root: Path, only: list[str] | None = None, options: dict[str, dict[str
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=STOP_TIMEOUT_S)
         state["simulators"][name]["pid"] = None
-        failures.append(f"{name}: did not answer within {START_TIMEOUT_S:.0f} s\n{_tail(paths.server_output(root, name))}")
+        reason = f"exited with code {process.returncode}" if process.returncode is not None else "did not answer"
+        if process.returncode is None:
+            reason = f"did not answer within {START_TIMEOUT_S:.0f} s"
+        output = paths.server_output(root, name)
+        failures.append(f"{name}: {reason}; last lines of {output}:\n{_tail(output)}")
     save_state(root, state)
     if failures:
         raise RuntimeError("\n".join(failures))

@@ -43,6 +43,7 @@ cluster:
   name: homelab
   talos_version: v1.13.9
   kubernetes_version: 1.34.1
+  allow_scheduling_on_control_planes: true
   provider:
     type: proxmox
     proxmox:
@@ -70,8 +71,8 @@ import sys
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_model import load_cluster
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import format_issues
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import format_issues, load_cluster
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_plan import resolve_cache_dir
 
 _FILE_SUFFIXES = (".talosforge.yml", ".talosforge.yaml")
 
@@ -94,7 +95,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         if cluster is None:
             raise AnsibleParserError(f"{path}: the cluster definition cannot be read:\n{format_issues(issues)}")
         model = cluster.to_dict()
-        self._resolve_paths(model, os.path.dirname(os.path.abspath(path)))
+        resolve_cache_dir(model, os.path.dirname(os.path.abspath(path)))
 
         self.inventory.add_group("talos")
         for role in ("controlplane", "worker"):
@@ -133,11 +134,3 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         self.inventory.add_group("edge")
         self.inventory.add_host(host, group="edge")
         self.inventory.set_variable(host, "talosforge_edge", edge)
-
-    @staticmethod
-    def _resolve_paths(model: dict, base_dir: str) -> None:
-        factory = model.get("image_factory") or {}
-        cache_dir = factory.get("cache_dir")
-        if cache_dir:
-            cache_dir = os.path.expanduser(cache_dir)
-            factory["cache_dir"] = os.path.normpath(os.path.join(base_dir, cache_dir))

@@ -99,13 +99,6 @@ def check_network(cluster: Cluster, report: Report) -> None:
             f"{ip_range} does not contain network.nodes {net.nodes}",
             "make network.nodes a subnet of network_ip_range, for example 10.0.1.0/24 in 10.0.0.0/16",
         )
-    for i, server in enumerate(net.nameservers):
-        if net.nodes is not None and server in net.nodes and server == net.nodes.network_address:
-            report.error(
-                f"network.nameservers[{i}]",
-                f"{server} is the network address of {net.nodes}",
-                "write the address of a DNS resolver",
-            )
     _check_gateway(cluster, report, ip_range)
 
 
@@ -240,7 +233,7 @@ def _check_size(cluster: Cluster, node: Node, report: Report) -> None:
     if cluster.provider.type == "hcloud" and node.size is None and not any(report.errors_at(p) for p in written):
         report.error(
             f"{node.origin}.size",
-            f"{node.describe()} has no server type",
+            f"the nodes of {node.origin} have no server type" if node.pool else f"{node.describe()} has no server type",
             "set size (such as cx22 or cax21) on the node, its pool, control_plane/worker or node_defaults",
         )
     if cluster.provider.type != "proxmox" or not isinstance(node.size, dict):

@@ -21,6 +21,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_fields
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_issues import join_path
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_model import (
+    Cluster,
     Endpoint,
     HcloudSettings,
     ImageFactory,
@@ -50,7 +51,7 @@ _DEFAULTS = {
 }  # fmt: skip
 
 
-def read_top(document: dict, r: Reader, cluster: Any) -> None:
+def read_top(document: dict, r: Reader, cluster: Cluster) -> None:
     """Top-level scalars; the sections are read by their own functions."""
     r.known_keys(document, TOP_KEYS, "")
     for key, example in (

@@ -256,8 +256,10 @@ def _fetch_once(http: HttpClient, url: str, part: str, chunk_size: int) -> int |
             if begin != offset:  # not the part we asked for: start over without Range
                 os.remove(part)
                 return None
-        elif answer.status == 416:  # the .part is not a prefix of this file (or is all of it): start over
-            os.remove(part)
+        elif answer.status == 416:
+            if (answer.headers.get("Content-Range") or "").strip() == f"bytes */{offset}":
+                return offset  # an earlier run got every byte but stopped before renaming
+            os.remove(part)  # the .part is longer than this file: start over
             return None
         else:  # 200: the server ignored Range and sends the whole file
             offset = 0
@@ -299,6 +301,22 @@ def _fetch(http: HttpClient, url: str, part: str, chunk_size: int, max_resumes: 
     )
 
 
+def _decompressor(xz: bool) -> Any:
+    return lzma.LZMADecompressor(format=lzma.FORMAT_XZ) if xz else zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+
+def _inflate(engine: Any, block: bytes, xz: bool, limit: int) -> Iterator[bytes]:
+    """Feed ``block`` to the engine; yield its output in pieces of at most ``limit`` bytes (bounded memory)."""
+    if xz:
+        yield engine.decompress(block, max_length=limit)
+        while not engine.eof and not engine.needs_input:
+            yield engine.decompress(b"", max_length=limit)
+        return
+    while block and not engine.eof:
+        yield engine.decompress(block, limit)
+        block = engine.unconsumed_tail
+
+
 def _decompress(source: str, target: str, chunk_size: int) -> str:
     """Unpack ``source`` (.xz or .gz) to ``target`` atomically; verify the stream; return the sha256."""
     part = target + ".part"
@@ -306,24 +324,18 @@ def _decompress(source: str, target: str, chunk_size: int) -> str:
     xz = source.endswith(".xz")
     try:
         with open(source, "rb") as reader, _create(part) as writer:
-            engine: Any = (
-                lzma.LZMADecompressor(format=lzma.FORMAT_XZ) if xz else zlib.decompressobj(16 + zlib.MAX_WBITS)
-            )
+            engine = _decompressor(xz)
             for block in iter(lambda: reader.read(chunk_size), b""):
                 while block:
-                    data = engine.decompress(block)
-                    hasher.update(data)
-                    writer.write(data)
+                    if engine.eof:  # a further concatenated stream, after optional xz stream padding
+                        block = block.lstrip(b"\0") if xz else block
+                        if not block:
+                            break
+                        engine = _decompressor(xz)
+                    for data in _inflate(engine, block, xz, chunk_size):
+                        hasher.update(data)
+                        writer.write(data)
                     block = engine.unused_data if engine.eof else b""
-                    if engine.eof and block:
-                        if xz and not block.strip(b"\0"):
-                            block = b""  # stream padding
-                        else:  # a further concatenated stream
-                            engine = (
-                                lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
-                                if xz
-                                else zlib.decompressobj(16 + zlib.MAX_WBITS)
-                            )
             if not engine.eof:
                 raise DownloadError(f"{source} ends before its compressed stream does (truncated file)")
             writer.flush()

@@ -155,14 +155,14 @@ def check_version(version: str, available: list[str], url: str = "") -> str:
 
 
 def _suggest(name: str, names: list[str]) -> list[str]:
-    short = {n.rsplit("/", 1)[-1]: n for n in names}
-    exact_short = [short[name]] if name in short else []
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    close += [short[s] for s in difflib.get_close_matches(name.rsplit("/", 1)[-1], list(short), n=3, cutoff=0.75)]
+    """Offered names close to ``name``, compared without the ``siderolabs/`` namespace (shared by all)."""
+    by_short: dict[str, list[str]] = {}
+    for full in names:
+        by_short.setdefault(full.rsplit("/", 1)[-1], []).append(full)
+    wanted = name.rsplit("/", 1)[-1]
     result: list[str] = []
-    for candidate in exact_short + close:
-        if candidate not in result:
-            result.append(candidate)
+    for short in difflib.get_close_matches(wanted, list(by_short), n=3, cutoff=0.7):
+        result.extend(full for full in by_short[short] if full not in result)
     return result[:3]
 
 

@@ -74,8 +74,9 @@ options:
   filename:
     description:
       - File name in O(dest_dir).
-      - Defaults to C(<platform>-<arch>[-secureboot]-<talos_version>-<id12>.<format>), where C(id12) is the first
-        12 characters of the schematic ID, so that images of different schematics and versions never share a name.
+      - Defaults to C(<id12>-<talos_version>-<name served by the factory>), where C(id12) is the first 12 characters
+        of the schematic ID, for example C(376567988ad3-v1.13.9-metal-amd64.raw.xz). Images of different
+        schematics and versions thus never share a name.
     type: str
   checksum:
     description:
@@ -127,12 +128,12 @@ filename:
   description: Name of the image file in O(dest_dir) (as downloaded, before unpacking).
   returned: always
   type: str
-  sample: hcloud-amd64-v1.13.9-376567988ad3.raw.xz
+  sample: 376567988ad3-v1.13.9-hcloud-amd64.raw.xz
 path:
   description: The file to use, the unpacked one when O(decompress=true).
   returned: when O(dest_dir) is set
   type: str
-  sample: /home/me/.cache/talosforge/images/metal-amd64-v1.13.9-376567988ad3.raw
+  sample: /home/me/.cache/talosforge/images/376567988ad3-v1.13.9-metal-amd64.raw
 sha256:
   description: SHA-256 of RV(path); empty in check mode when the file is not there yet.
   returned: when O(dest_dir) is set
@@ -218,11 +219,8 @@ def argument_spec() -> dict[str, Any]:
 
 
 def default_filename(schematic_id: str, version: str, platform: str, arch: str, fmt: str, secureboot: bool) -> str:
-    """``<platform>-<arch>[-secureboot]-<version>-<id[:12]>.<format>``: unique per schematic and version."""
-    served = image_filename(platform, arch, fmt, secureboot)
-    suffix = "uki.efi" if fmt == "uki.efi" else fmt
-    stem = served[: -len(suffix) - 1]
-    return f"{stem}-{version}-{schematic_id[:12]}.{suffix}"
+    """``<id[:12]>-<version>-<served name>``: unique per schematic and version, suffix kept at the end."""
+    return f"{schematic_id[:12]}-{version}-{image_filename(platform, arch, fmt, secureboot)}"
 
 
 def run_module(params: dict[str, Any], check_mode: bool, http: HttpClient | None = None) -> dict[str, Any]:

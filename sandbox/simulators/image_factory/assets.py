@@ -56,7 +56,7 @@ def _arch(text: str) -> str:
         return text
     if text in ("x86_64", "i386"):  # iPXE names, accepted by the factory
         return "amd64"
-    raise HTTPError(400, f"invalid architecture: {text!r}".replace("'", '"'))
+    raise HTTPError(400, f'invalid architecture: "{text}"')
 
 
 def _platform_arch(text: str) -> tuple[str, str, bool]:
@@ -152,7 +152,7 @@ class AssetStore:
             extra = record["customization"]["extraKernelArgs"]
             return " ".join([f"talos.platform={asset.platform}", _DEFAULT_CMDLINE, *extra]).encode()
         if asset.kind == "disk":
-            return self._package(self._raw_disk(label, seed), asset)
+            return self._package(self._raw_disk(label, seed), asset, seed)
         payload = label + self._noise(seed, self.asset_size - len(label))
         if asset.out_format == ".xz":
             return lzma.compress(payload, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64)
@@ -170,7 +170,7 @@ class AssetStore:
         disk[offset : offset + len(noise)] = noise
         return bytes(disk)
 
-    def _package(self, raw: bytes, asset: Asset) -> bytes:
+    def _package(self, raw: bytes, asset: Asset, seed: bytes) -> bytes:
         if asset.disk_format != "raw":
             raw = b"SYNTHETIC " + asset.disk_format.upper() + b" IMAGE\n" + raw  # not a real qcow2/vhd/ova
         if asset.out_format == ".xz":
@@ -185,5 +185,5 @@ class AssetStore:
                 archive.addfile(member, io.BytesIO(raw))
             return gzip.compress(buffer.getvalue(), mtime=0)
         if asset.out_format == ".zst":
-            return b"SYNTHETIC ZSTD (not a real zstd stream)\n" + raw[:4096]
+            return b"SYNTHETIC ZSTD - not a real zstd stream\n" + self._noise(seed + b"zst", self.asset_size)
         return raw

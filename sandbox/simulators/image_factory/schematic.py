@@ -286,7 +286,10 @@ def _is_zero(value: Any, kind: Any) -> bool:
 
 def parse(body: str | bytes) -> dict[str, Any]:
     """Decode a POST /schematics body; raises SchematicError with the factory-style message."""
-    text = body.decode("utf-8", errors="strict") if isinstance(body, bytes) else body
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as error:
+        raise SchematicError(f"yaml: invalid UTF-8 in the body at byte {error.start}") from None
     try:
         loader = _NodeLoader(text)
         try:
@@ -295,6 +298,11 @@ def parse(body: str | bytes) -> dict[str, Any]:
             root = loader.get_node()
         finally:
             loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}: " if mark else ""
+        words = " ".join(part for part in (error.context, error.problem) if part)
+        raise SchematicError(f"yaml: {where}{words}") from None
     except yaml.YAMLError as error:
         raise SchematicError("yaml: " + " ".join(str(error).split())) from None
     decoder = _Decoder()

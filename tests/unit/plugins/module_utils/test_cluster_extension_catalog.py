@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from ansible_collections.talosforge.cluster.plugins.module_utils._extension_catalog import (
     OFFICIAL_EXTENSIONS_V1_13,
     catalog_covers,
@@ -28,7 +27,12 @@ def test_names_are_namespaced_and_well_formed():
 
 @pytest.mark.parametrize(
     "name",
-    ["siderolabs/qemu-guest-agent", "siderolabs/tailscale", "siderolabs/iscsi-tools", "siderolabs/nvidia-container-toolkit-lts"],
+    [
+        "siderolabs/qemu-guest-agent",
+        "siderolabs/tailscale",
+        "siderolabs/iscsi-tools",
+        "siderolabs/nvidia-container-toolkit-lts",
+    ],
 )
 def test_common_extensions_are_known(name):
     assert is_official(name, "v1.13.9")
@@ -39,8 +43,17 @@ def test_retired_names_only_count_before_v1_13():
     assert is_official("siderolabs/i915-ucode", "v1.8.4")
 
 
-@pytest.mark.parametrize(("version", "covered"), [("v1.13.0", True), ("v1.13.9", True), ("v1.13.0-rc.0", True),
-                                                  ("v1.130.0", False), ("v1.12.6", False), (None, False)])
+@pytest.mark.parametrize(
+    ("version", "covered"),
+    [
+        ("v1.13.0", True),
+        ("v1.13.9", True),
+        ("v1.13.0-rc.0", True),
+        ("v1.130.0", False),
+        ("v1.12.6", False),
+        (None, False),
+    ],
+)
 def test_catalog_covers(version, covered):
     assert catalog_covers(version) is covered
 

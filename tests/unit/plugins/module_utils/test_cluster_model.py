@@ -8,7 +8,6 @@ import copy
 import json
 
 import pytest
-
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_model import Cluster, load_cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_resolve import build_schematic
 
@@ -156,7 +155,10 @@ def test_pool_expansion():
     assert {n.pool for n in nodes[4:]} == {"w"}
     assert nodes[0].pool is None and nodes[0].index == 0 and nodes[0].location == "hel1"
     assert nodes[1].location == "fsn1"  # provider.hcloud.location default
-    assert cluster.node_groups == {"controlplane": ["cp-1", "cp-2", "cp-3"], "worker": ["extra", "w-1", "w-2", "w-3", "w-4"]}
+    assert cluster.node_groups == {
+        "controlplane": ["cp-1", "cp-2", "cp-3"],
+        "worker": ["extra", "w-1", "w-2", "w-3", "w-4"],
+    }
 
 
 def test_proxmox_nodes_spread_round_robin_unless_located():
@@ -218,7 +220,9 @@ def test_schematic_from_extensions_kernel_args_and_meta():
     }
     assert list(nodes["cp-1"].schematic["customization"]) == ["extraKernelArgs", "meta", "systemExtensions"]
     assert nodes["cp-2"].schematic == {"customization": {}}
-    assert nodes["cp-3"].schematic == {"customization": {"systemExtensions": {"officialExtensions": ["siderolabs/zfs"]}}}
+    assert nodes["cp-3"].schematic == {
+        "customization": {"systemExtensions": {"officialExtensions": ["siderolabs/zfs"]}}
+    }
     assert build_schematic([], [], []) == {"customization": {}}
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_issues import Issue
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_node_values import (
     label_key_problem,
@@ -201,7 +200,12 @@ def test_pool_running_into_the_broadcast_address():
 
 def test_powerdns_zone_and_edge_domain_mismatch_warns():
     platform = {"dns": {"powerdns": {"enabled": True, "zone": "a.example.org"}}}
-    edge = {"host": "vps.example.org", "domain": "b.example.org", "mesh": {"type": "none"}, "acme": {"email": "a@b.org"}}
+    edge = {
+        "host": "vps.example.org",
+        "domain": "b.example.org",
+        "mesh": {"type": "none"},
+        "acme": {"email": "a@b.org"},
+    }
     issues = issues_of(platform=platform, edge=edge)
     assert "platform.dns.powerdns.zone" in paths(issues, "warning")
 
@@ -230,3 +234,38 @@ def test_every_issue_has_a_fix_sentence():
     document.update(network={"nodes": "10.0.1.1/24", "gateway": "x"}, endpoint={"vip": "y"}, patches=[1])
     for issue in load_cluster(document)[1]:
         assert issue.fix and issue.message and issue.path
+
+
+def test_never_raises_on_mangled_definitions():
+    """Random values in random places of valid definitions: always issues, never an exception."""
+    import json
+    import random
+    from pathlib import Path
+
+    import yaml
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "definitions" / "valid"
+    documents = [yaml.safe_load(p.read_text(encoding="utf-8"))["cluster"] for p in sorted(fixtures.glob("*.yml"))]
+    values = [None, 0, -1, 3.5, True, "", "x", "10.0.1.5", "10.0.1.0/24", "fd00::1", "0xa", "1.2.3.4-1.2.3.9",
+              [], ["a"], [{"key": 1}], {}, {"name": "n"}, 10**40]  # fmt: skip
+    rng = random.Random(20260101)
+
+    def places(obj, path=()):
+        if path:
+            yield path
+        children = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+        for key, value in children:
+            yield from places(value, (*path, key))
+
+    for _ in range(400):
+        document = copy.deepcopy(rng.choice(documents))
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice(list(places(document)))
+            target = document
+            for key in parents:
+                target = target[key]
+            target[last] = copy.deepcopy(rng.choice(values))
+        cluster, issues = load_cluster(document)
+        assert cluster is not None
+        json.dumps(cluster.to_dict())
+        assert all(str(issue) for issue in issues)

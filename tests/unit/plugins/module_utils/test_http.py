@@ -16,7 +16,6 @@ import time
 from collections import defaultdict
 
 import pytest
-
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import (
     USER_AGENT,
     HttpClient,

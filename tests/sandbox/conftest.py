@@ -1,0 +1,38 @@
+"""Fixtures for the sandbox tests: in-process simulators on free loopback ports."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox_testlib import ASSET_SIZE, QEMU_SCHEMATIC, RAW_IMAGE_SIZE, call  # noqa: E402
+
+from sandbox.harness import RunningSimulator, running  # noqa: E402
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> Iterator[RunningSimulator]:
+    """A community-edition Image Factory simulator with small synthetic images."""
+    with running("image-factory", tmp_path / "state", raw_image_size=RAW_IMAGE_SIZE, asset_size=ASSET_SIZE) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def enterprise_factory(tmp_path: Path) -> Iterator[RunningSimulator]:
+    with running(
+        "image-factory", tmp_path / "enterprise", enterprise=True, raw_image_size=RAW_IMAGE_SIZE, asset_size=ASSET_SIZE
+    ) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def qemu_schematic(factory: RunningSimulator) -> str:
+    """The ID of the qemu-guest-agent schematic, registered with ``factory``."""
+    reply = call(factory.url, "POST", "/schematics", QEMU_SCHEMATIC)
+    assert reply.status == 201, reply.text
+    return str(reply.json()["id"])
