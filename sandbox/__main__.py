@@ -64,7 +64,9 @@ def _start_options(items: list[str]) -> dict[str, dict[str, Any]]:
     for item in items:
         target, _, assignment = item.partition(".")
         if target not in simulators.names() or not assignment:
-            raise SystemExit(f"--option {item!r}: write NAME.KEY=VALUE with NAME one of {', '.join(simulators.names())}")
+            raise SystemExit(
+                f"--option {item!r}: write NAME.KEY=VALUE with NAME one of {', '.join(simulators.names())}"
+            )
         key, value = _option_value(assignment)
         result.setdefault(target, {})[key] = value
     return result

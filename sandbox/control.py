@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -163,7 +164,7 @@ def start(root: Path, only: list[str] | None = None, options: dict[str, dict[str
     selected = only or simulators.names()
     state = load_state(root)
     messages: list[str] = []
-    launched: dict[str, subprocess.Popen[bytes]] = {}
+    ports: dict[str, int] = {}
     for name in selected:
         entry = state["simulators"].get(name, {})
         if running_entry(entry, name):
@@ -175,6 +176,9 @@ def start(root: Path, only: list[str] | None = None, options: dict[str, dict[str
                 f"{name}: port {port} on 127.0.0.1 is already in use; stop what uses it or set "
                 f"{simulators.port_env_var(name)} to another port"
             )
+        ports[name] = port
+    launched: dict[str, subprocess.Popen[bytes]] = {}
+    for name, port in ports.items():
         launched[name] = _spawn(root, name, port, (options or {}).get(name, {}))
         state["simulators"][name] = {"url": f"http://127.0.0.1:{port}", "port": port, "pid": launched[name].pid}
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -186,13 +190,13 @@ def start(root: Path, only: list[str] | None = None, options: dict[str, dict[str
         if process.poll() is None and health(url, timeout=1.0) is not None:
             messages.append(f"{name}: started at {url} (pid {process.pid})")
             continue
-        if process.poll() is None:
+        exit_code = process.poll()
+        reason = f"exited with code {exit_code}"
+        if exit_code is None:
+            reason = f"did not answer within {START_TIMEOUT_S:.0f} s"
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=STOP_TIMEOUT_S)
         state["simulators"][name]["pid"] = None
-        reason = f"exited with code {process.returncode}" if process.returncode is not None else "did not answer"
-        if process.returncode is None:
-            reason = f"did not answer within {START_TIMEOUT_S:.0f} s"
         output = paths.server_output(root, name)
         failures.append(f"{name}: {reason}; last lines of {output}:\n{_tail(output)}")
     save_state(root, state)
@@ -208,7 +212,9 @@ def status(root: Path) -> list[SimulatorStatus]:
         entry = state["simulators"].get(name, {})
         up = running_entry(entry, name) if entry else False
         result.append(
-            SimulatorStatus(name, entry.get("url"), entry.get("port"), entry.get("pid"), up, requestlog.count(root, name))
+            SimulatorStatus(
+                name, entry.get("url"), entry.get("port"), entry.get("pid"), up, requestlog.count(root, name)
+            )
         )
     return result
 
@@ -251,8 +257,6 @@ def reset(root: Path) -> list[str]:
                 answer.read()
             messages.append(f"{name}: reset (running)")
             continue
-        import shutil
-
         shutil.rmtree(paths.data_dir(root, name), ignore_errors=True)
         paths.request_log(root, name).unlink(missing_ok=True)
         messages.append(f"{name}: reset")

@@ -17,7 +17,12 @@ class FaultSpecError(ValueError):
 
 @dataclass
 class Fault:
-    """Answer the next ``count`` matching API requests with ``status`` (or drop the connection)."""
+    """Spoil the next ``count`` matching API requests.
+
+    Exactly one effect: ``status`` (answer with it instead of the real answer), ``drop_connection`` (close the
+    connection without answering) or ``truncate_after`` (send the real answer's headers and only that many body
+    bytes, then close: a download cut short).
+    """
 
     status: int | None = None
     count: int = 1
@@ -26,13 +31,30 @@ class Fault:
     drop_connection: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
+    truncate_after: int | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.drop_connection:
+            return "drop"
+        return "status" if self.truncate_after is None else "truncate"
 
     def __post_init__(self) -> None:
         if not isinstance(self.count, int) or isinstance(self.count, bool) or not 1 <= self.count <= MAX_FAULT_COUNT:
             raise FaultSpecError(f"count must be an integer from 1 to {MAX_FAULT_COUNT}")
-        if not self.drop_connection:
+        effects = [self.status is not None, bool(self.drop_connection), self.truncate_after is not None]
+        if sum(effects) != 1:
+            raise FaultSpecError("give exactly one of status, drop_connection or truncate_after")
+        if self.status is not None:
             if not isinstance(self.status, int) or isinstance(self.status, bool) or not 100 <= self.status <= 599:
-                raise FaultSpecError("status must be an HTTP status code (100-599) unless drop_connection is true")
+                raise FaultSpecError("status must be an HTTP status code (100-599)")
+        if self.truncate_after is not None:
+            if (
+                not isinstance(self.truncate_after, int)
+                or isinstance(self.truncate_after, bool)
+                or self.truncate_after < 0
+            ):
+                raise FaultSpecError("truncate_after must be a number of bytes (0 or more)")
         if self.path is not None:
             try:
                 re.compile(self.path)
@@ -52,8 +74,8 @@ class Fault:
     @classmethod
     def from_json(cls, data: Any) -> Fault:
         if not isinstance(data, dict):
-            raise FaultSpecError("a fault is a JSON object such as {\"status\": 503, \"count\": 2}")
-        known = {"status", "count", "path", "method", "drop_connection", "headers", "body"}
+            raise FaultSpecError('a fault is a JSON object such as {"status": 503, "count": 2}')
+        known = {"status", "count", "path", "method", "drop_connection", "headers", "body", "truncate_after"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise FaultSpecError(f"unknown fault field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")

@@ -54,13 +54,15 @@ class RunningSimulator:
         drop_connection: bool = False,
         headers: dict[str, str] | None = None,
         body: str | None = None,
+        truncate_after: int | None = None,
     ) -> None:
-        """Answer the next ``count`` API requests whose path matches ``path`` (a regex) with ``status``.
+        """Spoil the next ``count`` API requests whose path matches ``path`` (a regex) and ``method``.
 
-        With ``drop_connection=True`` the connection is closed without an answer instead. Faults queue up:
-        the first matching one is used and disappears when its count is spent.
+        Give one effect: ``status`` (answer with it; ``headers`` and ``body`` shape the answer), ``drop_connection``
+        (close without answering) or ``truncate_after`` (the real answer, cut after that many body bytes).
+        Faults queue up: the first matching one is used and disappears when its count is spent.
         """
-        fault = Fault(status, count, path, method, drop_connection, dict(headers or {}), body)
+        fault = Fault(status, count, path, method, drop_connection, dict(headers or {}), body, truncate_after)
         self.app.controls.add_fault(fault)
 
     def clear_faults(self) -> None:

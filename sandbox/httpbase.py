@@ -13,10 +13,12 @@ import re
 import shutil
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from . import paths
 from .faults import Controls, Fault, FaultSpecError, Latency
@@ -77,7 +79,9 @@ class Response:
         return self.file.length if self.file else len(self.body)
 
     @classmethod
-    def text(cls, status: int, text: str, content_type: str = TEXT_PLAIN, headers: dict[str, str] | None = None) -> Response:
+    def text(
+        cls, status: int, text: str, content_type: str = TEXT_PLAIN, headers: dict[str, str] | None = None
+    ) -> Response:
         return cls(status, text.encode("utf-8"), {"Content-Type": content_type, **(headers or {})})
 
     @classmethod
@@ -88,7 +92,9 @@ class Response:
     @classmethod
     def error(cls, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
         """Plain text with a trailing newline, like Go's http.Error."""
-        return cls.text(status, message.rstrip("\n") + "\n", TEXT_PLAIN, {"X-Content-Type-Options": "nosniff", **(headers or {})})
+        return cls.text(
+            status, message.rstrip("\n") + "\n", TEXT_PLAIN, {"X-Content-Type-Options": "nosniff", **(headers or {})}
+        )
 
 
 def route(method: str | tuple[str, ...], pattern: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
@@ -137,8 +143,6 @@ class SimulatorApp:
 
     def fault_response(self, fault: Fault) -> Response:
         """The answer to a request hit by a status fault (simulators may shape it like their API's errors)."""
-        from http import HTTPStatus
-
         message = fault.body if fault.body is not None else HTTPStatus(fault.status or 500).phrase.lower()
         return Response.error(fault.status or 500, message, fault.headers)
 
@@ -252,4 +256,8 @@ def file_response(request: Request, path: Path, headers: dict[str, str], etag: s
     if wanted is None:
         return Response(200, headers=base, file=FileBody(path, 0, size))
     start, end = wanted  # type: ignore[misc]
-    return Response(206, headers={**base, "Content-Range": f"bytes {start}-{end}/{size}"}, file=FileBody(path, start, end - start + 1))
+    return Response(
+        206,
+        headers={**base, "Content-Range": f"bytes {start}-{end}/{size}"},
+        file=FileBody(path, start, end - start + 1),
+    )

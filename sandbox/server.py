@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -62,18 +62,20 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         started = time.monotonic()
-        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         request_id = self.headers.get("X-Request-ID") or str(uuid.uuid4())
         split = urlsplit(self.path)
-        request = Request(self.command, unquote(split.path), parse_qs(split.query, keep_blank_values=True), self.headers)
+        request = Request(
+            self.command, unquote(split.path), parse_qs(split.query, keep_blank_values=True), self.headers
+        )
         try:
             request.body = self._read_body()
         except (_BodyTooLarge, ValueError):
             self.close_connection = True
-            self._send(Response.error(413, "request body too large"), request_id, head=False)
+            self._send_plain(Response.error(413, "request body too large"), request_id, head=False)
             return
         if request.path.startswith(CONTROL_PREFIX):
-            self._send(self.app.control(request), request_id, head=request.method == "HEAD")
+            self._send_plain(self.app.control(request), request_id, head=request.method == "HEAD")
             return
         delay = self.app.controls.delay_seconds(request.path)
         if delay:
@@ -81,48 +83,53 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         fault = self.app.controls.take_fault(request.method, request.path)
         record = self._record_start(request, request_id, stamp)
         if fault is not None and fault.drop_connection:
+            self._finish_record(record, None, {}, None, 0, started, fault.kind)
             self._drop()
-            self._record_finish(record, None, {}, None, 0, started, fault="drop")
             return
-        response = self.app.fault_response(fault) if fault is not None else self.app.dispatch(request)
-        headers, sent = self._send(response, request_id, head=request.method == "HEAD")
+        response = self.app.fault_response(fault) if fault and fault.status else self.app.dispatch(request)
+        head = request.method == "HEAD"
+        headers = {"X-Request-ID": request_id, **response.headers, "Content-Length": str(response.content_length)}
+        limit = fault.truncate_after if fault is not None and fault.truncate_after is not None else None
+        planned = 0 if head else min(response.content_length, limit if limit is not None else response.content_length)
         shown = None
         if is_text_type(response.headers.get("Content-Type")) and response.file is None:
-            shown = body_text(response.body) if request.method != "HEAD" else ""
-        self._record_finish(record, response.status, headers, shown, sent, started, fault="status" if fault else None)
+            shown = body_text(response.body[:planned])
+        # the record is written before the answer, so a client that has its answer also finds it in the log
+        logged = {"Server": self.version_string(), "Date": self.date_time_string(), **headers}
+        self._finish_record(record, response.status, logged, shown, planned, started, fault.kind if fault else None)
+        self._send(response, headers, head, limit)
+        if limit is not None:
+            self._drop()
 
-    def _send(self, response: Response, request_id: str, head: bool) -> tuple[dict[str, str], int]:
-        """Write status, headers and (unless HEAD) the body; returns the headers and the body bytes sent."""
-        headers = {"X-Request-ID": request_id, **response.headers, "Content-Length": str(response.content_length)}
-        sent = 0
+    def _send(self, response: Response, headers: dict[str, str], head: bool, limit: int | None = None) -> None:
+        """Write status, headers and (unless HEAD) the body, at most ``limit`` body bytes."""
         try:
             self.send_response(response.status)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
             if not head:
-                sent = self._write_body(response)
+                self._write_body(response, limit)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        shown = {"Server": self.version_string(), "Date": self.date_time_string(), **headers}
-        return shown, sent
 
-    def _write_body(self, response: Response) -> int:
+    def _send_plain(self, response: Response, request_id: str, head: bool) -> None:
+        headers = {"X-Request-ID": request_id, **response.headers, "Content-Length": str(response.content_length)}
+        self._send(response, headers, head)
+
+    def _write_body(self, response: Response, limit: int | None) -> None:
+        remaining = response.content_length if limit is None else min(limit, response.content_length)
         if response.file is None:
-            self.wfile.write(response.body)
-            return len(response.body)
-        sent = 0
+            self.wfile.write(response.body[:remaining])
+            return
         with response.file.path.open("rb") as handle:
             handle.seek(response.file.start)
-            remaining = response.file.length
             while remaining > 0:
                 chunk = handle.read(min(CHUNK, remaining))
                 if not chunk:
                     break
                 self.wfile.write(chunk)
-                sent += len(chunk)
                 remaining -= len(chunk)
-        return sent
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -146,7 +153,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             "request_id": request_id,
         }
 
-    def _record_finish(
+    def _finish_record(
         self,
         record: dict[str, Any],
         status: int | None,
@@ -182,8 +189,9 @@ def make_server(app: SimulatorApp, port: int = 0) -> SimulatorServer:
     return server
 
 
-def serve_in_thread(server: SimulatorServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+def serve_in_thread(server: SimulatorServer, poll_interval: float = 0.05) -> threading.Thread:
+    """Serve on a daemon thread; ``poll_interval`` bounds how long ``shutdown()`` waits."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True)
     thread.name = f"sandbox-{server.RequestHandlerClass.__name__}"
     thread.start()
     return thread

@@ -121,7 +121,7 @@ class HttpClient:
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         user_agent: str = USER_AGENT,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ):
         parsed = urllib.parse.urlsplit(base_url or "")
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -132,7 +132,7 @@ class HttpClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.user_agent = user_agent
-        self.sleep = sleep
+        self.sleep = sleep if sleep is not None else time.sleep
         self.attempts = 0  # requests sent, retries included (for tests and benchmarks)
         context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
         if not validate_certs:

@@ -52,7 +52,7 @@ class DownloadResult:
     downloaded: bool  # bytes were fetched in this run
     decompressed: bool  # the file was unpacked in this run
     checksum_verified: bool  # the download matched a checksum given by the caller or published by the factory
-    checksum_source: str  # "user", "factory", "none" (nothing published) or "cache" (checked against sidecar only)
+    checksum_source: str  # "user", "factory", "none" (nothing published), "cache" (sidecar only), "unknown" (plan)
     resumed_from: int  # bytes already present in .part when the download started
     size: int
 

@@ -160,6 +160,8 @@ def _suggest(name: str, names: list[str]) -> list[str]:
     for full in names:
         by_short.setdefault(full.rsplit("/", 1)[-1], []).append(full)
     wanted = name.rsplit("/", 1)[-1]
+    if wanted in by_short:  # only the namespace is missing or wrong
+        return by_short[wanted][:3]
     result: list[str] = []
     for short in difflib.get_close_matches(wanted, list(by_short), n=3, cutoff=0.7):
         result.extend(full for full in by_short[short] if full not in result)

@@ -330,9 +330,9 @@ class _Normalizer:
             data = self.mapping(item, item_path, META_FIELDS)
             if data.get("key") is None:
                 self.fail(f"{item_path}.key", "is required: the META key, 0 to 255 (for example 0xa or 10)")
-            if "value" not in data or data["value"] is None:
-                self.fail(f"{item_path}.value", "is required: the META value as a string")
             key = self.unsigned(data.get("key"), f"{item_path}.key", 255)
+            if data.get("value") is None:
+                self.fail(f"{item_path}.value", "is required: the META value as a string")
             text = self.string(data.get("value"), f"{item_path}.value")
             result.append({"key": key, "value": text})
         return result
@@ -607,8 +607,8 @@ def _go_float(value: float) -> str:
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
     sign = "-" if value < 0 else ""
-    mantissa, _, exponent = repr(abs(value)).partition("e")
-    whole, _, fraction = mantissa.partition(".")
+    mantissa, _sep, exponent = repr(abs(value)).partition("e")
+    whole, _point, fraction = mantissa.partition(".")
     digits = whole + fraction
     point = len(whole) + int(exponent or 0)
     stripped = digits.lstrip("0")
@@ -663,10 +663,10 @@ def _digit_run(text: str, start: int, number: int) -> tuple[int, int]:
     return end, number
 
 
-def _natural_cmp(a: str, b: str) -> int:
-    if _natural_less(a, b):
+def _natural_cmp(left: str, right: str) -> int:
+    if _natural_less(left, right):
         return -1
-    return 1 if _natural_less(b, a) else 0
+    return 1 if _natural_less(right, left) else 0
 
 
 _NATURAL_KEY = cmp_to_key(_natural_cmp)
@@ -745,7 +745,7 @@ class _Emitter:
 
     def mapping(self, mapping: Mapping[str, Any], indent: int) -> None:
         for key, value in mapping.items():
-            text, _ = self.scalar(key, key=True)
+            text = self.scalar(key, key=True)[0]
             self.node_after(" " * indent + text + ":", value, _next_indent(indent), False)
 
     def sequence(self, items: list[Any], indent: int) -> None:

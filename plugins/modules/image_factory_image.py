@@ -24,9 +24,11 @@ extends_documentation_fragment:
   - talosforge.cluster.image_factory
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Nothing is downloaded; the result says, from the cache alone, whether a download would happen.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 options:
   schematic_id:
@@ -89,7 +91,7 @@ options:
     type: bool
     default: false
 author:
-  - talosforge.cluster contributors
+  - talosforge.cluster contributors (@talosforge)
 """
 
 EXAMPLES = r"""

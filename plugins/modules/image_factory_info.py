@@ -18,9 +18,11 @@ extends_documentation_fragment:
   - talosforge.cluster.image_factory
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The module never changes anything, so check mode runs it in full.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 options:
   talos_version:
@@ -42,7 +44,7 @@ options:
     elements: str
     default: []
 author:
-  - talosforge.cluster contributors
+  - talosforge.cluster contributors (@talosforge)
 """
 
 EXAMPLES = r"""

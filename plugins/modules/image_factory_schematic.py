@@ -21,9 +21,11 @@ extends_documentation_fragment:
   - talosforge.cluster.image_factory
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: No request is sent in check mode; C(changed) is always V(false) there.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details: When the schematic is registered, the diff shows the canonical YAML as the new state.
 options:
@@ -40,7 +42,7 @@ options:
     type: dict
     default: {}
 author:
-  - talosforge.cluster contributors
+  - talosforge.cluster contributors (@talosforge)
 """
 
 EXAMPLES = r"""
@@ -118,7 +120,7 @@ def run_module(params: dict[str, Any], check_mode: bool, client: ImageFactoryCli
     if check_mode:
         return result
     client = client or client_from_params(params)
-    _, _, created = client.ensure_schematic(params.get("schematic") or {})
+    created = client.ensure_schematic(params.get("schematic") or {})[2]
     if created:
         result["changed"] = True
         result["diff"] = {

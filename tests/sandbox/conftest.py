@@ -18,7 +18,9 @@ from sandbox.harness import RunningSimulator, running  # noqa: E402
 @pytest.fixture
 def factory(tmp_path: Path) -> Iterator[RunningSimulator]:
     """A community-edition Image Factory simulator with small synthetic images."""
-    with running("image-factory", tmp_path / "state", raw_image_size=RAW_IMAGE_SIZE, asset_size=ASSET_SIZE) as simulator:
+    with running(
+        "image-factory", tmp_path / "state", raw_image_size=RAW_IMAGE_SIZE, asset_size=ASSET_SIZE
+    ) as simulator:
         yield simulator
 
 

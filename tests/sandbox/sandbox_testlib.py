@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 CONTRACTS = REPO_ROOT / "tests" / "contracts" / "image-factory"
 QEMU_SCHEMATIC = "customization:\n  systemExtensions:\n    officialExtensions:\n      - siderolabs/qemu-guest-agent\n"
+QEMU_CANONICAL = (
+    "customization:\n    systemExtensions:\n        officialExtensions:\n            - siderolabs/qemu-guest-agent\n"
+)
 QEMU_SCHEMATIC_ID = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515"
 RAW_IMAGE_SIZE = 256 * 1024  # small synthetic disks keep the tests fast
 ASSET_SIZE = 16 * 1024

@@ -33,10 +33,13 @@ def test_matches_goyaml_output(name: str) -> None:
 def test_meta_network_config_is_a_literal_block() -> None:
     case = GOYAML_CASES["meta_network_yaml"]
     canonical = schematic.normalize(case["body"])[1]
-    assert canonical.startswith("customization:\n    meta:\n        - key: 10\n          value: |\n            addresses:\n")
-    assert yaml.safe_load(canonical)["customization"]["meta"][0]["value"] == yaml.safe_load(case["body"])[
-        "customization"
-    ]["meta"][0]["value"]
+    assert canonical.startswith(
+        "customization:\n    meta:\n        - key: 10\n          value: |\n            addresses:\n"
+    )
+    assert (
+        yaml.safe_load(canonical)["customization"]["meta"][0]["value"]
+        == yaml.safe_load(case["body"])["customization"]["meta"][0]["value"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -35,26 +35,43 @@ _EXTENSION_ALIASES = {
 def go_json(data: Any) -> bytes:
     """JSON as Go's json.Encoder writes it: compact, HTML characters escaped, a trailing newline."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escape)
     return (text + "\n").encode("utf-8")
 
 
 class SchematicStore:
-    """Schematics by ID, one canonical YAML file each, so a restarted simulator still knows them."""
+    """Schematics by ID: the canonical YAML, plus what image building needs (kernel args, extensions) as JSON.
+
+    The facts are kept apart because go-yaml's output cannot always be read back (a literal block whose first
+    line starts with a space gets an indentation indicator that does not fit), so it is never parsed again.
+    Files survive a restart of the simulator.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._lock = threading.Lock()
 
-    def put(self, schematic_id: str, canonical: str) -> None:
+    def put(self, schematic_id: str, canonical: str, record: dict[str, Any]) -> None:
+        customization = record["customization"]
+        facts = {
+            "extraKernelArgs": customization["extraKernelArgs"],
+            "officialExtensions": customization["systemExtensions"]["officialExtensions"],
+        }
         with self._lock:
             self.root.mkdir(parents=True, exist_ok=True)
-            target = self.root / f"{schematic_id}.yaml"
-            if not target.exists():
-                temporary = target.with_suffix(".tmp")
-                temporary.write_text(canonical, encoding="utf-8")
-                temporary.replace(target)
+            for suffix, text in ((".json", json.dumps(facts)), (".yaml", canonical)):
+                target = self.root / f"{schematic_id}{suffix}"
+                if not target.exists():
+                    temporary = target.with_name(target.name + ".tmp")
+                    temporary.write_text(text, encoding="utf-8")
+                    temporary.replace(target)
 
     def get(self, schematic_id: str) -> str | None:
         if not _SCHEMATIC_ID.fullmatch(schematic_id):
@@ -64,8 +81,12 @@ class SchematicStore:
         except FileNotFoundError:
             return None
 
-    def ids(self) -> list[str]:
-        return sorted(path.stem for path in self.root.glob("*.yaml")) if self.root.exists() else []
+    def facts(self, schematic_id: str) -> dict[str, list[str]]:
+        """{"extraKernelArgs": [...], "officialExtensions": [...]} of a stored schematic."""
+        try:
+            return dict(json.loads((self.root / f"{schematic_id}.json").read_text(encoding="utf-8")))
+        except (FileNotFoundError, ValueError):
+            return {"extraKernelArgs": [], "officialExtensions": []}
 
 
 class ImageFactoryApp(SimulatorApp):
@@ -93,8 +114,10 @@ class ImageFactoryApp(SimulatorApp):
             raise HTTPError(400, "owner field is only supported in Enterprise edition")
         canonical = schematics.canonical(record)
         schematic_id = schematics.schematic_id(canonical)
-        self.schematics.put(schematic_id, canonical)
-        return Response(201, go_json({"id": schematic_id, "schematic": canonical}), {"Content-Type": "application/json"})
+        self.schematics.put(schematic_id, canonical, record)
+        return Response(
+            201, go_json({"id": schematic_id, "schematic": canonical}), {"Content-Type": "application/json"}
+        )
 
     @route("GET", r"/schematics/(?P<id>[^/]+)")
     def get_schematic(self, request: Request) -> Response:
@@ -145,10 +168,10 @@ class ImageFactoryApp(SimulatorApp):
             raise HTTPError(500, "internal server error")
         asset = parse_asset_path(path)
         version = self._known_version(version.tag)
-        record = schematics.parse(canonical)
-        self._check_extensions(record, version, asset)
+        facts = self.schematics.facts(schematic_id)
+        self._check_extensions(facts["officialExtensions"], version, asset)
         filename = request.query_value("filename") or path
-        file, digest = self.assets.get(schematic_id, record, version.tag, asset)
+        file, digest = self.assets.get(schematic_id, facts["extraKernelArgs"], version.tag, asset)
         if checksum:
             line = f"{_CHECKSUMS[checksum](file.read_bytes()).hexdigest()}  {filename}\n"
             disposition = f'attachment; filename="{filename}{checksum}"'
@@ -156,11 +179,8 @@ class ImageFactoryApp(SimulatorApp):
         headers = {"Content-Type": content_type(path), "Content-Disposition": f'attachment; filename="{filename}"'}
         return file_response(request, file, headers, etag=digest)
 
-    def _check_extensions(self, record: dict[str, Any], version: Version, asset: Asset) -> None:
-        if asset.kind in ("kernel", "cmdline"):
-            return
-        wanted = record["customization"]["systemExtensions"]["officialExtensions"]
-        if not wanted:
+    def _check_extensions(self, wanted: list[str], version: Version, asset: Asset) -> None:
+        if asset.kind in ("kernel", "cmdline") or not wanted:
             return
         offered = {item["name"] for item in self.catalog.extensions(version)}
         for name in wanted:

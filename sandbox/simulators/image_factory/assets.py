@@ -120,7 +120,7 @@ class AssetStore:
         self.asset_size = asset_size
         self._lock = threading.Lock()
 
-    def get(self, schematic_id: str, record: dict, version: str, asset: Asset) -> tuple[Path, str]:
+    def get(self, schematic_id: str, kernel_args: list[str], version: str, asset: Asset) -> tuple[Path, str]:
         """(file, sha256 hex) of the asset, generating it on first use."""
         folder = self.root / schematic_id / version / f"{self.raw_image_size}-{self.asset_size}"
         target = folder / asset.path
@@ -128,7 +128,7 @@ class AssetStore:
         with self._lock:
             if not target.exists() or not digest_file.exists():
                 folder.mkdir(parents=True, exist_ok=True)
-                data = self._build(schematic_id, record, version, asset)
+                data = self._build(schematic_id, kernel_args, version, asset)
                 temporary = target.with_name(target.name + ".tmp")
                 temporary.write_bytes(data)
                 os.replace(temporary, target)
@@ -145,12 +145,11 @@ class AssetStore:
     def _noise(self, seed: bytes, size: int) -> bytes:
         return hashlib.shake_256(seed).digest(size) if size > 0 else b""
 
-    def _build(self, schematic_id: str, record: dict, version: str, asset: Asset) -> bytes:
+    def _build(self, schematic_id: str, kernel_args: list[str], version: str, asset: Asset) -> bytes:
         label = self._label(schematic_id, version, asset)
         seed = label
         if asset.kind == "cmdline":
-            extra = record["customization"]["extraKernelArgs"]
-            return " ".join([f"talos.platform={asset.platform}", _DEFAULT_CMDLINE, *extra]).encode()
+            return " ".join([f"talos.platform={asset.platform}", _DEFAULT_CMDLINE, *kernel_args]).encode()
         if asset.kind == "disk":
             return self._package(self._raw_disk(label, seed), asset, seed)
         payload = label + self._noise(seed, self.asset_size - len(label))
@@ -172,7 +171,7 @@ class AssetStore:
 
     def _package(self, raw: bytes, asset: Asset, seed: bytes) -> bytes:
         if asset.disk_format != "raw":
-            raw = b"SYNTHETIC " + asset.disk_format.upper() + b" IMAGE\n" + raw  # not a real qcow2/vhd/ova
+            raw = f"SYNTHETIC {asset.disk_format.upper()} IMAGE\n".encode() + raw  # not a real qcow2/vhd/ova
         if asset.out_format == ".xz":
             return lzma.compress(raw, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64)
         if asset.out_format == ".gz":

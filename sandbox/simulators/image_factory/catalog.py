@@ -65,7 +65,9 @@ class Catalog:
     def __init__(self, published: list[str] | None = None, broken: list[str] | None = None) -> None:
         data = _load("versions.json")
         self.published = [v for v in (parse_version(text) for text in (published or data["published"])) if v]
-        self.broken_versions = [v for v in (parse_version(text) for text in (broken if broken is not None else data["broken"])) if v]
+        self.broken_versions = [
+            v for v in (parse_version(text) for text in (broken if broken is not None else data["broken"])) if v
+        ]
 
     @cached_property
     def _extensions(self) -> dict[str, Any]:
@@ -88,7 +90,11 @@ class Catalog:
             if version.pre:
                 if newest is None or (version.major, version.minor) != (newest.major, newest.minor):
                     continue
-                if len(version.pre) != 2 or version.pre[0] not in ("alpha", "beta", "rc") or not version.pre[1].isdigit():
+                if (
+                    len(version.pre) != 2
+                    or version.pre[0] not in ("alpha", "beta", "rc")
+                    or not version.pre[1].isdigit()
+                ):
                     continue
             chosen.append(version)
         return sorted(set(chosen), key=Version.sort_key)
@@ -117,5 +123,7 @@ class Catalog:
         result = []
         for item in line["overlays"]:
             image = item["ref"].split("/", 1)[1].rsplit(":", 1)[0]
-            result.append({"name": item["name"], "image": image, "ref": item["ref"], "digest": synthetic_digest(item["ref"])})
+            result.append(
+                {"name": item["name"], "image": image, "ref": item["ref"], "digest": synthetic_digest(item["ref"])}
+            )
         return result

@@ -1,88 +1,18 @@
 """A block-style YAML writer that reproduces go-yaml's output byte for byte for the shapes a schematic has.
 
 go.yaml.in/yaml/v4 ``Marshal`` uses v3 defaults: 4-space indentation, list items indented under their key,
-unlimited line width, Unicode kept, legacy quoting. This module follows that library's representer (which picks
-a first scalar style), its "desolver" (which quotes strings that would read back as another type) and its emitter
-(which may demote a style, e.g. a literal block with trailing spaces becomes double-quoted). Only what a
-schematic can contain is covered: block mappings and sequences, empty ones in flow style, and scalars.
+unlimited line width, Unicode kept, legacy quoting. :mod:`goyaml_nodes` makes the first choice of style; this
+emitter may demote it as go-yaml's does (a literal block with trailing spaces becomes double-quoted, ...) and
+tracks the same column/indentation state to place every space and line break. Only what a schematic can contain
+is covered: block mappings and sequences, empty ones in flow style, and scalars.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from .goyaml_scalars import STR, GoKey, GoTime, format_go_float, is_base60_float, is_old_bool, resolve, sorted_pairs
-
-PLAIN, SINGLE, DOUBLE, LITERAL = "plain", "single", "double", "literal"
-BEST_INDENT = 4
-_BREAKS = "\r\n\x85\u2028\u2029"
-# unicode.IsSpace in Go: ASCII white space, NEL, NBSP and the Unicode White_Space characters.
-_GO_SPACES = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))))
-
-
-@dataclass
-class Scalar:
-    value: str
-    style: str = PLAIN
-
-
-@dataclass
-class Mapping:
-    items: list[tuple[Any, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Sequence:
-    items: list[Any] = field(default_factory=list)
-
-
-# --- representer + desolver --------------------------------------------------------------------------------------
-
-
-def represent_string(text: str) -> Scalar:
-    """The style go-yaml chooses for a Go string before the emitter has its say."""
-    if "\n" in text:
-        wants_literal = len(text) >= 2 and any(ch not in _GO_SPACES for ch in text)
-        return Scalar(text, LITERAL if wants_literal else DOUBLE)
-    if is_base60_float(text) or is_old_bool(text) or text == "<<":
-        return Scalar(text, SINGLE)
-    if resolve(text)[0] != STR:
-        return Scalar(text, DOUBLE)  # "true", "10", "" would read back as bool, int, null
-    return Scalar(text, PLAIN)
-
-
-def represent(value: Any) -> Any:
-    """A node tree for a decoded value (str, bool, int, float, None, GoTime, dict, list)."""
-    if isinstance(value, (Scalar, Mapping, Sequence)):
-        return value
-    if value is None:
-        return Scalar("null")
-    if isinstance(value, bool):
-        return Scalar("true" if value else "false")
-    if isinstance(value, int):
-        return Scalar(str(int(value)))
-    if isinstance(value, float):
-        return Scalar(format_go_float(value))
-    if isinstance(value, str):
-        return represent_string(value)
-    if isinstance(value, GoTime):
-        return Scalar(value.rfc3339nano())
-    if isinstance(value, dict):
-        pairs = [(key.value if isinstance(key, GoKey) else key, item) for key, item in value.items()]
-        items = []
-        for key, item in sorted_pairs(pairs):
-            if isinstance(key, float) and math.isnan(key):
-                item = None  # Go cannot look a NaN key up again, so its value comes out as null
-            items.append((represent(key), represent(item)))
-        return Mapping(items)
-    if isinstance(value, list):
-        return Sequence([represent(item) for item in value])
-    raise TypeError(f"cannot represent {type(value).__name__}")
-
-
-# --- emitter -----------------------------------------------------------------------------------------------------
+from .goyaml_nodes import BEST_INDENT, BREAKS, DOUBLE, LITERAL, PLAIN, SINGLE, Mapping, Scalar, Sequence, represent
 
 
 @dataclass
@@ -95,7 +25,9 @@ class _Analysis:
 
 def _printable(char: str) -> bool:
     code = ord(char)
-    return code == 0x0A or 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
+    return (
+        code == 0x0A or 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
+    )
 
 
 def _analyze(value: str) -> _Analysis:
@@ -127,7 +59,7 @@ def _analyze(value: str) -> _Analysis:
             trailing_space = trailing_space or i == last
             break_space = break_space or previous_break
             previous_space, previous_break = True, False
-        elif char in _BREAKS:
+        elif char in BREAKS:
             line_breaks = True
             leading_break = leading_break or i == 0
             trailing_break = trailing_break or i == last
@@ -135,7 +67,7 @@ def _analyze(value: str) -> _Analysis:
             previous_space, previous_break = False, True
         else:
             previous_space = previous_break = False
-        preceded_by_blank = char in " \t\0" or char in _BREAKS
+        preceded_by_blank = char in " \t\0" or char in BREAKS
     block_plain = not (leading_space or leading_break or trailing_space or trailing_break)
     single_ok = block_ok = True
     if trailing_space:
@@ -155,7 +87,7 @@ _ESCAPES = {
 }  # fmt: skip
 
 
-class _Emitter:
+class Emitter:
     def __init__(self) -> None:
         self.out: list[str] = []
         self.column = 0
@@ -295,7 +227,7 @@ class _Emitter:
         self._indicator("'", True, False, False)
         in_breaks = False
         for char in value:
-            if char in _BREAKS:
+            if char in BREAKS:
                 if not in_breaks and char == "\n":
                     self._put_break()
                 self._write_break(char)
@@ -316,7 +248,7 @@ class _Emitter:
         escape_all = value.startswith("\ufeff")
         for char in value:
             code = ord(char)
-            if escape_all or not _printable(char) or char in _BREAKS or char in '"\\':
+            if escape_all or not _printable(char) or char in BREAKS or char in '"\\':
                 if code in _ESCAPES:
                     self._write("\\" + _ESCAPES[code])
                 elif code <= 0xFF:
@@ -335,15 +267,15 @@ class _Emitter:
         self._indicator("|", True, False, False)
         if value[:1] == " ":
             self._indicator(str(BEST_INDENT), False, False, False)
-        if value[-1] not in _BREAKS:
+        if value[-1] not in BREAKS:
             self._indicator("-", False, False, False)
-        elif len(value) == 1 or value[-2] in _BREAKS:
+        elif len(value) == 1 or value[-2] in BREAKS:
             self._indicator("+", False, False, False)
         self._put_break()
         self.whitespace = True
         in_breaks = True
         for char in value:
-            if char in _BREAKS:
+            if char in BREAKS:
                 self._write_break(char)
                 in_breaks = True
                 continue
@@ -361,4 +293,4 @@ class _Emitter:
 
 def dump(value: Any) -> str:
     """go-yaml ``Marshal`` output for a value (a node tree or plain Python data)."""
-    return _Emitter().document(represent(value))
+    return Emitter().document(represent(value))

@@ -55,7 +55,7 @@ class ScriptedServer:
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 if answer[0] == "short":
-                    _, total, data = answer
+                    total, data = answer[1], answer[2]
                     self.send_response(200)
                     self.send_header("Content-Length", str(total))
                     self.end_headers()

@@ -16,9 +16,9 @@ import os
 import socket
 import stat
 import threading
+import time
 
 import pytest
-
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_download import (
     DownloadError,
@@ -126,15 +126,26 @@ def enterprise(tmp_path):
 def prepare(sim, platform="metal", fmt="raw.xz"):
     """Register the schematic; return (http client, image URL, image bytes as served)."""
     http = HttpClient(sim.url, sleep=no_sleep, timeout=10)
-    schematic_id, _ = ImageFactoryClient(http).register_schematic(SCHEMATIC)
+    schematic_id = ImageFactoryClient(http).register_schematic(SCHEMATIC)[0]
     url = image_url(sim.url, schematic_id, VERSION, platform, "amd64", fmt)
     body = http.request("GET", url).body
+    logged(sim, 2)
     return http, url, body
 
 
-def image_requests(sim, url):
+def logged(sim, at_least: int = 0, timeout: float = 3.0) -> list[dict]:
+    """The simulator's request log once it holds ``at_least`` records (it writes them after answering)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = sim.requests()
+        if len(records) >= at_least or time.monotonic() > deadline:
+            return records
+        time.sleep(0.01)
+
+
+def image_requests(sim, url, at_least: int = 0):
     path = url.split("://", 1)[1].split("/", 1)[1]
-    return [r for r in sim.requests() if r["path"] == "/" + path]
+    return [r for r in logged(sim, at_least) if r["path"] == "/" + path]
 
 
 def test_download_from_the_community_factory(factory, tmp_path):
@@ -153,17 +164,18 @@ def test_download_from_the_community_factory(factory, tmp_path):
     assert stat.S_IMODE(os.stat(cache / name).st_mode) == 0o600
     # The community factory publishes no checksum: 402, recorded as not verified.
     assert (result.checksum_verified, result.checksum_source) == (False, "none")
-    sent = factory.requests()[before:]
+    sent = logged(factory, before + 2)[before:]
     assert [(r["path"].rsplit("/", 1)[1], r["status"]) for r in sent] == [(f"{name}.sha256", 402), (name, 200)]
 
 
 def test_second_run_is_a_no_op_without_requests(factory, tmp_path):
-    http, url, _ = prepare(factory)
+    http, url = prepare(factory)[:2]
     download_image(http, url, str(tmp_path))
-    before = len(factory.requests())
+    before = len(logged(factory, 4))
     again = download_image(http, url, str(tmp_path))
     assert not again.changed and not again.downloaded
     assert (again.checksum_verified, again.checksum_source) == (False, "cache")
+    time.sleep(0.05)
     assert len(factory.requests()) == before
 
 
@@ -179,13 +191,13 @@ def test_user_checksum(factory, tmp_path):
     before = len(factory.requests())
     result = download_image(http, url, str(tmp_path), checksum=f"sha512:{hashlib.sha512(body).hexdigest()}")
     assert (result.checksum_verified, result.checksum_source) == (True, "user")
-    assert not any(r["path"].endswith(".sha256") for r in factory.requests()[before:])
+    assert not any(r["path"].endswith(".sha256") for r in logged(factory, before + 1)[before:])
     cached = download_image(http, url, str(tmp_path), checksum=f"sha256:{sha256(body)}")
     assert not cached.changed and cached.checksum_verified
 
 
 def test_wrong_checksum_discards_the_download(factory, tmp_path):
-    http, url, _ = prepare(factory)
+    http, url = prepare(factory)[:2]
     cache = tmp_path / "cache"
     with pytest.raises(DownloadError, match="does not match its user checksum: expected sha256:0000"):
         download_image(http, url, str(cache), checksum="sha256:" + "0" * 64)
@@ -209,7 +221,7 @@ def test_resume_from_a_partial_download(factory, tmp_path):
     result = download_image(http, url, str(tmp_path))
     assert result.resumed_from == half and result.downloaded
     assert (tmp_path / name).read_bytes() == body and result.sha256 == sha256(body)
-    sent = image_requests(factory, url)[-1]
+    sent = image_requests(factory, url, 4)[-1]
     assert sent["request_headers"]["Range"] == f"bytes={half}-" and sent["status"] == 206
 
 
@@ -219,7 +231,7 @@ def test_complete_part_file_is_used(factory, tmp_path):
     (tmp_path / f"{name}.part").write_bytes(body)
     result = download_image(http, url, str(tmp_path))
     assert result.resumed_from == len(body) and (tmp_path / name).read_bytes() == body
-    assert image_requests(factory, url)[-1]["status"] == 416
+    assert image_requests(factory, url, 4)[-1]["status"] == 416
 
 
 def test_part_longer_than_the_image_starts_over(factory, tmp_path):
@@ -228,7 +240,7 @@ def test_part_longer_than_the_image_starts_over(factory, tmp_path):
     (tmp_path / f"{name}.part").write_bytes(body + b"junk")
     result = download_image(http, url, str(tmp_path))
     assert result.resumed_from == 0 and (tmp_path / name).read_bytes() == body
-    assert [r["status"] for r in image_requests(factory, url)[-2:]] == [416, 200]
+    assert [r["status"] for r in image_requests(factory, url, 5)[-2:]] == [416, 200]
 
 
 def test_server_errors_are_retried(factory, tmp_path):
@@ -236,7 +248,7 @@ def test_server_errors_are_retried(factory, tmp_path):
     factory.set_fault(503, count=2, path="^/image/.*raw.xz$")
     result = download_image(http, url, str(tmp_path))
     assert (tmp_path / url.rsplit("/", 1)[1]).read_bytes() == body
-    assert [r["status"] for r in image_requests(factory, url)[-3:]] == [503, 503, 200]
+    assert [r["status"] for r in image_requests(factory, url, 6)[-3:]] == [503, 503, 200]
     assert result.changed
 
 
@@ -265,47 +277,49 @@ def test_decompress(factory, tmp_path):
     assert not again.changed and not again.decompressed and again.sha256 == sha256(raw)
     # The unpacked file went missing: unpack again, without downloading.
     os.remove(tmp_path / name)
-    before = len(factory.requests())
+    before = len(logged(factory, 4))
     third = download_image(http, url, str(tmp_path), decompress=True)
     assert third.changed and third.decompressed and not third.downloaded
+    time.sleep(0.05)
     assert len(factory.requests()) == before
 
 
 def test_plan_download_makes_no_requests(factory, tmp_path):
-    http, url, _ = prepare(factory)
+    http, url = prepare(factory)[:2]
     before = len(factory.requests())
     plan = plan_download(url, str(tmp_path / "new"), decompress=True)
     assert plan.changed and plan.downloaded and plan.decompressed and plan.sha256 == ""
     assert plan.checksum_source == "unknown"
     assert not (tmp_path / "new").exists()
     download_image(http, url, str(tmp_path / "new"), decompress=True)
-    after = len(factory.requests())
+    after = len(logged(factory, before + 2))
     plan = plan_download(url, str(tmp_path / "new"), decompress=True)
     assert not plan.changed and not plan.downloaded and plan.sha256 and plan.size == RAW_SIZE
+    time.sleep(0.05)
     assert len(factory.requests()) == after
     assert before < after
 
 
 def test_parallel_downloads_of_one_image_share_the_work(factory, tmp_path):
     http, url, body = prepare(factory)
-    before = len(image_requests(factory, url))
+    before = len(image_requests(factory, url, 2))
     results = []
 
     def worker():
         results.append(download_image(HttpClient(factory.url, sleep=no_sleep), url, str(tmp_path)))
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
+    threads = [threading.Thread(target=worker) for _number in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert sorted(r.downloaded for r in results) == [False, False, True]
-    assert len(image_requests(factory, url)) == before + 1
+    assert len(image_requests(factory, url, 4)) == before + 1
     assert all(r.sha256 == sha256(body) for r in results)
 
 
 def test_filename_must_be_plain(factory, tmp_path):
-    http, url, _ = prepare(factory)
+    http, url = prepare(factory)[:2]
     with pytest.raises(DownloadError, match="plain file name"):
         download_image(http, url, str(tmp_path), filename="../escape.raw.xz")
 
@@ -378,7 +392,7 @@ def test_answer_breaking_off_mid_body_is_resumed(tmp_path):
     with FileServer(data, break_after=100_000) as server:
         http = HttpClient(server.url.rsplit("/", 1)[0], sleep=no_sleep)
         result = download_image(http, server.url, str(tmp_path), use_published_checksum=False, chunk_size=8192)
-        ranges = [r for r, _ in server.requests]
+        ranges = [request[0] for request in server.requests]
     assert (tmp_path / "img.raw.xz").read_bytes() == data
     assert ranges == [None, "bytes=100000-"]
     assert result.resumed_from == 0  # nothing came from an earlier run

@@ -1,0 +1,174 @@
+# Copyright: (c) 2026, talosforge.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""talosforge.cluster.image_factory_schematic, driven through main() against the Image Factory simulator."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory import ModuleDocFragment
+from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import ImageFactoryClient
+from ansible_collections.talosforge.cluster.plugins.modules import image_factory_schematic as module
+
+harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
+
+QEMU_SCHEMATIC = {"customization": {"systemExtensions": {"officialExtensions": ["siderolabs/qemu-guest-agent"]}}}
+QEMU_ID = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515"
+QEMU_CANONICAL = (
+    "customization:\n    systemExtensions:\n        officialExtensions:\n            - siderolabs/qemu-guest-agent\n"
+)
+
+
+def logged(sim, at_least: int, timeout: float = 3.0) -> list[dict]:
+    """The simulator's request log once it holds ``at_least`` records (it writes them after answering)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = sim.requests()
+        if len(records) >= at_least or time.monotonic() > deadline:
+            return records
+        time.sleep(0.01)
+
+
+def run(args: dict, capsys) -> dict:
+    with patch_module_args(args), pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def documented_options(mod) -> dict:
+    options = yaml.safe_load(mod.DOCUMENTATION).get("options") or {}
+    options.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
+    return options
+
+
+def check_spec_matches_docs(mod) -> None:
+    docs = documented_options(mod)
+    spec = mod.argument_spec()
+    assert set(docs) == set(spec)
+    for name, option in spec.items():
+        doc = docs[name]
+        assert doc.get("type", "str") == option.get("type", "str"), name
+        assert doc.get("default") == option.get("default"), name
+        assert bool(doc.get("required")) == bool(option.get("required")), name
+        assert doc.get("choices") == option.get("choices"), name
+        assert doc.get("elements") == option.get("elements"), name
+
+
+def test_argument_spec_matches_documentation():
+    check_spec_matches_docs(module)
+    for block in (module.EXAMPLES, module.RETURN):
+        yaml.safe_load(block)
+
+
+@pytest.fixture
+def factory(tmp_path):
+    with harness.running("image-factory", tmp_path / "sim") as sim:
+        yield sim
+
+
+def test_check_mode_makes_no_request(factory, capsys):
+    result = run({"url": factory.url, "schematic": QEMU_SCHEMATIC, "_ansible_check_mode": True}, capsys)
+    assert result["changed"] is False
+    assert result["id"] == QEMU_ID and result["schematic"] == QEMU_CANONICAL
+    assert result["url"] == f"{factory.url}/schematics/{QEMU_ID}"
+    time.sleep(0.05)
+    assert factory.requests() == []
+
+
+def test_registers_once_then_reports_no_change(factory, capsys):
+    args = {"url": factory.url, "schematic": QEMU_SCHEMATIC, "_ansible_diff": True}
+    first = run(args, capsys)
+    assert first["changed"] is True and first["id"] == QEMU_ID
+    assert first["diff"]["before"] == "" and first["diff"]["after"] == QEMU_CANONICAL
+    assert [(r["method"], r["path"], r["status"]) for r in logged(factory, 2)] == [
+        ("GET", f"/schematics/{QEMU_ID}", 404),
+        ("POST", "/schematics", 201),
+    ]
+    assert json.loads(factory.requests()[1]["request_body"]) == QEMU_SCHEMATIC
+    second = run(args, capsys)
+    assert second["changed"] is False and "diff" not in second
+    assert [(r["method"], r["status"]) for r in logged(factory, 3)[2:]] == [("GET", 200)]
+
+
+def test_user_style_schematic_gets_the_factory_id(factory, capsys):
+    schematic = {"customization": {"meta": [{"key": "0xa", "value": "foo"}], "extraKernelArgs": []}}
+    result = run({"url": factory.url, "schematic": schematic}, capsys)
+    assert result["id"] == "d308a2a5ee2277bed5fbaa104fcbc8d59122abfa737df987a95b4ca763459a7f"
+    stored = logged(factory, 2)[-1]
+    assert stored["status"] == 201 and json.loads(stored["response_body"])["id"] == result["id"]
+
+
+def test_default_is_the_empty_schematic(factory, capsys):
+    result = run({"url": factory.url}, capsys)
+    assert result["id"] == "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
+    assert result["schematic"] == "customization: {}\n"
+
+
+def test_url_from_the_environment(factory, capsys, monkeypatch):
+    monkeypatch.setenv("TALOSFORGE_IMAGE_FACTORY_URL", factory.url)
+    result = run({"schematic": QEMU_SCHEMATIC}, capsys)
+    assert result["changed"] is True and result["url"].startswith(factory.url)
+
+
+def test_invalid_schematic_fails_before_any_request(factory, capsys):
+    result = run(
+        {"url": factory.url, "schematic": {"customization": {"meta": [{"key": 300}], "kernelArgs": []}}}, capsys
+    )
+    assert result["failed"] is True
+    assert result["errors"] == [
+        "customization.kernelArgs: unknown field (did you mean 'extraKernelArgs'?); allowed fields: "
+        "embeddedMachineConfiguration, extraKernelArgs, meta, systemExtensions, bootloader, secureboot, diskImage",
+        "customization.meta[0].key: 300 is out of range; it must be between 0 and 255",
+        "customization.meta[0].value: is required: the META value as a string",
+    ]
+    assert result["msg"].startswith("invalid Image Factory schematic: customization.kernelArgs: unknown field")
+    assert factory.requests() == []
+
+
+def test_server_errors_are_retried(factory, capsys, monkeypatch):
+    monkeypatch.setattr(time, "sleep", lambda _s: None)
+    factory.set_fault(503, count=2, path="^/schematics$")
+    result = run({"url": factory.url, "schematic": QEMU_SCHEMATIC}, capsys)
+    assert result["changed"] is True
+    assert [r["status"] for r in logged(factory, 4)] == [404, 503, 503, 201]
+
+
+def test_unreachable_factory_fails_with_the_url(capsys, monkeypatch):
+    monkeypatch.setattr(time, "sleep", lambda _s: None)
+    result = run({"url": "http://127.0.0.1:9", "schematic": {}, "timeout": 2}, capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith("Image Factory request failed: cannot reach http://127.0.0.1:9/schematics/")
+    assert result["status"] is None
+
+
+class WrongIdHttp(HttpClient):
+    def __init__(self):
+        super().__init__("https://factory.example.org")
+
+    def request(self, method, path, data=None, headers=None, ok=(200,), retry=True):
+        class Answer:
+            status = 404 if method == "GET" else 201
+            body = b'{"id": "%s", "schematic": "owner: me\\ncustomization: {}\\n"}' % (b"1" * 64)
+
+            def text(self):
+                return self.body.decode()
+
+            def json(self):
+                return json.loads(self.body)
+
+        return Answer()
+
+
+def test_a_different_id_from_the_factory_fails_loudly(capsys, monkeypatch):
+    monkeypatch.setattr(module, "client_from_params", lambda params: ImageFactoryClient(WrongIdHttp()))
+    result = run({"url": "https://factory.example.org", "schematic": {}}, capsys)
+    assert result["failed"] is True
+    assert "registered the schematic as '1111" in result["msg"]
+    assert (
+        "the ID computed locally is 376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba" in result["msg"]
+    )
