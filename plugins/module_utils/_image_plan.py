@@ -65,9 +65,18 @@ def plan_images(model: dict[str, Any], selected: Iterable[str] | None = None) ->
                 "platform": platform,
                 "arch": arch,
                 "format": fmt,
-                "filename": f"{sid[:12]}-{version}-{image_filename(platform, arch, fmt)}",
+                "filename": image_filename(platform, arch, fmt),
                 "url": node["image_url"],
                 "installer_image": node["installer_image"],
+                # The item talosforge.cluster.image_factory_image takes in its images list.
+                "download": {
+                    "schematic_id": sid,
+                    "talos_version": version,
+                    "platform": platform,
+                    "arch": arch,
+                    "format": fmt,
+                    "filename": f"{sid[:12]}-{version}-{image_filename(platform, arch, fmt)}",
+                },
                 "nodes": [],
             }
         images[key]["nodes"].append(node["name"])
