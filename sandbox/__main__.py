@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 def _start_options(items: list[str]) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for item in items:
-        target, _, assignment = item.partition(".")
+        target, _unused, assignment = item.partition(".")
         if target not in simulators.names() or not assignment:
             raise SystemExit(
                 f"--option {item!r}: write NAME.KEY=VALUE with NAME one of {', '.join(simulators.names())}"

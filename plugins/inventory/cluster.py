@@ -30,7 +30,7 @@ options:
     choices: [talosforge.cluster.cluster]
   cluster:
     description:
-      - The cluster definition. Relative paths in it (such as O(cluster.image_factory.cache_dir)) are resolved
+      - The cluster definition. Relative paths in it (such as C(image_factory.cache_dir)) are resolved
         against the folder of the inventory file.
     required: true
     type: dict

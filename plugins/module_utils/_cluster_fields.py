@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Union
 from urllib.parse import urlsplit
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_issues import (
@@ -20,8 +20,9 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_issues
     one_of,
 )
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# typing.Union rather than |: these aliases are evaluated at import time, and pylint checks module_utils as such.
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]  # noqa: UP007
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]  # noqa: UP007
 
 CLUSTER_NAME_RE = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")

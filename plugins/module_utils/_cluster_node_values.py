@@ -165,7 +165,7 @@ class NodeValueReader:
                     f'"{arg}" holds more than one argument',
                     "write one kernel argument per list entry",
                 )
-        return [arg for _, arg in items]
+        return [arg for _unused, arg in items]
 
     def _meta(self, m: dict, path: str) -> list[MetaEntry] | None:
         items = self.r.items(m, "meta", path, '[{key: 0xa, value: "..."}]')
@@ -258,7 +258,7 @@ class NodeValueReader:
                     f'"{taint}" is not a taint: {problem}',
                     f"write key=value:Effect or key:Effect, with Effect one of {one_of(TAINT_EFFECTS)}",
                 )
-        return [taint for _, taint in items]
+        return [taint for _unused, taint in items]
 
 
 def parse_meta_key(value: Any) -> int | None:

@@ -10,18 +10,20 @@ short_description: Validate a cluster definition and resolve it into the cluster
 version_added: 0.1.0
 description:
   - Checks a talosforge cluster definition (see the collection's C(docs/cluster-definition.md)) and reports every
-    problem at once, each with its field path and a sentence on how to fix it. Nothing is contacted: the site
+    problem at once, each with its field path and a sentence on how to fix it. Nothing is contacted; the site
     playbook runs this first, before any stage touches an API.
   - Resolves the definition into the cluster model (node pools expanded, every node with the settings it inherits)
     and plans the Talos images the nodes need, with schematic IDs computed locally as the Image Factory does.
   - Never changes anything.
 author:
-  - talosforge.cluster contributors
+  - talosforge.cluster contributors (@talosforge)
 attributes:
   check_mode:
     support: full
+    description: Runs the same in check mode; it never changes anything.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
 options:
   definition:
     description: The cluster definition, as written under C(cluster:) in the inventory file.

@@ -18,15 +18,18 @@ description:
   - The download is verified against O(checksum) when given, else against the checksum the factory publishes
     at C(<image url>.sha256). The community factory publishes none (it answers 402); the module then records
     the computed SHA-256 and returns RV(checksum_verified=false).
-  - One image per task. Several images (for example one per architecture) take one task each, with a loop;
-    the cache makes repeated tasks cheap, and parallel hosts that share a cache wait for each other.
+  - With O(images), one task names and downloads many images (for example one per platform and architecture).
+    The distinct downloads run in parallel, at most O(parallel) at a time, each exactly as a single image is
+    downloaded. Hosts that share a cache wait for each other on each file.
 extends_documentation_fragment:
   - talosforge.cluster.image_factory
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
     support: full
-    details: Nothing is downloaded; the result says, from the cache alone, whether a download would happen.
+    details:
+      - Nothing is downloaded; the result says, from the cache alone, whether a download would happen.
+      - With O(images), that is said for each image.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
@@ -34,16 +37,18 @@ options:
   schematic_id:
     description:
       - Schematic ID, as returned by M(talosforge.cluster.image_factory_schematic).
+      - One of O(schematic_id) and O(images) is required; they are mutually exclusive.
     type: str
-    required: true
   talos_version:
     description:
       - Talos version, such as V(v1.13.9) (a missing leading V(v) is added).
+      - Required with O(schematic_id). With O(images), the version of the images that do not set their own.
     type: str
-    required: true
   platform:
     description:
       - Talos platform of the image, such as V(metal), V(hcloud), V(nocloud), V(aws) or V(vmware).
+      - With O(images), the platform of the images that do not set their own (as for O(arch), O(format),
+        O(secureboot) and O(decompress)).
     type: str
     default: metal
   arch:
@@ -79,17 +84,78 @@ options:
       - Defaults to C(<id12>-<talos_version>-<name served by the factory>), where C(id12) is the first 12 characters
         of the schematic ID, for example C(376567988ad3-v1.13.9-metal-amd64.raw.xz). Images of different
         schematics and versions thus never share a name.
+      - Not with O(images), where each image may set its own.
     type: str
   checksum:
     description:
       - Expected checksum of the downloaded file, as V(sha256:<hex>) or V(sha512:<hex>).
       - When O(decompress=true), this is the checksum of the compressed file as served.
+      - Not with O(images), where each image may set its own.
     type: str
   decompress:
     description:
       - Also unpack a V(.xz) or V(.gz) image to the file name without that suffix (the compressed file is kept).
     type: bool
     default: false
+  images:
+    description:
+      - Several images to name, and with O(dest_dir) download, in one task.
+      - A key left out of an image takes the value of the option of the same name (O(talos_version), O(platform),
+        O(arch), O(format), O(secureboot), O(decompress)); O(filename) and O(checksum) are per image only.
+      - Every image is checked before anything is downloaded; errors name the image, for example C(images[2]).
+      - Images that are the same download (same URL, file name, checksum and O(decompress)) are downloaded once.
+        Two different images may not write the same file name.
+      - RV(images) has one result per image of this list, in the same order.
+      - If any download fails, the task fails naming the image (its index and URL) and still returns the results
+        of the others.
+      - Mutually exclusive with O(schematic_id), O(filename) and O(checksum).
+    type: list
+    elements: dict
+    suboptions:
+      schematic_id:
+        description:
+          - Schematic ID of the image.
+        type: str
+        required: true
+      talos_version:
+        description:
+          - Talos version of the image; defaults to O(talos_version).
+        type: str
+      platform:
+        description:
+          - Talos platform of the image; defaults to O(platform).
+        type: str
+      arch:
+        description:
+          - CPU architecture of the image; defaults to O(arch).
+        type: str
+        choices: [amd64, arm64]
+      format:
+        description:
+          - Image format; defaults to O(format).
+        type: str
+      secureboot:
+        description:
+          - Use the SecureBoot variant; defaults to O(secureboot).
+        type: bool
+      filename:
+        description:
+          - File name in O(dest_dir); defaults as O(filename) does.
+        type: str
+      checksum:
+        description:
+          - Expected checksum of the downloaded file, as O(checksum).
+        type: str
+      decompress:
+        description:
+          - Also unpack the image; defaults to O(decompress).
+        type: bool
+  parallel:
+    description:
+      - With O(images) and O(dest_dir), how many images are downloaded at the same time (each with its own
+        connection to the factory).
+    type: int
+    default: 4
 author:
   - talosforge.cluster contributors (@talosforge)
 """
@@ -113,78 +179,170 @@ EXAMPLES = r"""
   register: metal_image
   delegate_to: localhost
   run_once: true
+
+- name: Download the images of every platform and architecture in one task, in parallel
+  talosforge.cluster.image_factory_image:
+    talos_version: v1.13.9
+    dest_dir: ~/.cache/talosforge/images
+    images:
+      - schematic_id: "{{ schematic.id }}"
+        platform: hcloud
+      - schematic_id: "{{ schematic.id }}"
+        platform: hcloud
+        arch: arm64
+      - schematic_id: "{{ proxmox_schematic.id }}"
+        platform: nocloud
+        format: qcow2
+  register: cluster_images
+  delegate_to: localhost
+  run_once: true
+
+- name: Show where each image is
+  ansible.builtin.debug:
+    msg: "{{ cluster_images.images | map(attribute='path') | list }}"
 """
 
 RETURN = r"""
 url:
   description: Download URL of the image.
-  returned: always
+  returned: when O(images) is not set
   type: str
   sample: https://factory.talos.dev/image/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba/v1.13.9/hcloud-amd64.raw.xz
 installer_image:
   description: Installer image reference for the same schematic, platform and version.
-  returned: always
+  returned: when O(images) is not set
   type: str
   sample: factory.talos.dev/hcloud-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.13.9
 filename:
   description: Name of the image file in O(dest_dir) (as downloaded, before unpacking).
-  returned: always
+  returned: when O(images) is not set
   type: str
   sample: 376567988ad3-v1.13.9-hcloud-amd64.raw.xz
 path:
   description: The file to use, the unpacked one when O(decompress=true).
-  returned: when O(dest_dir) is set
+  returned: when O(dest_dir) is set and O(images) is not
   type: str
   sample: /home/me/.cache/talosforge/images/376567988ad3-v1.13.9-metal-amd64.raw
 sha256:
   description: SHA-256 of RV(path); empty in check mode when the file is not there yet.
-  returned: when O(dest_dir) is set
+  returned: when O(dest_dir) is set and O(images) is not
   type: str
 download_path:
   description: The downloaded file (equal to RV(path) without O(decompress)).
-  returned: when O(dest_dir) is set
+  returned: when O(dest_dir) is set and O(images) is not
   type: str
 download_sha256:
   description: SHA-256 of RV(download_path).
-  returned: when O(dest_dir) is set
+  returned: when O(dest_dir) is set and O(images) is not
   type: str
 checksum_verified:
   description:
     - Whether the file was checked against O(checksum) or the factory's published checksum in this run.
     - V(false) on the community factory, which publishes no checksums, and on a cache hit without O(checksum).
-  returned: when O(dest_dir) is set
+  returned: when O(dest_dir) is set and O(images) is not
   type: bool
 checksum_source:
   description:
     - V(user) (O(checksum)), V(factory) (published C(.sha256)), V(none) (nothing published),
       V(cache) (the file matched its C(.sha256) file; nothing was downloaded), or V(unknown) (check mode).
-  returned: when O(dest_dir) is set
+  returned: when O(dest_dir) is set and O(images) is not
   type: str
 downloaded:
   description: Whether image bytes were (or, in check mode, would be) fetched.
-  returned: when O(dest_dir) is set
+  returned: when O(dest_dir) is set and O(images) is not
   type: bool
 decompressed:
   description: Whether the image was (or would be) unpacked.
-  returned: when O(dest_dir) is set
+  returned: when O(dest_dir) is set and O(images) is not
   type: bool
 resumed_from:
   description: Bytes of an earlier, interrupted download that were kept and resumed from.
-  returned: when O(dest_dir) is set
+  returned: when O(dest_dir) is set and O(images) is not
   type: int
 size:
   description: Size of RV(path) in bytes (0 in check mode when it is not there yet).
-  returned: when O(dest_dir) is set
+  returned: when O(dest_dir) is set and O(images) is not
   type: int
+images:
+  description:
+    - One result per image of O(images), in the same order, each with the keys returned for a single image
+      (the download keys only with O(dest_dir)).
+    - When the task fails, the images that failed carry C(failed=true) and C(msg) next to their names.
+  returned: when O(images) is set
+  type: list
+  elements: dict
+  contains:
+    changed:
+      description: Whether this image was (or, in check mode, would be) downloaded or unpacked.
+      type: bool
+      returned: always
+    url:
+      description: Download URL of the image.
+      type: str
+      returned: always
+    installer_image:
+      description: Installer image reference.
+      type: str
+      returned: always
+    filename:
+      description: Name of the image file in O(dest_dir).
+      type: str
+      returned: always
+    path:
+      description: The file to use, the unpacked one when unpacking was asked.
+      type: str
+      returned: when O(dest_dir) is set
+    sha256:
+      description: SHA-256 of RV(images[].path).
+      type: str
+      returned: when O(dest_dir) is set
+    download_path:
+      description: The downloaded file.
+      type: str
+      returned: when O(dest_dir) is set
+    download_sha256:
+      description: SHA-256 of RV(images[].download_path).
+      type: str
+      returned: when O(dest_dir) is set
+    checksum_verified:
+      description: As RV(checksum_verified), for this image.
+      type: bool
+      returned: when O(dest_dir) is set
+    checksum_source:
+      description: As RV(checksum_source), for this image.
+      type: str
+      returned: when O(dest_dir) is set
+    downloaded:
+      description: Whether image bytes were (or would be) fetched.
+      type: bool
+      returned: when O(dest_dir) is set
+    decompressed:
+      description: Whether the image was (or would be) unpacked.
+      type: bool
+      returned: when O(dest_dir) is set
+    resumed_from:
+      description: Bytes of an earlier, interrupted download that were kept.
+      type: int
+      returned: when O(dest_dir) is set
+    size:
+      description: Size of RV(images[].path) in bytes.
+      type: int
+      returned: when O(dest_dir) is set
 """
 
+import queue
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_download import (
     DownloadError,
+    decompressed_name,
     download_image,
+    parse_checksum,
     plan_download,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import (
@@ -201,12 +359,28 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory 
     registry_from_url,
 )
 
+# Keys an entry of ``images`` may leave out to take the value of the top-level option of the same name.
+INHERITED = ("talos_version", "platform", "arch", "format", "secureboot", "decompress")
+MUTUALLY_EXCLUSIVE = [("schematic_id", "images"), ("filename", "images"), ("checksum", "images")]
+REQUIRED_ONE_OF = [("schematic_id", "images")]
+REQUIRED_BY = {"schematic_id": ("talos_version",)}
+# What one image can fail with; the list mode reports it for that image and goes on with the others.
+IMAGE_ERRORS = (ImageFactoryError, DownloadError, HttpError, OSError)
+
+
+class ImagesFailed(Exception):
+    """Some images of a list failed; ``result`` holds what is known about all of them."""
+
+    def __init__(self, message: str, result: dict[str, Any]):
+        super().__init__(message)
+        self.result = result
+
 
 def argument_spec() -> dict[str, Any]:
     spec = factory_argument_spec(env_fallback)
     spec.update(
-        schematic_id={"type": "str", "required": True},
-        talos_version={"type": "str", "required": True},
+        schematic_id={"type": "str"},
+        talos_version={"type": "str"},
         platform={"type": "str", "default": "metal"},
         arch={"type": "str", "choices": list(ARCHES), "default": "amd64"},
         format={"type": "str", "default": "raw.xz"},
@@ -216,8 +390,25 @@ def argument_spec() -> dict[str, Any]:
         filename={"type": "str"},
         checksum={"type": "str"},
         decompress={"type": "bool", "default": False},
+        images={"type": "list", "elements": "dict", "options": image_options()},
+        parallel={"type": "int", "default": 4},
     )
     return spec
+
+
+def image_options() -> dict[str, Any]:
+    """Options of one entry of ``images``; no defaults, so that a missing key is None and can be inherited."""
+    return {
+        "schematic_id": {"type": "str", "required": True},
+        "talos_version": {"type": "str"},
+        "platform": {"type": "str"},
+        "arch": {"type": "str", "choices": list(ARCHES)},
+        "format": {"type": "str"},
+        "secureboot": {"type": "bool"},
+        "filename": {"type": "str"},
+        "checksum": {"type": "str"},
+        "decompress": {"type": "bool"},
+    }
 
 
 def default_filename(schematic_id: str, version: str, platform: str, arch: str, fmt: str, secureboot: bool) -> str:
@@ -225,42 +416,258 @@ def default_filename(schematic_id: str, version: str, platform: str, arch: str, 
     return f"{schematic_id[:12]}-{version}-{image_filename(platform, arch, fmt, secureboot)}"
 
 
-def run_module(params: dict[str, Any], check_mode: bool, http: HttpClient | None = None) -> dict[str, Any]:
-    """Build names, download when asked; return the result. Raises ImageFactoryError, DownloadError, HttpError."""
-    base = (params.get("url") or DEFAULT_URL).rstrip("/")
-    schematic_id = check_schematic_id(params["schematic_id"])
-    version = normalize_version(params["talos_version"])
-    platform, arch, fmt = (
-        params.get("platform") or "metal",
-        params.get("arch") or "amd64",
-        params.get("format") or "raw.xz",
+# --------------------------------------------------------------------------------------------------------------
+# One image
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image: its names, and what the cache needs to download it."""
+
+    url: str
+    installer_image: str
+    filename: str
+    checksum: str | None
+    decompress: bool
+
+    def names(self) -> dict[str, Any]:
+        return {"changed": False, "url": self.url, "installer_image": self.installer_image, "filename": self.filename}
+
+    def files(self) -> set[str]:
+        """File names this image writes in the cache (the sidecars and .part files follow from them)."""
+        return {self.filename, decompressed_name(self.filename)} if self.decompress else {self.filename}
+
+
+def describe(values: Mapping[str, Any], base: str, registry: str) -> Image:
+    """The Image for schematic_id, talos_version, platform, arch, format, secureboot, filename, checksum, decompress."""
+    schematic_id = check_schematic_id(values.get("schematic_id"))
+    version = normalize_version(values.get("talos_version"))
+    platform = values.get("platform") or "metal"
+    arch = values.get("arch") or "amd64"
+    fmt = values.get("format") or "raw.xz"
+    secureboot = bool(values.get("secureboot"))
+    return Image(
+        url=image_url(base, schematic_id, version, platform, arch, fmt, secureboot),
+        installer_image=installer_image(registry, platform, schematic_id, version, secureboot),
+        filename=values.get("filename") or default_filename(schematic_id, version, platform, arch, fmt, secureboot),
+        checksum=values.get("checksum"),
+        decompress=bool(values.get("decompress")),
     )
-    secureboot = bool(params.get("secureboot"))
-    url = image_url(base, schematic_id, version, platform, arch, fmt, secureboot)
-    registry = params.get("installer_registry") or registry_from_url(base)
-    filename = params.get("filename") or default_filename(schematic_id, version, platform, arch, fmt, secureboot)
-    result: dict[str, Any] = {
-        "changed": False,
-        "url": url,
-        "installer_image": installer_image(registry, platform, schematic_id, version, secureboot),
-        "filename": filename,
-    }
+
+
+def fetch(image: Image, dest_dir: str, check_mode: bool, http: HttpClient | None) -> dict[str, Any]:
+    """Download (or in check mode plan) one image into ``dest_dir``; return its result."""
+    options = {"filename": image.filename, "checksum": image.checksum, "decompress": image.decompress}
+    if check_mode or http is None:
+        outcome = plan_download(image.url, dest_dir, **options)
+    else:
+        outcome = download_image(http, image.url, dest_dir, **options)
+    return {**image.names(), **outcome.as_dict()}
+
+
+def _base_and_registry(params: Mapping[str, Any]) -> tuple[str, str]:
+    base = (params.get("url") or DEFAULT_URL).rstrip("/")
+    return base, params.get("installer_registry") or registry_from_url(base)
+
+
+def run_one(params: dict[str, Any], check_mode: bool, http: HttpClient | None = None) -> dict[str, Any]:
+    """Name one image and download it when asked. Raises ImageFactoryError, DownloadError, HttpError, OSError."""
+    image = describe(params, *_base_and_registry(params))
     dest_dir = params.get("dest_dir")
     if not dest_dir:
-        return result
-    options = {"filename": filename, "checksum": params.get("checksum"), "decompress": bool(params.get("decompress"))}
-    if check_mode:
-        outcome = plan_download(url, dest_dir, **options)
-    else:
-        outcome = download_image(http or client_from_params(params).http, url, dest_dir, **options)
-    result.update(outcome.as_dict())
+        return image.names()
+    if not check_mode:
+        http = http or client_from_params(params).http
+    return fetch(image, dest_dir, check_mode, http)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A list of images, downloaded in parallel
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _entry_values(params: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    values = dict(entry)
+    for key in INHERITED:
+        if values.get(key) is None:
+            values[key] = params.get(key)
+    return values
+
+
+def _check_download(image: Image) -> None:
+    """Raise for what download_image would refuse, so that a bad entry stops the task before any download."""
+    if "/" in image.filename or image.filename in (".", ".."):
+        raise DownloadError(f"filename {image.filename!r} must be a plain file name, without directories")
+    if image.checksum:
+        parse_checksum(image.checksum)
+    image.files()  # raises when the format cannot be unpacked
+
+
+def describe_all(params: Mapping[str, Any]) -> list[Image]:
+    """An Image per entry of ``images``; raises one ImageFactoryError naming every bad entry."""
+    base, registry = _base_and_registry(params)
+    images: list[Image] = []
+    errors: list[str] = []
+    for index, entry in enumerate(params["images"]):
+        values = _entry_values(params, entry or {})
+        try:
+            if values.get("talos_version") is None:
+                raise ImageFactoryError("talos_version is not set; set it on the image or set the talos_version option")
+            image = describe(values, base, registry)
+            if params.get("dest_dir"):
+                _check_download(image)
+        except (ImageFactoryError, DownloadError) as exc:
+            errors.append(f"images[{index}]: {exc}")
+            continue
+        images.append(image)
+    if errors:
+        raise ImageFactoryError("; ".join(errors))
+    return images
+
+
+def distinct_downloads(images: list[Image]) -> tuple[list[Image], list[int]]:
+    """The distinct downloads in first-seen order, and for every image the position of its download among them.
+
+    Raises ImageFactoryError when two different images would write the same file.
+    """
+    position: dict[Image, int] = {}
+    writer: dict[str, tuple[int, Image]] = {}
+    errors: list[str] = []
+    for index, image in enumerate(images):
+        if image in position:
+            continue
+        for name in sorted(image.files()):
+            other_index, other = writer.setdefault(name, (index, image))
+            if other != image:
+                errors.append(
+                    f"images[{index}] and images[{other_index}] are different images but both write {name!r}; "
+                    "give them different filename values"
+                )
+        position[image] = len(position)
+    if errors:
+        raise ImageFactoryError("; ".join(errors))
+    return list(position), [position[image] for image in images]
+
+
+def in_parallel(
+    items: list[Any], workers: int, make_client: Callable[[], Any] | None, work: Callable[[Any, Any], Any]
+) -> list[tuple[Any, Exception | None]]:
+    """``work(client, item)`` for every item, ``workers`` at a time; (result, None) or (None, error) in order.
+
+    Each running task holds a client of its own, taken from a pool built before the threads start (the client is
+    None without ``make_client``).
+    """
+    count = max(1, min(workers, len(items)))
+    clients: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    for _slot in range(count):
+        clients.put(make_client() if make_client else None)
+
+    def task(item: Any) -> tuple[Any, Exception | None]:
+        client = clients.get()
+        try:
+            return work(client, item), None
+        except IMAGE_ERRORS as exc:
+            return None, exc
+        finally:
+            clients.put(client)
+
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="image") as pool:
+        return list(pool.map(task, items))
+
+
+def _describe_error(exc: Exception) -> str:
+    if isinstance(exc, HttpError):
+        return f"Image Factory request failed: {exc}"
+    if isinstance(exc, OSError):
+        return f"cannot write the image cache: {exc}"
+    return str(exc)
+
+
+def _failure(index: int, image: Image, exc: Exception) -> dict[str, Any]:
+    failure: dict[str, Any] = {"index": index, "url": image.url, "msg": _describe_error(exc)}
+    if isinstance(exc, HttpError):
+        failure.update(status=exc.status, body=exc.body, request_url=exc.url)
+    return failure
+
+
+def _check_parallel(value: Any) -> int:
+    if value is None or value < 1:
+        raise ImageFactoryError(f"parallel must be 1 or more, got {value}")
+    return int(value)
+
+
+def run_many(
+    params: dict[str, Any], check_mode: bool, make_http: Callable[[], HttpClient] | None = None
+) -> dict[str, Any]:
+    """Name every image of ``images``; with ``dest_dir`` download the distinct ones in parallel.
+
+    Raises ImageFactoryError or DownloadError (before any download) and ImagesFailed when some downloads fail.
+    """
+    workers = _check_parallel(params.get("parallel", 4))
+    images = describe_all(params)
+    dest_dir = params.get("dest_dir")
+    if not dest_dir:
+        return {"changed": False, "images": [image.names() for image in images]}
+    downloads, positions = distinct_downloads(images)
+    if not check_mode:
+        make_http = make_http or (lambda: client_from_params(params).http)
+    outcomes = in_parallel(
+        downloads,
+        workers,
+        None if check_mode else make_http,
+        lambda http, image: fetch(image, dest_dir, check_mode, http),
+    )
+    failures: dict[int, dict[str, Any]] = {}
+    for index, (image, at) in enumerate(zip(images, positions, strict=True)):
+        error = outcomes[at][1]
+        if error is not None and at not in failures:
+            failures[at] = _failure(index, image, error)
+    results = []
+    for image, at in zip(images, positions, strict=True):
+        if at in failures:
+            results.append({**image.names(), "failed": True, "msg": failures[at]["msg"]})
+        else:
+            results.append(dict(outcomes[at][0]))
+    result = {"changed": any(outcome and outcome["changed"] for outcome, _error in outcomes), "images": results}
+    if failures:
+        result["failures"] = list(failures.values())
+        raise ImagesFailed(_failure_message(result["failures"], len(downloads)), result)
     return result
 
 
+def _failure_message(failures: list[dict[str, Any]], total: int) -> str:
+    parts = "; ".join(f"images[{f['index']}] ({f['url']}): {f['msg']}" for f in failures)
+    return f"{len(failures)} of {total} distinct images failed: {parts}"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------------------------
+
+
+def run_module(params: dict[str, Any], check_mode: bool, http: HttpClient | None = None) -> dict[str, Any]:
+    """Build names, download when asked; return the result.
+
+    Raises ImageFactoryError, DownloadError, HttpError, OSError, or ImagesFailed for a list with failed images.
+    """
+    if params.get("images") is not None:
+        return run_many(params, check_mode, (lambda: http) if http else None)
+    return run_one(params, check_mode, http)
+
+
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=MUTUALLY_EXCLUSIVE,
+        required_one_of=REQUIRED_ONE_OF,
+        required_by=REQUIRED_BY,
+        supports_check_mode=True,
+    )
     try:
         module.exit_json(**run_module(module.params, module.check_mode))
+    except ImagesFailed as exc:
+        module.fail_json(msg=str(exc), **exc.result)
     except (ImageFactoryError, DownloadError) as exc:
         module.fail_json(msg=str(exc))
     except HttpError as exc:

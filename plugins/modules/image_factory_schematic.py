@@ -17,6 +17,8 @@ description:
     field path, for example C(customization.meta[0].key).
   - In check mode the module makes no request at all. It returns the ID and the canonical form and reports
     no change, because registering a schematic never changes its ID and is repeated safely on the real run.
+  - With O(schematics), one task registers many schematics (for example one per node group). Entries that
+    normalise to the same ID are registered once, and the distinct ones are checked and registered in parallel.
 extends_documentation_fragment:
   - talosforge.cluster.image_factory
 attributes:
@@ -27,7 +29,9 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
-    details: When the schematic is registered, the diff shows the canonical YAML as the new state.
+    details:
+      - When the schematic is registered, the diff shows the canonical YAML as the new state.
+      - With O(schematics), there is one diff per schematic registered.
 options:
   schematic:
     description:
@@ -38,9 +42,32 @@ options:
       - Keys may come in any order. Empty lists, empty mappings and null values are dropped, as the factory does.
       - META keys may be integers (V(10)) or strings in decimal or hex (V("0xa")).
       - An empty mapping is the default schematic
-        (ID C(376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba)).
+        (ID C(376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba)). It is also what is registered
+        when neither O(schematic) nor O(schematics) is given.
+      - Mutually exclusive with O(schematics).
     type: dict
     default: {}
+  schematics:
+    description:
+      - Several schematics, each written as O(schematic) is, to register in one task.
+      - Every entry is validated before any request; errors name the entry, for example
+        C(schematics[2].customization.meta[0].key).
+      - Entries that normalise to the same ID are registered once. RV(schematics) holds one result per distinct ID,
+        in the order the IDs first appear; RV(ids) holds one ID per entry of this list, duplicates included, so
+        the two lists can be zipped.
+      - The distinct schematics are checked and registered in parallel, at most O(parallel) at a time.
+        If any of them fails, the task fails naming the entry (its index and ID) and still returns the results
+        of the others.
+      - An empty list registers nothing.
+      - Mutually exclusive with O(schematic).
+    type: list
+    elements: dict
+  parallel:
+    description:
+      - With O(schematics), how many schematics are checked and registered at the same time (each with its own
+        connection to the factory).
+    type: int
+    default: 8
 author:
   - talosforge.cluster contributors (@talosforge)
 """
@@ -68,26 +95,84 @@ EXAMPLES = r"""
 - name: Show the installer image of the schematic
   ansible.builtin.debug:
     msg: "factory.talos.dev/metal-installer/{{ schematic.id }}:v1.13.9"
+
+- name: Register the schematics of all node groups in one task (in parallel, each distinct one once)
+  talosforge.cluster.image_factory_schematic:
+    schematics:
+      - customization:
+          systemExtensions:
+            officialExtensions:
+              - siderolabs/qemu-guest-agent
+      - customization:
+          extraKernelArgs:
+            - net.ifnames=0
+      - {}
+  register: group_schematics
+
+- name: Pair each node group with its schematic ID
+  ansible.builtin.debug:
+    msg: "{{ dict(['control-plane', 'workers', 'storage'] | zip(group_schematics.ids)) }}"
 """
 
 RETURN = r"""
 id:
   description: The schematic ID (64 lowercase hex characters), the same on every community factory.
-  returned: success
+  returned: success, when O(schematics) is not set
   type: str
   sample: 6905bc709e5947573a4ec2d11723b58882936d3d0e15c708f7d78f0c689684a5
 schematic:
   description: The canonical YAML of the schematic, the exact bytes the ID is the SHA-256 of.
-  returned: success
+  returned: success, when O(schematics) is not set
   type: str
   sample: "customization:\n    extraKernelArgs:\n        - net.ifnames=0\n"
 url:
   description: URL of the schematic on the factory (C(GET) it to read the stored form).
-  returned: success
+  returned: success, when O(schematics) is not set
   type: str
   sample: https://factory.talos.dev/schematics/6905bc709e5947573a4ec2d11723b58882936d3d0e15c708f7d78f0c689684a5
+schematics:
+  description:
+    - One result per distinct schematic of O(schematics), in the order their IDs first appear in that list.
+    - When the task fails, the entries of the schematics that failed carry C(failed=true) and C(msg).
+  returned: when O(schematics) is set
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The schematic ID.
+      type: str
+      returned: always
+      sample: 6905bc709e5947573a4ec2d11723b58882936d3d0e15c708f7d78f0c689684a5
+    schematic:
+      description: The canonical YAML of the schematic.
+      type: str
+      returned: always
+      sample: "customization:\n    extraKernelArgs:\n        - net.ifnames=0\n"
+    url:
+      description: URL of the schematic on the factory.
+      type: str
+      returned: always
+      sample: https://factory.talos.dev/schematics/6905bc709e5947573a4ec2d11723b58882936d3d0e15c708f7d78f0c689684a5
+    changed:
+      description: Whether this schematic was registered by this task.
+      type: bool
+      returned: always
+ids:
+  description:
+    - The schematic ID of every entry of O(schematics), in the same order and with duplicates, so that
+      C(my_list | zip(result.ids)) pairs each entry with its ID.
+  returned: when O(schematics) is set
+  type: list
+  elements: str
+  sample:
+    - 6905bc709e5947573a4ec2d11723b58882936d3d0e15c708f7d78f0c689684a5
+    - 376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba
+    - 6905bc709e5947573a4ec2d11723b58882936d3d0e15c708f7d78f0c689684a5
 """
 
+import queue
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
@@ -100,40 +185,200 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory 
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._schematic import SchematicError, canonicalize
 
+MUTUALLY_EXCLUSIVE = [("schematic", "schematics")]
+
+
+class SchematicsFailed(Exception):
+    """Some schematics of a list could not be registered; ``result`` holds what is known about all of them."""
+
+    def __init__(self, message: str, result: dict[str, Any]):
+        super().__init__(message)
+        self.result = result
+
 
 def argument_spec() -> dict[str, Any]:
     spec = factory_argument_spec(env_fallback)
     spec["schematic"] = {"type": "dict", "default": {}}
+    spec["schematics"] = {"type": "list", "elements": "dict"}
+    spec["parallel"] = {"type": "int", "default": 8}
     return spec
 
 
-def run_module(params: dict[str, Any], check_mode: bool, client: ImageFactoryClient | None = None) -> dict[str, Any]:
-    """Do the work; return the result. Raises SchematicError, ImageFactoryError or HttpError."""
-    schematic_id, canonical = canonicalize(params.get("schematic") or {})
-    base = (params.get("url") or "").rstrip("/")
+def _schematic_url(params: Mapping[str, Any], schematic_id: str) -> str:
+    return f"{(params.get('url') or '').rstrip('/')}/schematics/{schematic_id}"
+
+
+def _diff(schematic_id: str, canonical: str) -> dict[str, str]:
+    return {
+        "before": "",
+        "after": canonical,
+        "before_header": f"schematic {schematic_id} (not registered)",
+        "after_header": f"schematic {schematic_id}",
+    }
+
+
+def _describe(exc: Exception) -> str:
+    return f"Image Factory request failed: {exc}" if isinstance(exc, HttpError) else str(exc)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# One schematic
+# --------------------------------------------------------------------------------------------------------------
+
+
+def run_one(params: dict[str, Any], check_mode: bool, client: ImageFactoryClient | None = None) -> dict[str, Any]:
+    """Register ``schematic``. Raises SchematicError, ImageFactoryError or HttpError."""
+    schematic = params.get("schematic") or {}
+    schematic_id, canonical = canonicalize(schematic)
     result: dict[str, Any] = {
         "changed": False,
         "id": schematic_id,
         "schematic": canonical,
-        "url": f"{base}/schematics/{schematic_id}",
+        "url": _schematic_url(params, schematic_id),
     }
     if check_mode:
         return result
     client = client or client_from_params(params)
-    created = client.ensure_schematic(params.get("schematic") or {})[2]
-    if created:
+    if client.ensure_schematic(schematic)[2]:
         result["changed"] = True
-        result["diff"] = {
-            "before": "",
-            "after": canonical,
-            "before_header": f"schematic {schematic_id} (not registered)",
-            "after_header": f"schematic {schematic_id}",
-        }
+        result["diff"] = _diff(schematic_id, canonical)
     return result
 
 
+# --------------------------------------------------------------------------------------------------------------
+# A list of schematics, registered in parallel
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _entry_error(index: int, error: str) -> str:
+    """An error of normalize_schematic, prefixed with the entry's place in the list."""
+    if error.startswith("schematic:"):  # the entry itself, not one of its fields
+        return f"schematics[{index}]{error[len('schematic') :]}"
+    return f"schematics[{index}].{error}"
+
+
+def canonicalize_all(schematics: list[Any]) -> tuple[list[str], dict[str, tuple[int, str, Any]]]:
+    """Validate every entry; return the ID of each entry and, by ID in first-seen order, (index, canonical, entry).
+
+    Raises one SchematicError listing the problems of all entries.
+    """
+    errors: list[str] = []
+    ids: list[str] = []
+    distinct: dict[str, tuple[int, str, Any]] = {}
+    for index, schematic in enumerate(schematics):
+        try:
+            schematic_id, canonical = canonicalize(schematic or {})
+        except SchematicError as exc:
+            errors.extend(_entry_error(index, error) for error in exc.errors)
+            continue
+        ids.append(schematic_id)
+        distinct.setdefault(schematic_id, (index, canonical, schematic or {}))
+    if errors:
+        raise SchematicError(errors)
+    return ids, distinct
+
+
+def in_parallel(
+    items: list[Any], workers: int, make_client: Callable[[], ImageFactoryClient], work: Callable[..., Any]
+) -> list[tuple[Any, Exception | None]]:
+    """``work(client, item)`` for every item, ``workers`` at a time; (result, None) or (None, error) in order.
+
+    Each running task holds a client of its own, taken from a pool built before the threads start.
+    """
+    count = max(1, min(workers, len(items)))
+    clients: queue.SimpleQueue[ImageFactoryClient] = queue.SimpleQueue()
+    for _slot in range(count):
+        clients.put(make_client())
+
+    def task(item: Any) -> tuple[Any, Exception | None]:
+        client = clients.get()
+        try:
+            return work(client, item), None
+        except (ImageFactoryError, HttpError) as exc:
+            return None, exc
+        finally:
+            clients.put(client)
+
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="schematic") as pool:
+        return list(pool.map(task, items))
+
+
+def _failure(index: int, schematic_id: str, exc: Exception) -> dict[str, Any]:
+    failure: dict[str, Any] = {"index": index, "id": schematic_id, "msg": _describe(exc)}
+    if isinstance(exc, HttpError):
+        failure.update(status=exc.status, body=exc.body, request_url=exc.url)
+    return failure
+
+
+def _check_parallel(value: Any) -> int:
+    if value is None or value < 1:
+        raise ImageFactoryError(f"parallel must be 1 or more, got {value}")
+    return int(value)
+
+
+def run_many(
+    params: dict[str, Any], check_mode: bool, make_client: Callable[[], ImageFactoryClient] | None = None
+) -> dict[str, Any]:
+    """Register every distinct schematic of ``schematics`` in parallel.
+
+    Raises SchematicError (before any request), ImageFactoryError, or SchematicsFailed when some registrations fail.
+    """
+    workers = _check_parallel(params.get("parallel", 8))
+    ids, distinct = canonicalize_all(list(params["schematics"]))
+    entries = [
+        {"id": sid, "schematic": canonical, "url": _schematic_url(params, sid), "changed": False}
+        for sid, (_index, canonical, _schematic) in distinct.items()
+    ]
+    result: dict[str, Any] = {"changed": False, "schematics": entries, "ids": ids}
+    if check_mode or not entries:
+        return result
+    schematics = [schematic for _index, _canonical, schematic in distinct.values()]
+    outcomes = in_parallel(
+        schematics,
+        workers,
+        make_client or (lambda: client_from_params(params)),
+        lambda client, schematic: client.ensure_schematic(schematic)[2],
+    )
+    failures: list[dict[str, Any]] = []
+    first_index = [index for index, _canonical, _schematic in distinct.values()]
+    for entry, index, (created, error) in zip(entries, first_index, outcomes, strict=True):
+        if error is not None:
+            failures.append(_failure(index, entry["id"], error))
+            entry.update(failed=True, msg=failures[-1]["msg"])
+        else:
+            entry["changed"] = bool(created)
+    result["changed"] = any(entry["changed"] for entry in entries)
+    diffs = [_diff(entry["id"], entry["schematic"]) for entry in entries if entry["changed"]]
+    if diffs:
+        result["diff"] = diffs
+    if failures:
+        result["failures"] = failures
+        raise SchematicsFailed(_failure_message(failures, len(entries)), result)
+    return result
+
+
+def _failure_message(failures: Iterable[dict[str, Any]], total: int) -> str:
+    failures = list(failures)
+    parts = "; ".join(f"schematics[{f['index']}] (ID {f['id']}): {f['msg']}" for f in failures)
+    return f"{len(failures)} of {total} distinct schematics could not be registered: {parts}"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------------------------
+
+
+def run_module(params: dict[str, Any], check_mode: bool, client: ImageFactoryClient | None = None) -> dict[str, Any]:
+    """Do the work; return the result. Raises SchematicError, ImageFactoryError, HttpError or SchematicsFailed."""
+    if params.get("schematics") is not None:
+        return run_many(params, check_mode, (lambda: client) if client else None)
+    return run_one(params, check_mode, client)
+
+
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=argument_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True
+    )
     try:
         result = run_module(module.params, module.check_mode)
         if not module._diff:
@@ -141,6 +386,9 @@ def main() -> None:
         module.exit_json(**result)
     except SchematicError as exc:
         module.fail_json(msg=str(exc), errors=exc.errors)
+    except SchematicsFailed as exc:
+        exc.result.pop("diff", None)
+        module.fail_json(msg=str(exc), **exc.result)
     except ImageFactoryError as exc:
         module.fail_json(msg=str(exc))
     except HttpError as exc:

@@ -20,7 +20,7 @@ def main() -> int:
                    stdout=subprocess.DEVNULL)
     args = [arg for arg in sys.argv[1:] if arg not in _GET_PIP_ONLY]
     # ensurepip points PIP_CONFIG_FILE at /dev/null; the install below needs the caller's index settings.
-    return subprocess.run([sys.executable, "-m", "pip", "install", *args], env=caller_env).returncode
+    return subprocess.run([sys.executable, "-m", "pip", "install", *args], env=caller_env, check=False).returncode
 
 
 if __name__ == "__main__":

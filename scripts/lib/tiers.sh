@@ -12,6 +12,8 @@ tf_stage_collection() {
     rm -rf "$TF_BUILD/stage"
     mkdir -p "$TF_STAGE"
     (cd "$TF_ROOT" && git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$TF_STAGE/")
+    # ansible-test lists the files to check with git; without a repository it finds no targets at all.
+    (cd "$TF_STAGE" && git init -q . && git add -A)
 }
 
 tf_run_tier() {
@@ -100,7 +102,7 @@ tier_changelog() {
     local rc
     (cd "$TF_ROOT" && antsibull-changelog lint)
     rc=$?
-    [ "$rc" -eq 0 ] && echo "RESULT: $(ls "$TF_ROOT"/changelogs/fragments/*.yml | wc -l) fragments valid" \
+    [ "$rc" -eq 0 ] && echo "RESULT: $(find "$TF_ROOT/changelogs/fragments" -name '*.yml' | wc -l) fragments valid" \
         || echo "RESULT: changelog fragments invalid"
     return "$rc"
 }

@@ -28,6 +28,7 @@ def _cli(state: Path, port: int, *arguments: str) -> subprocess.CompletedProcess
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
     )
 
 

@@ -36,7 +36,7 @@ def test_unknown_simulator_and_option(tmp_path) -> None:
 
 def test_status_fault_is_bounded_by_count(factory: RunningSimulator) -> None:
     factory.set_fault(503, count=2, path="^/schematics", headers={"Retry-After": "1"})
-    statuses = [call(factory.url, "POST", "/schematics", QEMU_SCHEMATIC) for _ in range(3)]
+    statuses = [call(factory.url, "POST", "/schematics", QEMU_SCHEMATIC) for _unused in range(3)]
     assert [reply.status for reply in statuses] == [503, 503, 201]
     assert statuses[0].headers["Retry-After"] == "1" and statuses[0].text == "service unavailable\n"
     assert call(factory.url, "GET", "/versions").status == 200  # path did not match
@@ -119,7 +119,7 @@ def test_request_log_records(factory: RunningSimulator) -> None:
     )
     schematic_id = call(factory.url, "POST", "/schematics", QEMU_SCHEMATIC).json()["id"]
     call(factory.url, "GET", f"/image/{schematic_id}/v1.13.9/metal-amd64.iso?token=hunter2")
-    first, _, image = factory.requests()
+    first, _unused, image = factory.requests()
     assert set(first) >= {
         "ts", "method", "path", "query", "request_headers", "request_body", "status",
         "response_headers", "response_body", "duration_ms",
@@ -140,10 +140,10 @@ def test_request_log_records(factory: RunningSimulator) -> None:
 
 def test_request_log_under_concurrency(factory: RunningSimulator) -> None:
     def hit() -> None:
-        for _ in range(5):
+        for _unused in range(5):
             assert call(factory.url, "GET", "/versions").status == 200
 
-    threads = [threading.Thread(target=hit) for _ in range(8)]
+    threads = [threading.Thread(target=hit) for _unused in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -92,7 +92,7 @@ def parse_asset_path(path: str) -> Asset:
         secureboot = rest.endswith("-secureboot")
         return Asset(path, "installer", _arch(rest.removesuffix("-secureboot")), secureboot=secureboot)
     if "-installer-" in path and path.endswith(".tar"):
-        platform, _, rest = path.partition("-installer-")
+        platform, _unused, rest = path.partition("-installer-")
         platform, arch, secureboot = _platform_arch(platform + "-" + rest.removesuffix(".tar"))
         return Asset(path, "installer", arch, platform, secureboot)
     rest = path

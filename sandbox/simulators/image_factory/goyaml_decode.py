@@ -82,14 +82,14 @@ class Schema:
         if isinstance(kind, tuple):
             return []
         if kind in self.structs:
-            return {name: self.zero_value(field_kind) for name, field_kind, _ in self.structs[kind]}
+            return {name: self.zero_value(field_kind) for name, field_kind, _unused in self.structs[kind]}
         if kind in self.enums:
             return self.enums[kind][1][0]
         return {"str": "", "uint8": 0, "uint": 0, "bool": False, "stringmap": {}, "any": None}[kind]
 
     def is_zero(self, value: Any, kind: Any) -> bool:
         if kind in self.structs:
-            return all(self.is_zero(value[name], field_kind) for name, field_kind, _ in self.structs[kind])
+            return all(self.is_zero(value[name], field_kind) for name, field_kind, _unused in self.structs[kind])
         if kind in self.enums:
             return bool(value == self.enums[kind][1][0])
         return not value
@@ -251,7 +251,7 @@ class Decoder:
         if kind == "any" or kind == "stringmap":
             result: dict[Any, Any] = {}
             string_keys = kind == "stringmap" or all(
-                isinstance(key, yaml.ScalarNode) and self.scalar_tag(key)[0] in (STR, MERGE) for key, _ in node.value
+                isinstance(key, yaml.ScalarNode) and self.scalar_tag(key)[0] in (STR, MERGE) for key, _unused in node.value
             )
             for key, value in self.mapping_pairs(node):
                 if string_keys:
@@ -269,7 +269,7 @@ class Decoder:
         if kind not in self.schema.structs:
             self.type_error(node, "map", kind)
             return False, self.schema.zero_value(kind)
-        fields = {name: field_kind for name, field_kind, _ in self.schema.structs[kind]}
+        fields = {name: field_kind for name, field_kind, _unused in self.schema.structs[kind]}
         record = self.schema.zero_value(kind)
         for key, value in self.mapping_pairs(node):
             name = self.key_text(key)
@@ -306,7 +306,7 @@ def decode(body: str | bytes, schema: Schema, root: str) -> dict[str, Any]:
     except yaml.YAMLError as error:
         raise DecodeError("yaml: " + " ".join(str(error).split())) from None
     decoder = Decoder(schema)
-    _, record = decoder.construct(document, root)
+    _unused, record = decoder.construct(document, root)
     if decoder.errors:
         raise DecodeError("yaml: construct errors: " + "; ".join(decoder.errors))
     return record

@@ -187,7 +187,7 @@ def format_go_float(value: float) -> str:
         return ".inf" if value > 0 else "-.inf"
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
-    _, digit_tuple, exponent = Decimal(repr(abs(value))).as_tuple()
+    _unused, digit_tuple, exponent = Decimal(repr(abs(value))).as_tuple()
     digits = list(digit_tuple)
     while len(digits) > 1 and digits[-1] == 0:
         digits.pop()

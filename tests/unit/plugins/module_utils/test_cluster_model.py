@@ -45,7 +45,7 @@ def by_name(cluster: Cluster) -> dict:
 
 def test_node_false_wins_over_group_true_and_none_inherits():
     # A list set to [] on a node is "set": it replaces the group's list. Absent (None) inherits.
-    cluster, _ = load(
+    cluster, _unused = load(
         PROXMOX,
         worker={"extensions": ["siderolabs/iscsi-tools"], "taints": ["dedicated=db:NoSchedule"]},
         nodes=[
@@ -62,7 +62,7 @@ def test_node_false_wins_over_group_true_and_none_inherits():
 
 
 def test_boolean_false_over_group_true_in_settings():
-    cluster, _ = load(
+    cluster, _unused = load(
         HCLOUD,
         allow_scheduling_on_control_planes=False,
         platform={"cni": {"type": "cilium", "kube_proxy_replacement": False}},
@@ -73,7 +73,7 @@ def test_boolean_false_over_group_true_in_settings():
 
 
 def test_most_specific_scalar_wins():
-    cluster, _ = load(
+    cluster, _unused = load(
         HCLOUD,
         control_plane={"size": "ccx13", "install_disk": "/dev/sdb"},
         node_pools=[{"name": "w", "role": "worker", "count": 1, "size": "cax21"}],
@@ -88,7 +88,7 @@ def test_most_specific_scalar_wins():
 
 
 def test_labels_merge_key_by_key_and_specific_wins():
-    cluster, _ = load(
+    cluster, _unused = load(
         PROXMOX,
         node_defaults={"labels": {"a": "defaults", "b": "defaults", "c": "defaults"}},
         worker={"labels": {"b": "worker"}},
@@ -104,7 +104,7 @@ def test_patches_add_up_in_documented_order():
     def patch(tag: str) -> dict:
         return {"machine": {"nodeLabels": {"from": tag}}}
 
-    cluster, _ = load(
+    cluster, _unused = load(
         PROXMOX,
         patches=[patch("cluster")],
         node_defaults={"patches": [patch("defaults")]},
@@ -124,7 +124,7 @@ def test_patches_add_up_in_documented_order():
 
 
 def test_proxmox_size_merges_with_defaults():
-    cluster, _ = load(
+    cluster, _unused = load(
         PROXMOX,
         node_defaults={"size": {"cores": 4}},
         worker={"size": {"memory": 16384}},
@@ -137,7 +137,7 @@ def test_proxmox_size_merges_with_defaults():
 
 
 def test_pool_expansion():
-    cluster, _ = load(
+    cluster, _unused = load(
         HCLOUD,
         endpoint={"load_balancer": {"type": "lb11"}},
         nodes=[{"name": "extra", "role": "worker", "address": "10.0.1.99", "location": "hel1"}],
@@ -162,7 +162,7 @@ def test_pool_expansion():
 
 
 def test_proxmox_nodes_spread_round_robin_unless_located():
-    cluster, _ = load(
+    cluster, _unused = load(
         PROXMOX,
         node_pools=[{"name": "cp", "role": "controlplane", "count": 3, "first_address": "10.0.1.11"}],
         nodes=[{"name": "w-1", "role": "worker", "address": "10.0.1.21", "location": "pve2"}],
@@ -190,12 +190,12 @@ def test_proxmox_nodes_spread_round_robin_unless_located():
 def test_talos_platform_per_provider(provider, platform):
     defaults = {"size": "cpx22"} if provider["type"] == "hcloud" else {}
     node = {"name": "cp-1", "role": "controlplane", "address": "10.0.1.11"}
-    cluster, _ = load(HCLOUD, provider=provider, node_defaults=defaults, nodes=[node])
+    cluster, _unused = load(HCLOUD, provider=provider, node_defaults=defaults, nodes=[node])
     assert cluster.nodes[0].platform == platform
 
 
 def test_schematic_from_extensions_kernel_args_and_meta():
-    cluster, _ = load(
+    cluster, _unused = load(
         PROXMOX,
         nodes=[
             {
@@ -238,12 +238,12 @@ def test_schematic_from_extensions_kernel_args_and_meta():
 )
 def test_endpoint_url(endpoint, nodes, url):
     pool = {"name": "cp", "role": "controlplane", "count": nodes, "first_address": "10.0.1.11"}
-    cluster, _ = load(HCLOUD, endpoint=endpoint, node_pools=[pool])
+    cluster, _unused = load(HCLOUD, endpoint=endpoint, node_pools=[pool])
     assert cluster.endpoint.url == url
 
 
 def test_endpoint_url_brackets_ipv6():
-    cluster, _ = load(
+    cluster, _unused = load(
         PROXMOX,
         network={"nodes": "fd00:1::/64"},
         endpoint={"vip": "fd00:1::100"},
@@ -254,7 +254,7 @@ def test_endpoint_url_brackets_ipv6():
 
 
 def test_defaults():
-    cluster, _ = load(HCLOUD, nodes=[{"name": "cp-1", "role": "controlplane"}])
+    cluster, _unused = load(HCLOUD, nodes=[{"name": "cp-1", "role": "controlplane"}])
     model = cluster.to_dict()
     assert model["image_factory"] == {
         "url": "https://factory.talos.dev",
@@ -283,7 +283,7 @@ def test_defaults():
 
 
 def test_hcloud_gateway_is_first_address_of_the_hetzner_network():
-    cluster, _ = load(
+    cluster, _unused = load(
         HCLOUD,
         provider={"type": "hcloud", "hcloud": {"network_ip_range": "10.0.0.0/16"}},
         nodes=[{"name": "cp-1", "role": "controlplane", "address": "10.0.1.1"}],
@@ -292,7 +292,7 @@ def test_hcloud_gateway_is_first_address_of_the_hetzner_network():
 
 
 def test_installer_registry_follows_factory_url():
-    cluster, _ = load(
+    cluster, _unused = load(
         HCLOUD,
         image_factory={"url": "https://factory.example.org:8443/"},
         nodes=[{"name": "cp-1", "role": "controlplane"}],
@@ -302,7 +302,7 @@ def test_installer_registry_follows_factory_url():
 
 
 def test_kubernetes_version_is_stored_without_v():
-    cluster, _ = load(PROXMOX, nodes=[{"name": "cp-1", "role": "controlplane", "address": "10.0.1.11"}])
+    cluster, _unused = load(PROXMOX, nodes=[{"name": "cp-1", "role": "controlplane", "address": "10.0.1.11"}])
     assert cluster.kubernetes_version == "1.34.1"
 
 
@@ -317,7 +317,7 @@ NODE_KEYS = {
 
 
 def test_to_dict_shape_and_json():
-    cluster, _ = load(
+    cluster, _unused = load(
         PROXMOX,
         patches=[{"machine": {"install": {"wipe": True}}}],
         nodes=[{"name": "cp-1", "role": "controlplane", "address": "10.0.1.11", "meta": [{"key": 10, "value": "v"}]}],

@@ -257,9 +257,9 @@ def test_never_raises_on_mangled_definitions():
         for key, value in children:
             yield from places(value, (*path, key))
 
-    for _ in range(400):
+    for _unused in range(400):
         document = copy.deepcopy(rng.choice(documents))
-        for _ in range(rng.randint(1, 3)):
+        for _unused in range(rng.randint(1, 3)):
             *parents, last = rng.choice(list(places(document)))
             target = document
             for key in parents:

@@ -34,7 +34,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_download
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import ImageFactoryClient, image_url
 
-harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
+from sandbox import harness  # noqa: E402  (the sandbox is part of the test tooling)
 
 VERSION = "v1.13.9"
 SCHEMATIC = {"customization": {"systemExtensions": {"officialExtensions": ["siderolabs/qemu-guest-agent"]}}}

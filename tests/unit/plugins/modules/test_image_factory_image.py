@@ -9,6 +9,7 @@ import json
 import lzma
 import os
 import time
+from datetime import datetime
 
 import pytest
 import yaml
@@ -170,3 +171,174 @@ def test_unregistered_schematic_fails_with_the_factory_message(factory, tmp_path
     args = {"url": factory.url, "schematic_id": other, "talos_version": "v1.13.9", "dest_dir": str(tmp_path / "c")}
     result = run(args, capsys)
     assert result["failed"] is True and "HTTP 404" in result["msg"] and "not found" in result["msg"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A list of images
+# --------------------------------------------------------------------------------------------------------------
+
+QEMU = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515"  # not registered in the simulator
+THREE = [
+    {"schematic_id": EMPTY, "platform": "metal"},
+    {"schematic_id": EMPTY, "platform": "hcloud"},
+    {"schematic_id": EMPTY, "platform": "nocloud", "arch": "arm64"},
+]
+
+
+def image_gets(records: list[dict]) -> list[dict]:
+    return [r for r in records if r["method"] == "GET" and r["path"].startswith("/image/") and r["status"] == 200]
+
+
+def most_at_once(records: list[dict]) -> int:
+    """The largest number of the requests that the simulator was serving at the same moment."""
+    events = []
+    for record in records:
+        start = datetime.fromisoformat(record["ts"].replace("Z", "+00:00")).timestamp()
+        events += [(start, 1), (start + record["duration_ms"] / 1000, -1)]
+    running = most = 0
+    for _moment, step in sorted(events):
+        running += step
+        most = max(most, running)
+    return most
+
+
+def test_list_names_only_without_network(capsys):
+    images = [*THREE, {"schematic_id": EMPTY, "talos_version": "1.12.0", "format": "iso", "secureboot": True}]
+    result = run({"url": "http://127.0.0.1:9", "talos_version": "v1.13.9", "images": images}, capsys)
+    assert result["changed"] is False
+    assert [image["filename"] for image in result["images"]] == [
+        "376567988ad3-v1.13.9-metal-amd64.raw.xz",
+        "376567988ad3-v1.13.9-hcloud-amd64.raw.xz",
+        "376567988ad3-v1.13.9-nocloud-arm64.raw.xz",
+        "376567988ad3-v1.12.0-metal-amd64-secureboot.iso",
+    ]
+    assert result["images"][3] == {
+        "changed": False,
+        "url": f"http://127.0.0.1:9/image/{EMPTY}/v1.12.0/metal-amd64-secureboot.iso",
+        "installer_image": f"127.0.0.1:9/metal-installer-secureboot/{EMPTY}:v1.12.0",
+        "filename": "376567988ad3-v1.12.0-metal-amd64-secureboot.iso",
+    }
+    assert "url" not in result
+
+
+def test_list_downloads_in_parallel_then_reports_no_change(factory, tmp_path, capsys):
+    cache = tmp_path / "cache"
+    images = [*THREE, dict(THREE[1])]  # the last one is the same download as the second
+    args = {"url": factory.url, "talos_version": "v1.13.9", "dest_dir": str(cache), "images": images}
+    planned = run({**args, "_ansible_check_mode": True}, capsys)
+    assert planned["changed"] is True and [image["downloaded"] for image in planned["images"]] == [True] * 4
+    time.sleep(0.05)
+    assert len(factory.requests()) == 1 and not cache.exists()
+
+    http = HttpClient(factory.url)
+    for image in planned["images"][:3]:  # let the simulator build the images now, so that only latency is timed
+        http.request("HEAD", image["url"])
+    before = len(logged(factory, 4))
+    latency = 0.4
+    factory.set_latency(latency * 1000, path="^/image/")
+    started = time.monotonic()
+    first = run(args, capsys)
+    elapsed = time.monotonic() - started
+    factory.set_latency(0)
+    assert first["changed"] is True and len(first["images"]) == 4
+    for image in first["images"]:
+        assert image["changed"] is True and image["downloaded"] is True
+        assert image["sha256"] == hashlib.sha256((cache / image["filename"]).read_bytes()).hexdigest()
+    assert first["images"][3] == first["images"][1]
+    records = logged(factory, before + 6)[before:]
+    assert len(records) == 6 and len(image_gets(records)) == 3  # each download once; each .sha256 answers 402
+    # Parallel: the simulator served several of the delayed requests at once, and the whole task took well under
+    # the time the six delayed requests (a .sha256 and an image each) take one after the other.
+    assert most_at_once(records) >= 2
+    assert elapsed < 6 * latency * 0.75, f"three downloads took {elapsed:.2f}s; one at a time at least {6 * latency}s"
+
+    second = run(args, capsys)
+    assert second["changed"] is False
+    assert [image["downloaded"] for image in second["images"]] == [False] * 4
+    assert [image["sha256"] for image in second["images"]] == [image["sha256"] for image in first["images"]]
+    time.sleep(0.05)
+    assert len(factory.requests()) == before + 6
+
+
+def test_list_failure_names_the_image_and_keeps_the_others(factory, tmp_path, capsys):
+    images = [THREE[0], {"schematic_id": QEMU, "platform": "hcloud"}, THREE[2]]
+    args = {"url": factory.url, "talos_version": "v1.13.9", "dest_dir": str(tmp_path / "cache"), "images": images}
+    result = run(args, capsys)
+    url = f"{factory.url}/image/{QEMU}/v1.13.9/hcloud-amd64.raw.xz"
+    assert result["failed"] is True
+    assert result["msg"].startswith(f"1 of 3 distinct images failed: images[1] ({url}): cannot download {url}")
+    assert "HTTP 404" in result["msg"]
+    assert [failure["index"] for failure in result["failures"]] == [0 + 1]
+    assert result["images"][1]["failed"] is True and result["images"][1]["url"] == url
+    for image in (result["images"][0], result["images"][2]):
+        assert "failed" not in image and image["downloaded"] is True and os.path.isfile(image["path"])
+    assert result["changed"] is True
+
+
+def test_list_with_decompress_per_image(factory, tmp_path, capsys):
+    images = [
+        {"schematic_id": EMPTY, "decompress": True},
+        {"schematic_id": EMPTY, "platform": "nocloud", "format": "qcow2"},
+    ]
+    args = {"url": factory.url, "talos_version": "v1.13.9", "dest_dir": str(tmp_path / "c"), "images": images}
+    result = run(args, capsys)
+    assert result["images"][0]["decompressed"] is True and result["images"][0]["path"].endswith("metal-amd64.raw")
+    assert result["images"][0]["size"] == RAW_SIZE
+    assert result["images"][1]["decompressed"] is False and result["images"][1]["path"].endswith(".qcow2")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            {"images": [{"schematic_id": "abc"}, {"schematic_id": EMPTY, "talos_version": "latest"}]},
+            "images[0]: schematic_id 'abc' is not a schematic ID; ",
+        ),
+        (
+            {"images": [{"schematic_id": EMPTY, "talos_version": "latest"}]},
+            "images[0]: talos_version 'latest' is not a Talos version",
+        ),
+        (
+            {"talos_version": None, "images": [{"schematic_id": EMPTY}]},
+            "images[0]: talos_version is not set; set it on the image or set the talos_version option",
+        ),
+        (
+            {"dest_dir": "/tmp/x", "images": [{"schematic_id": EMPTY}, {"schematic_id": EMPTY, "checksum": "md5:1"}]},
+            "images[1]: checksum 'md5:1' is not understood",
+        ),
+        (
+            {"dest_dir": "/tmp/x", "images": [{"schematic_id": EMPTY}, {"schematic_id": EMPTY, "filename": "a/b"}]},
+            "images[1]: filename 'a/b' must be a plain file name",
+        ),
+        (
+            {
+                "dest_dir": "/tmp/x",
+                "images": [
+                    {"schematic_id": EMPTY, "filename": "x.raw.xz"},
+                    {"schematic_id": EMPTY, "platform": "hcloud", "filename": "x.raw.xz"},
+                ],
+            },
+            "images[1] and images[0] are different images but both write 'x.raw.xz'",
+        ),
+        ({"schematic_id": EMPTY, "images": []}, "parameters are mutually exclusive: schematic_id|images"),
+        ({"checksum": "sha256:" + "1" * 64, "images": []}, "parameters are mutually exclusive: checksum|images"),
+        ({"talos_version": None}, "one of the following is required: schematic_id, images"),
+        ({"schematic_id": EMPTY, "talos_version": None}, "missing parameter(s) required by 'schematic_id'"),
+        ({"images": [{"platform": "hcloud"}]}, "missing required arguments: schematic_id found in images"),
+        ({"images": [], "parallel": 0}, "parallel must be 1 or more, got 0"),
+    ],
+)
+def test_list_bad_parameters(args, message, capsys):
+    base = {"url": "http://127.0.0.1:9", "talos_version": "v1.13.9", "_ansible_check_mode": True}
+    result = run({**base, **args}, capsys)
+    assert result["failed"] is True and message in result["msg"], result["msg"]
+
+
+def test_list_check_mode_plans_each_image(factory, tmp_path, capsys):
+    cache = tmp_path / "cache"
+    args = {"url": factory.url, "talos_version": "v1.13.9", "dest_dir": str(cache), "images": THREE[:2]}
+    run({**args, "images": THREE[:1]}, capsys)
+    planned = run({**args, "_ansible_check_mode": True}, capsys)
+    assert [image["downloaded"] for image in planned["images"]] == [False, True]
+    assert [image["checksum_source"] for image in planned["images"]] == ["cache", "unknown"]
+    assert planned["changed"] is True

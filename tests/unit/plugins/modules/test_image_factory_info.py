@@ -12,7 +12,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_info as module
 
-harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
+from sandbox import harness  # noqa: E402  (the sandbox is part of the test tooling)
 
 
 def run(args: dict, capsys) -> dict:

@@ -13,6 +13,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import ImageFactoryClient
+from ansible_collections.talosforge.cluster.plugins.module_utils._schematic import canonicalize
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_schematic as module
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
@@ -172,3 +173,132 @@ def test_a_different_id_from_the_factory_fails_loudly(capsys, monkeypatch):
     assert (
         "the ID computed locally is 376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba" in result["msg"]
     )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A list of schematics
+# --------------------------------------------------------------------------------------------------------------
+
+KERNEL_ARGS = {"customization": {"extraKernelArgs": ["net.ifnames=0"]}}
+META_HEX = {"customization": {"meta": [{"key": "0xa", "value": "foo"}]}}
+META_INT = {"customization": {"meta": [{"value": "foo", "key": 10}], "extraKernelArgs": []}}  # same as META_HEX
+SIX = [
+    QEMU_SCHEMATIC,
+    META_HEX,
+    {},
+    KERNEL_ARGS,
+    META_INT,
+    {"customization": {"systemExtensions": {"officialExtensions": ["siderolabs/iscsi-tools"]}}},
+]
+
+
+def posts(records: list[dict]) -> list[dict]:
+    return [r for r in records if r["method"] == "POST"]
+
+
+def test_list_registers_each_distinct_schematic_once(factory, capsys):
+    args = {"url": factory.url, "schematics": SIX, "parallel": 3, "_ansible_diff": True}
+    first = run(args, capsys)
+    assert first["changed"] is True
+    ids = first["ids"]
+    assert len(ids) == 6 and ids[4] == ids[1] and len(set(ids)) == 5
+    assert ids[0] == QEMU_ID and ids[2] == "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
+    assert [entry["id"] for entry in first["schematics"]] == [ids[0], ids[1], ids[2], ids[3], ids[5]]
+    assert all(entry["changed"] is True for entry in first["schematics"])
+    assert first["schematics"][0] == {
+        "id": QEMU_ID,
+        "schematic": QEMU_CANONICAL,
+        "url": f"{factory.url}/schematics/{QEMU_ID}",
+        "changed": True,
+    }
+    assert [diff["after"] for diff in first["diff"]] == [entry["schematic"] for entry in first["schematics"]]
+    records = logged(factory, 10)
+    assert len(records) == 10 and len(posts(records)) == 5
+    assert sorted(json.loads(r["response_body"])["id"] for r in posts(records)) == sorted(set(ids))
+    assert "id" not in first and "schematic" not in first
+
+    second = run(args, capsys)
+    assert second["changed"] is False and "diff" not in second
+    assert second["ids"] == ids and [entry["changed"] for entry in second["schematics"]] == [False] * 5
+    again = logged(factory, 15)[10:]
+    assert [(r["method"], r["status"]) for r in again] == [("GET", 200)] * 5
+
+
+def test_list_checks_in_parallel(factory, capsys):
+    """With latency on every request, five GETs take about one latency in parallel, five in a row."""
+    run({"url": factory.url, "schematics": SIX}, capsys)
+    logged(factory, 10)
+    latency = 0.3
+    factory.set_latency(latency * 1000)
+    started = time.monotonic()
+    result = run({"url": factory.url, "schematics": SIX}, capsys)
+    elapsed = time.monotonic() - started
+    assert result["changed"] is False
+    assert elapsed < 5 * latency * 0.6, f"five checks took {elapsed:.2f}s; one at a time they take {5 * latency}s"
+
+
+def test_list_check_mode_makes_no_request(factory, capsys):
+    result = run({"url": factory.url, "schematics": SIX, "_ansible_check_mode": True}, capsys)
+    assert result["changed"] is False and len(result["ids"]) == 6 and len(result["schematics"]) == 5
+    assert all(entry["changed"] is False for entry in result["schematics"])
+    time.sleep(0.05)
+    assert factory.requests() == []
+
+
+def test_list_failure_names_the_schematic_and_keeps_the_others(factory, capsys, monkeypatch):
+    monkeypatch.setattr(time, "sleep", lambda _s: None)
+    failing = canonicalize(KERNEL_ARGS)[0]
+    factory.set_fault(500, count=50, path=f"^/schematics/{failing}$")
+    result = run({"url": factory.url, "schematics": SIX}, capsys)
+    assert result["failed"] is True
+    assert result["msg"].startswith(
+        f"1 of 5 distinct schematics could not be registered: schematics[3] (ID {failing}):"
+    )
+    assert "HTTP 500" in result["msg"]
+    assert result["failures"] == [
+        {
+            "index": 3,
+            "id": failing,
+            "msg": result["failures"][0]["msg"],
+            "status": 500,
+            "body": result["failures"][0]["body"],
+            "request_url": f"{factory.url}/schematics/{failing}",
+        }
+    ]
+    by_id = {entry["id"]: entry for entry in result["schematics"]}
+    assert by_id[failing]["failed"] is True and by_id[failing]["changed"] is False
+    others = [entry for entry in result["schematics"] if entry["id"] != failing]
+    assert len(others) == 4 and all(entry["changed"] is True and "failed" not in entry for entry in others)
+    assert result["changed"] is True and len(result["ids"]) == 6
+    factory.clear_faults()
+    assert len(posts(logged(factory, 4 + 4 + 5))) == 4
+
+
+def test_list_validates_every_entry_before_any_request(factory, capsys):
+    schematics = [QEMU_SCHEMATIC, {"customization": {"kernelArgs": []}}, {"customization": {"meta": [{"key": 300}]}}]
+    result = run({"url": factory.url, "schematics": schematics}, capsys)
+    assert result["failed"] is True
+    assert result["errors"][0].startswith("schematics[1].customization.kernelArgs: unknown field")
+    assert result["errors"][1:] == [
+        "schematics[2].customization.meta[0].key: 300 is out of range; it must be between 0 and 255",
+        "schematics[2].customization.meta[0].value: is required: the META value as a string",
+    ]
+    time.sleep(0.05)
+    assert factory.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"schematic": {}, "schematics": [{}]}, "parameters are mutually exclusive: schematic|schematics"),
+        ({"schematics": [{}], "parallel": 0}, "parallel must be 1 or more, got 0"),
+    ],
+)
+def test_list_bad_parameters(args, message, capsys):
+    result = run({"url": "http://127.0.0.1:9", **args}, capsys)
+    assert result["failed"] is True and message in result["msg"]
+
+
+def test_empty_list_registers_nothing(capsys):
+    result = run({"url": "http://127.0.0.1:9", "schematics": []}, capsys)
+    assert result["changed"] is False and result["schematics"] == [] and result["ids"] == []
