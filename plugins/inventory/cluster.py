@@ -95,7 +95,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         if cluster is None:
             raise AnsibleParserError(f"{path}: the cluster definition cannot be read:\n{format_issues(issues)}")
         model = cluster.to_dict()
-        resolve_cache_dir(model, os.path.dirname(os.path.abspath(path)))
+        resolve_cache_dir(model, os.path.dirname(os.path.realpath(path)))
 
         self.inventory.add_group("talos")
         for role in ("controlplane", "worker"):
@@ -103,7 +103,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             self.inventory.add_child("talos", role)
         self.inventory.set_variable("all", "talosforge_cluster", model)
         self.inventory.set_variable("all", "talosforge_definition", definition)
-        self.inventory.set_variable("all", "talosforge_definition_file", os.path.abspath(path))
+        self.inventory.set_variable("all", "talosforge_definition_file", os.path.realpath(path))
 
         strict = self.get_option("strict")
         for node in model["nodes"]:

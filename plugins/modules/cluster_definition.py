@@ -128,7 +128,7 @@ def run(module: AnsibleModule) -> None:
     if cluster is None or failing:
         module.fail_json(msg=format_issues(failing), issues=issue_dicts)
     model = cluster.to_dict()
-    base_dir = os.path.dirname(os.path.abspath(params["source"])) if params["source"] else os.getcwd()
+    base_dir = os.path.dirname(os.path.realpath(params["source"])) if params["source"] else os.getcwd()
     resolve_cache_dir(model, base_dir)
     images = plan_images(model, params["selected_nodes"])
     module.exit_json(changed=False, cluster=model, images=images, issues=issue_dicts)

@@ -597,6 +597,31 @@ def _check_parallel(value: Any) -> int:
     return int(value)
 
 
+def _http_factory(
+    params: Mapping[str, Any], check_mode: bool, given: Callable[[], HttpClient] | None
+) -> Callable[[], HttpClient] | None:
+    """What makes the HTTP client of each download thread; None in check mode, which sends nothing."""
+    if check_mode:
+        return None
+    return given or (lambda: client_from_params(params).http)
+
+
+def _collect(
+    images: list[Image], positions: list[int], outcomes: list[tuple[Any, Exception | None]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One result per image, in input order, and one failure per failed download (named by its first image)."""
+    failures: dict[int, dict[str, Any]] = {}
+    results = []
+    for index, (image, at) in enumerate(zip(images, positions, strict=True)):
+        outcome, error = outcomes[at]
+        if error is None:
+            results.append(dict(outcome))
+            continue
+        failures.setdefault(at, _failure(index, image, error))
+        results.append({**image.names(), "failed": True, "msg": failures[at]["msg"]})
+    return results, list(failures.values())
+
+
 def run_many(
     params: dict[str, Any], check_mode: bool, make_http: Callable[[], HttpClient] | None = None
 ) -> dict[str, Any]:
@@ -610,29 +635,18 @@ def run_many(
     if not dest_dir:
         return {"changed": False, "images": [image.names() for image in images]}
     downloads, positions = distinct_downloads(images)
-    if not check_mode:
-        make_http = make_http or (lambda: client_from_params(params).http)
     outcomes = in_parallel(
         downloads,
         workers,
-        None if check_mode else make_http,
+        _http_factory(params, check_mode, make_http),
         lambda http, image: fetch(image, dest_dir, check_mode, http),
     )
-    failures: dict[int, dict[str, Any]] = {}
-    for index, (image, at) in enumerate(zip(images, positions, strict=True)):
-        error = outcomes[at][1]
-        if error is not None and at not in failures:
-            failures[at] = _failure(index, image, error)
-    results = []
-    for image, at in zip(images, positions, strict=True):
-        if at in failures:
-            results.append({**image.names(), "failed": True, "msg": failures[at]["msg"]})
-        else:
-            results.append(dict(outcomes[at][0]))
-    result = {"changed": any(outcome and outcome["changed"] for outcome, _error in outcomes), "images": results}
+    results, failures = _collect(images, positions, outcomes)
+    changed = any(outcome is not None and outcome["changed"] for outcome, _error in outcomes)
+    result: dict[str, Any] = {"changed": changed, "images": results}
     if failures:
-        result["failures"] = list(failures.values())
-        raise ImagesFailed(_failure_message(result["failures"], len(downloads)), result)
+        result["failures"] = failures
+        raise ImagesFailed(_failure_message(failures, len(downloads)), result)
     return result
 
 

@@ -171,7 +171,7 @@ ids:
 """
 
 import queue
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -339,14 +339,8 @@ def run_many(
         make_client or (lambda: client_from_params(params)),
         lambda client, schematic: client.ensure_schematic(schematic)[2],
     )
-    failures: list[dict[str, Any]] = []
     first_index = [index for index, _canonical, _schematic in distinct.values()]
-    for entry, index, (created, error) in zip(entries, first_index, outcomes, strict=True):
-        if error is not None:
-            failures.append(_failure(index, entry["id"], error))
-            entry.update(failed=True, msg=failures[-1]["msg"])
-        else:
-            entry["changed"] = bool(created)
+    failures = _record_outcomes(entries, first_index, outcomes)
     result["changed"] = any(entry["changed"] for entry in entries)
     diffs = [_diff(entry["id"], entry["schematic"]) for entry in entries if entry["changed"]]
     if diffs:
@@ -357,8 +351,21 @@ def run_many(
     return result
 
 
-def _failure_message(failures: Iterable[dict[str, Any]], total: int) -> str:
-    failures = list(failures)
+def _record_outcomes(
+    entries: list[dict[str, Any]], first_index: list[int], outcomes: list[tuple[Any, Exception | None]]
+) -> list[dict[str, Any]]:
+    """Set each entry's ``changed`` (or ``failed`` and ``msg``); return the failures."""
+    failures: list[dict[str, Any]] = []
+    for entry, index, (created, error) in zip(entries, first_index, outcomes, strict=True):
+        if error is not None:
+            failures.append(_failure(index, entry["id"], error))
+            entry.update(failed=True, msg=failures[-1]["msg"])
+        else:
+            entry["changed"] = bool(created)
+    return failures
+
+
+def _failure_message(failures: list[dict[str, Any]], total: int) -> str:
     parts = "; ".join(f"schematics[{f['index']}] (ID {f['id']}): {f['msg']}" for f in failures)
     return f"{len(failures)} of {total} distinct schematics could not be registered: {parts}"
 
