@@ -70,7 +70,6 @@ import sys
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
-
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import format_issues, load_cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_plan import resolve_cache_dir
 

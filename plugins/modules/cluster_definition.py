@@ -107,7 +107,6 @@ issues:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import (
     errors_of,
     format_issues,

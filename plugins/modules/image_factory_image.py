@@ -330,9 +330,7 @@ images:
       returned: when O(dest_dir) is set
 """
 
-import queue
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -358,6 +356,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory 
     normalize_version,
     registry_from_url,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel
 
 # Keys an entry of ``images`` may leave out to take the value of the top-level option of the same name.
 INHERITED = ("talos_version", "platform", "arch", "format", "secureboot", "decompress")
@@ -550,32 +549,6 @@ def distinct_downloads(images: list[Image]) -> tuple[list[Image], list[int]]:
     return list(position), [position[image] for image in images]
 
 
-def in_parallel(
-    items: list[Any], workers: int, make_client: Callable[[], Any] | None, work: Callable[[Any, Any], Any]
-) -> list[tuple[Any, Exception | None]]:
-    """``work(client, item)`` for every item, ``workers`` at a time; (result, None) or (None, error) in order.
-
-    Each running task holds a client of its own, taken from a pool built before the threads start (the client is
-    None without ``make_client``).
-    """
-    count = max(1, min(workers, len(items)))
-    clients: queue.SimpleQueue[Any] = queue.SimpleQueue()
-    for _slot in range(count):
-        clients.put(make_client() if make_client else None)
-
-    def task(item: Any) -> tuple[Any, Exception | None]:
-        client = clients.get()
-        try:
-            return work(client, item), None
-        except IMAGE_ERRORS as exc:
-            return None, exc
-        finally:
-            clients.put(client)
-
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="image") as pool:
-        return list(pool.map(task, items))
-
-
 def _describe_error(exc: Exception) -> str:
     if isinstance(exc, HttpError):
         return f"Image Factory request failed: {exc}"
@@ -640,6 +613,8 @@ def run_many(
         workers,
         _http_factory(params, check_mode, make_http),
         lambda http, image: fetch(image, dest_dir, check_mode, http),
+        IMAGE_ERRORS,
+        "image",
     )
     results, failures = _collect(images, positions, outcomes)
     changed = any(outcome is not None and outcome["changed"] for outcome, _error in outcomes)

@@ -170,9 +170,7 @@ ids:
     - 6905bc709e5947573a4ec2d11723b58882936d3d0e15c708f7d78f0c689684a5
 """
 
-import queue
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
@@ -183,6 +181,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory 
     client_from_params,
     factory_argument_spec,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel
 from ansible_collections.talosforge.cluster.plugins.module_utils._schematic import SchematicError, canonicalize
 
 MUTUALLY_EXCLUSIVE = [("schematic", "schematics")]
@@ -278,31 +277,6 @@ def canonicalize_all(schematics: list[Any]) -> tuple[list[str], dict[str, tuple[
     return ids, distinct
 
 
-def in_parallel(
-    items: list[Any], workers: int, make_client: Callable[[], ImageFactoryClient], work: Callable[..., Any]
-) -> list[tuple[Any, Exception | None]]:
-    """``work(client, item)`` for every item, ``workers`` at a time; (result, None) or (None, error) in order.
-
-    Each running task holds a client of its own, taken from a pool built before the threads start.
-    """
-    count = max(1, min(workers, len(items)))
-    clients: queue.SimpleQueue[ImageFactoryClient] = queue.SimpleQueue()
-    for _slot in range(count):
-        clients.put(make_client())
-
-    def task(item: Any) -> tuple[Any, Exception | None]:
-        client = clients.get()
-        try:
-            return work(client, item), None
-        except (ImageFactoryError, HttpError) as exc:
-            return None, exc
-        finally:
-            clients.put(client)
-
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="schematic") as pool:
-        return list(pool.map(task, items))
-
-
 def _failure(index: int, schematic_id: str, exc: Exception) -> dict[str, Any]:
     failure: dict[str, Any] = {"index": index, "id": schematic_id, "msg": _describe(exc)}
     if isinstance(exc, HttpError):
@@ -338,6 +312,8 @@ def run_many(
         workers,
         make_client or (lambda: client_from_params(params)),
         lambda client, schematic: client.ensure_schematic(schematic)[2],
+        (ImageFactoryError, HttpError),
+        "schematic",
     )
     first_index = [index for index, _canonical, _schematic in distinct.values()]
     failures = _record_outcomes(entries, first_index, outcomes)

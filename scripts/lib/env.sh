@@ -70,6 +70,10 @@ tf_install_collection() {
     rm -rf "$TF_BUILD/dist" "$TF_COLLECTIONS"
     "$TF_VENV/bin/ansible-galaxy" collection build --force --output-path "$TF_BUILD/dist" "$TF_ROOT" >/dev/null
     tarball="$(ls "$TF_BUILD"/dist/talosforge-cluster-*.tar.gz)"
+    # Test tooling, the sandbox and the benchmarks stay out of what users install.
+    if tar -tzf "$tarball" | grep -qE '^(sandbox|tests|bench|scripts|extensions|requirements|\.ci)/'; then
+        tf_die "$tarball contains test tooling: $(tar -tzf "$tarball" | grep -E '^(sandbox|tests|bench|scripts)/' | head -3)"
+    fi
     "$TF_VENV/bin/ansible-galaxy" collection install --force -p "$TF_COLLECTIONS" "$tarball" >/dev/null
     tf_say "installed $(basename "$tarball") into $TF_COLLECTIONS"
 }

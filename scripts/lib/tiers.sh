@@ -67,6 +67,14 @@ tier_units() { _pytest "$TF_VENV" units -n 2; }
 
 tier_units_compat() { _pytest "$TF_VENV_COMPAT" units-compat; }
 
+tier_style() {
+    local rc
+    (cd "$TF_ROOT" && ruff check --output-format concise .)
+    rc=$?
+    [ "$rc" -eq 0 ] && echo "RESULT: ruff clean at 120 columns" || echo "RESULT: ruff findings"
+    return "$rc"
+}
+
 tier_sanity() {
     local pip_version rc
     # ansible-test bootstraps pip in its virtualenvs with a script from a host that is unreachable here; it uses
@@ -104,6 +112,34 @@ tier_changelog() {
     rc=$?
     [ "$rc" -eq 0 ] && echo "RESULT: $(find "$TF_ROOT/changelogs/fragments" -name '*.yml' | wc -l) fragments valid" \
         || echo "RESULT: changelog fragments invalid"
+    return "$rc"
+}
+
+# The site playbook on the oldest supported pair (ansible-core 2.19, Python 3.11): a first run against a fresh
+# sandbox, then a re-run that must change nothing.
+tier_site_compat() {
+    local state="$TF_BUILD/sandbox-compat" recap rc=0
+    export TALOSFORGE_SANDBOX_DIR="$state"
+    rm -rf "$state"
+    "$TF_VENV_COMPAT/bin/python" -m sandbox start || return 1
+    for run in first re-run; do
+        if ! ANSIBLE_NOCOLOR=1 "$TF_VENV_COMPAT/bin/ansible-playbook" talosforge.cluster.site \
+            -i "$TF_ROOT/inventories/sandbox/cluster.talosforge.yml" >"$TF_BUILD/logs/site-compat-$run.log" 2>&1; then
+            tail -n 30 "$TF_BUILD/logs/site-compat-$run.log"
+            rc=1
+            break
+        fi
+        recap="$(grep -E '^cp-1 +:' "$TF_BUILD/logs/site-compat-$run.log")"
+        echo "$run: $recap"
+    done
+    "$TF_VENV_COMPAT/bin/python" -m sandbox stop
+    unset TALOSFORGE_SANDBOX_DIR
+    if [ "$rc" -eq 0 ] && ! grep -qE '^cp-1 +:.* changed=0 ' "$TF_BUILD/logs/site-compat-re-run.log"; then
+        echo "the re-run changed something"
+        rc=1
+    fi
+    [ "$rc" -eq 0 ] && echo "RESULT: site on ansible-core 2.19 / Python 3.11: converged, re-run changed nothing" \
+        || echo "RESULT: site on ansible-core 2.19 / Python 3.11 failed"
     return "$rc"
 }
 

@@ -251,7 +251,8 @@ class Decoder:
         if kind == "any" or kind == "stringmap":
             result: dict[Any, Any] = {}
             string_keys = kind == "stringmap" or all(
-                isinstance(key, yaml.ScalarNode) and self.scalar_tag(key)[0] in (STR, MERGE) for key, _unused in node.value
+                isinstance(key, yaml.ScalarNode) and self.scalar_tag(key)[0] in (STR, MERGE)
+                for key, _unused in node.value
             )
             for key, value in self.mapping_pairs(node):
                 if string_keys:
