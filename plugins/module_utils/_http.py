@@ -47,6 +47,10 @@ class HttpError(Exception):
                     text += f": {detail}"
         super().__init__(text)
 
+    def details(self) -> dict[str, Any]:
+        """The fields a module returns beside its failure message."""
+        return {"status": self.status, "body": self.body, "request_url": self.url}
+
 
 class Response:
     """A complete answer: status, headers (case-insensitive), body bytes and the final URL."""

@@ -12,6 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
+def worker_count(value: Any, error: type[Exception] = ValueError) -> int:
+    """The ``parallel`` option as a number of threads; it must be 1 or more (else ``error`` is raised)."""
+    if value is None or value < 1:
+        raise error(f"parallel must be 1 or more, got {value}")
+    return int(value)
+
+
 def in_parallel(
     items: list[Any],
     workers: int,

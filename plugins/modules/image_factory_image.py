@@ -356,7 +356,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory 
     normalize_version,
     registry_from_url,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
 
 # Keys an entry of ``images`` may leave out to take the value of the top-level option of the same name.
 INHERITED = ("talos_version", "platform", "arch", "format", "secureboot", "decompress")
@@ -560,14 +560,8 @@ def _describe_error(exc: Exception) -> str:
 def _failure(index: int, image: Image, exc: Exception) -> dict[str, Any]:
     failure: dict[str, Any] = {"index": index, "url": image.url, "msg": _describe_error(exc)}
     if isinstance(exc, HttpError):
-        failure.update(status=exc.status, body=exc.body, request_url=exc.url)
+        failure.update(exc.details())
     return failure
-
-
-def _check_parallel(value: Any) -> int:
-    if value is None or value < 1:
-        raise ImageFactoryError(f"parallel must be 1 or more, got {value}")
-    return int(value)
 
 
 def _http_factory(
@@ -602,7 +596,7 @@ def run_many(
 
     Raises ImageFactoryError or DownloadError (before any download) and ImagesFailed when some downloads fail.
     """
-    workers = _check_parallel(params.get("parallel", 4))
+    workers = worker_count(params.get("parallel", 4), ImageFactoryError)
     images = describe_all(params)
     dest_dir = params.get("dest_dir")
     if not dest_dir:
@@ -661,7 +655,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     except HttpError as exc:
         module.fail_json(
-            msg=f"Image Factory request failed: {exc}", status=exc.status, body=exc.body, request_url=exc.url
+            msg=f"Image Factory request failed: {exc}", **exc.details()
         )
     except OSError as exc:
         module.fail_json(msg=f"cannot write the image cache: {exc}")

@@ -187,7 +187,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     except HttpError as exc:
         module.fail_json(
-            msg=f"Image Factory request failed: {exc}", status=exc.status, body=exc.body, request_url=exc.url
+            msg=f"Image Factory request failed: {exc}", **exc.details()
         )
 
 

@@ -181,7 +181,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory 
     client_from_params,
     factory_argument_spec,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
 from ansible_collections.talosforge.cluster.plugins.module_utils._schematic import SchematicError, canonicalize
 
 MUTUALLY_EXCLUSIVE = [("schematic", "schematics")]
@@ -280,14 +280,8 @@ def canonicalize_all(schematics: list[Any]) -> tuple[list[str], dict[str, tuple[
 def _failure(index: int, schematic_id: str, exc: Exception) -> dict[str, Any]:
     failure: dict[str, Any] = {"index": index, "id": schematic_id, "msg": _describe(exc)}
     if isinstance(exc, HttpError):
-        failure.update(status=exc.status, body=exc.body, request_url=exc.url)
+        failure.update(exc.details())
     return failure
-
-
-def _check_parallel(value: Any) -> int:
-    if value is None or value < 1:
-        raise ImageFactoryError(f"parallel must be 1 or more, got {value}")
-    return int(value)
 
 
 def run_many(
@@ -297,7 +291,7 @@ def run_many(
 
     Raises SchematicError (before any request), ImageFactoryError, or SchematicsFailed when some registrations fail.
     """
-    workers = _check_parallel(params.get("parallel", 8))
+    workers = worker_count(params.get("parallel", 8), ImageFactoryError)
     ids, distinct = canonicalize_all(list(params["schematics"]))
     entries = [
         {"id": sid, "schematic": canonical, "url": _schematic_url(params, sid), "changed": False}
@@ -376,7 +370,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     except HttpError as exc:
         module.fail_json(
-            msg=f"Image Factory request failed: {exc}", status=exc.status, body=exc.body, request_url=exc.url
+            msg=f"Image Factory request failed: {exc}", **exc.details()
         )
 
 
