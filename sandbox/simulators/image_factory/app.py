@@ -13,6 +13,8 @@ from ...httpbase import TEXT_PLAIN, HTTPError, Request, Response, SimulatorApp, 
 from . import schematic as schematics
 from .assets import Asset, AssetStore, content_type, parse_asset_path
 from .catalog import Catalog, Version, parse_version
+from .talosctl_assets import NAMES as TALOSCTL_NAMES
+from .talosctl_assets import launcher, write_checksums
 
 _SCHEMATIC_ID = re.compile(r"[0-9a-f]{64}")
 _CHECKSUMS = {".sha256": hashlib.sha256, ".sha512": hashlib.sha512}
@@ -102,6 +104,7 @@ class ImageFactoryApp(SimulatorApp):
         self.catalog = Catalog(self.options.get("versions"), self.options.get("broken_versions"))
         self.schematics = SchematicStore(self.data_dir / "schematics")
         self.assets = AssetStore(self.data_dir / "assets", raw_size, asset_size)
+        write_checksums(self.data_dir / "talosctl")
 
     # --- schematics -------------------------------------------------------------------------------------------
     @route("POST", r"/schematics")
@@ -178,6 +181,31 @@ class ImageFactoryApp(SimulatorApp):
             return Response.text(200, line, TEXT_PLAIN, {"Content-Disposition": disposition})
         headers = {"Content-Type": content_type(path), "Content-Disposition": f'attachment; filename="{filename}"'}
         return file_response(request, file, headers, etag=digest)
+
+    # --- talosctl downloads (Talos v1.11.0 and later) ---------------------------------------------------------
+    @route("GET", r"/talosctl/(?P<version>[^/]+)")
+    def talosctl_list(self, request: Request) -> Response:
+        version = self._talosctl_version(request.params["version"])
+        base = f"http://{request.headers.get('Host', '127.0.0.1')}/talosctl/{version}"
+        return _sniffed_json([f"{base}/{name}" for name in TALOSCTL_NAMES])
+
+    @route(("GET", "HEAD"), r"/talosctl/(?P<version>[^/]+)/(?P<path>[^/]+)")
+    def talosctl_binary(self, request: Request) -> Response:
+        self._talosctl_version(request.params["version"])
+        path = request.params["path"]
+        if path not in TALOSCTL_NAMES:
+            raise HTTPError(404, f"talosctl binary {path!r} not found")
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Disposition": f'attachment; filename="{path}"',
+        }
+        return Response(200, launcher(), headers)
+
+    def _talosctl_version(self, tag: str) -> str:
+        version = self._known_version(tag)
+        if (version.major, version.minor) < (1, 11):
+            raise HTTPError(404, f"talosctl is not available for Talos version {version.tag}")
+        return version.tag
 
     def _check_extensions(self, wanted: list[str], version: Version, asset: Asset) -> None:
         if asset.kind in ("kernel", "cmdline") or not wanted:
