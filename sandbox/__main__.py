@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from . import control, paths, requestlog, simulators
+from .talosctl import nodes_cli
 
 
 def _option_value(text: str) -> tuple[str, Any]:
@@ -52,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     logs.add_argument("--tail", type=int, metavar="N", help="only the last N requests")
     logs.add_argument("--json", action="store_true", help="print the raw JSON lines")
     command("options", "list each simulator's options")
+    talos = command("talos", "the simulated Talos nodes that the talosctl stand-in talks to")
+    nodes_cli.add_arguments(talos, [state])
     serve = command("serve", "serve one simulator in the foreground (what start runs)")
     serve.add_argument("name", choices=simulators.names())
     serve.add_argument("--port", type=int, required=True)
@@ -112,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name} (port {simulators.configured_port(name)}, env {simulators.port_env_var(name)})")
                 for key, description in getattr(module, "OPTIONS", {}).items():
                     print(f"  {key}: {description}")
+        elif arguments.command == "talos":
+            for line in nodes_cli.run(root, arguments):
+                print(line)
         elif arguments.command == "serve":
             from .harness import serve
 

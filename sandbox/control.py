@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -159,11 +160,25 @@ def running_entry(entry: dict[str, Any], name: str) -> bool:
     return bool(answer) and answer.get("name") == name
 
 
+VAULT_PASSWORD_FILE = "vault-password"
+
+
+def ensure_vault_password(root: Path) -> Path:
+    """<state>/vault-password: a random ansible-vault password (0600) for the sandbox cluster's secrets."""
+    path = root / VAULT_PASSWORD_FILE
+    if not path.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+    return path
+
+
 def start(root: Path, only: list[str] | None = None, options: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """Start the selected simulators (all by default) unless already running; returns messages for the user."""
     selected = only or simulators.names()
     state = load_state(root)
-    messages: list[str] = []
+    messages: list[str] = [f"vault password of the sandbox cluster's secrets: {ensure_vault_password(root)}"]
     ports: dict[str, int] = {}
     for name in selected:
         entry = state["simulators"].get(name, {})

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,27 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._parallel impor
 
 DEFAULT_BINARY = "talosctl"
 BINARY_ENV = "TALOSFORGE_TALOSCTL"
+
+# How a command line is run: runner(argv, stdin, env, timeout) -> (exit code, stdout, stderr). Modules run commands
+# through AnsibleModule.run_command (see module_runner); controller-side code (action plugins, tests) sets a
+# subprocess-based runner. A Talosctl without its own runner uses DEFAULT_RUNNER.
+Runner = Callable[[list, "str | None", Mapping, float], "tuple[int, str, str]"]
+DEFAULT_RUNNER: Runner | None = None
+
+
+def use_runner(runner: Runner) -> None:
+    """Make ``runner`` the one every Talosctl without its own uses (a module calls this once in main())."""
+    global DEFAULT_RUNNER
+    DEFAULT_RUNNER = runner
+
+
+def module_runner(module: Any) -> Runner:
+    """A runner over ``module.run_command`` (which bounds nothing by time: talosctl's own timeouts do)."""
+
+    def run(argv: list, stdin: str | None, env: Mapping, timeout: float) -> tuple[int, str, str]:
+        return module.run_command(argv, data=stdin, environ_update=dict(env), check_rc=False)
+
+    return run
 
 
 class TalosctlError(Exception):
@@ -67,6 +87,7 @@ class Talosctl:
     env: Mapping[str, str] | None = None
     history: list[Result] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
+    runner: Runner | None = None
 
     def executable(self) -> str:
         wanted = self.binary or os.environ.get(BINARY_ENV) or DEFAULT_BINARY
@@ -113,16 +134,16 @@ class Talosctl:
     ) -> Result:
         """Run one command; raise TalosctlError on a non-zero exit when ``check``."""
         argv = self.argv(args, nodes, endpoints, insecure, use_talosconfig)
-        env = {**os.environ, **(self.env or {})}
+        runner = self.runner or DEFAULT_RUNNER
+        if runner is None:
+            raise TalosctlError("no way to run talosctl was set up (module_runner or a controller-side runner)")
         try:
-            done = subprocess.run(
-                argv, input=stdin, capture_output=True, text=True, timeout=self.timeout, env=env, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
+            rc, stdout, stderr = runner(argv, stdin, dict(self.env or {}), self.timeout)
+        except TimeoutError as exc:
             raise TalosctlError(f"talosctl {_name(argv)} did not finish within {self.timeout:g} s", node=node) from exc
         except OSError as exc:
             raise TalosctlError(f"cannot run {argv[0]}: {exc}", node=node) from exc
-        result = Result(argv=argv, rc=done.returncode, stdout=done.stdout, stderr=done.stderr, node=node)
+        result = Result(argv=argv, rc=rc, stdout=stdout, stderr=stderr, node=node)
         self.history.append(result)
         if check and not result.ok:
             message = self.mask(result.stderr.strip() or result.stdout.strip() or f"exit code {result.rc}")

@@ -6,7 +6,8 @@ TF_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TF_BUILD="$TF_ROOT/.build"
 TF_VENV="$TF_ROOT/.venv"
 TF_VENV_COMPAT="$TF_ROOT/.venv-compat"
-TF_COLLECTIONS="$TF_BUILD/installed"
+# Where the built collection is installed; TALOSFORGE_COLLECTIONS_DIR moves it (parallel runs on one checkout).
+TF_COLLECTIONS="${TALOSFORGE_COLLECTIONS_DIR:-$TF_BUILD/installed}"
 # Debian packages the suite uses: shellcheck for ansible-test sanity, xz for image handling, git for
 # ansible-test's file listing, rsync for staging the collection tree.
 TF_APT_PACKAGES=(shellcheck xz-utils git rsync ca-certificates)

@@ -118,13 +118,14 @@ tier_changelog() {
 # The site playbook on the oldest supported pair (ansible-core 2.19, Python 3.11): a first run against a fresh
 # sandbox, then a re-run that must change nothing.
 tier_site_compat() {
-    local state="$TF_BUILD/sandbox-compat" recap rc=0
-    export TALOSFORGE_SANDBOX_DIR="$state"
-    rm -rf "$state"
+    local inventory="$TF_ROOT/inventories/sandbox/cluster.talosforge.yml" recap rc=0
+    "$TF_VENV_COMPAT/bin/python" -m sandbox stop >/dev/null
+    rm -rf "$TF_ROOT/.sandbox"
     "$TF_VENV_COMPAT/bin/python" -m sandbox start || return 1
+    "$TF_VENV_COMPAT/bin/ansible-inventory" -i "$inventory" --list | "$TF_VENV_COMPAT/bin/python" -m sandbox.seed_nodes
     for run in first re-run; do
         if ! ANSIBLE_NOCOLOR=1 "$TF_VENV_COMPAT/bin/ansible-playbook" talosforge.cluster.site \
-            -i "$TF_ROOT/inventories/sandbox/cluster.talosforge.yml" >"$TF_BUILD/logs/site-compat-$run.log" 2>&1; then
+            -i "$inventory" >"$TF_BUILD/logs/site-compat-$run.log" 2>&1; then
             tail -n 30 "$TF_BUILD/logs/site-compat-$run.log"
             rc=1
             break
@@ -133,7 +134,6 @@ tier_site_compat() {
         echo "$run: $recap"
     done
     "$TF_VENV_COMPAT/bin/python" -m sandbox stop
-    unset TALOSFORGE_SANDBOX_DIR
     if [ "$rc" -eq 0 ] && ! grep -qE '^cp-1 +:.* changed=0 ' "$TF_BUILD/logs/site-compat-re-run.log"; then
         echo "the re-run changed something"
         rc=1

@@ -1,7 +1,7 @@
 """What the simulator serves at /talosctl/{version}/{path}: a launcher for the sandbox's talosctl stand-in.
 
 The real factory serves talosctl binaries for Talos v1.11.0 and later. Here every talosctl-<os>-<arch> path is a
-small shell script that runs sandbox/bin/talosctl with the Python the simulator runs on, so that the collection's
+small shell script that runs sandbox/bin/talosctl on the Python the simulator runs on, so that the collection's
 talosctl role installs and verifies it exactly as it would a real binary. The script's sha256 is also written to
 <state>/image-factory/talosctl/sha256sum.txt, in the format of the release's checksum file, for the role's check.
 """
@@ -32,7 +32,7 @@ def launcher() -> bytes:
     return (
         "#!/bin/sh\n"
         "# talosctl stand-in of the talosforge sandbox (not the real talosctl), served by the Image Factory simulator\n"
-        f'exec "{sys.executable}" "{REPO / "sandbox" / "bin" / "talosctl"}" "$@"\n'
+        f'TALOSFORGE_PYTHON="{sys.executable}" exec "{REPO / "sandbox" / "bin" / "talosctl"}" "$@"\n'
     ).encode()
 
 

@@ -1,0 +1,131 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, talosforge.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: talos_health
+short_description: Wait until a Talos cluster is healthy, and say which check failed on which node if it is not
+version_added: 0.1.0
+description:
+  - Runs C(talosctl health) from the first control plane of O(nodes) that answers, with the control plane and
+    worker addresses of O(nodes) (C(--control-plane-nodes), C(--worker-nodes)), waiting at most
+    O(wait_timeout) seconds (C(--wait-timeout)).
+  - On success, returns every check talosctl ran. On failure, the message names the check that failed and the
+    nodes it failed on (by name), with talosctl's reason.
+  - Reads only; never reports a change.
+extends_documentation_fragment:
+  - talosforge.cluster.talos
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details: The health checks only read, so they run in check mode too.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: none
+options:
+  nodes:
+    description:
+      - The cluster's nodes, each a mapping with C(address) (required), C(name) (defaults to C(address)) and C(role)
+        (V(controlplane) or V(worker)); other keys are ignored.
+      - When no node has a role, every node is taken as a control plane.
+    type: list
+    elements: dict
+    required: true
+  wait_timeout:
+    description:
+      - Seconds talosctl waits for the cluster to become healthy (C(--wait-timeout)).
+      - The O(timeout) of the talosctl invocation is raised to at least this plus 30 seconds.
+    type: float
+    default: 600.0
+seealso:
+  - module: talosforge.cluster.talos_info
+author:
+  - talosforge.cluster contributors (@talosforge)
+"""
+
+EXAMPLES = r"""
+- name: Wait up to ten minutes for the cluster to be healthy
+  talosforge.cluster.talos_health:
+    talosconfig: "{{ cluster_dir }}/talosconfig"
+    nodes: "{{ talos_nodes }}"
+    wait_timeout: 600
+"""
+
+RETURN = r"""
+node:
+  description: The name of the control plane the checks ran from.
+  returned: always
+  type: str
+  sample: cp1
+checks:
+  description: The checks talosctl ran, in order, each with its outcome.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: What talosctl waited for.
+      type: str
+      returned: always
+      sample: etcd to be healthy
+    ok:
+      description: Whether the check passed.
+      type: bool
+      returned: always
+    message:
+      description: The reason the check did not pass (empty when it passed).
+      type: str
+      returned: always
+failed_check:
+  description: The check that failed.
+  returned: failure
+  type: str
+  sample: kubelet to be healthy
+failed_nodes:
+  description: The nodes the failed check failed on, by name, with talosctl's reason.
+  returned: failure
+  type: dict
+  sample: {w1: 'service "kubelet" not in expected state "Running"'}
+"""
+
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+    check_health,
+    check_positive,
+    client_from_params,
+    finish,
+    talos_argument_spec,
+    validate_nodes,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import Talosctl, module_runner, use_runner
+
+
+def argument_spec() -> dict[str, Any]:
+    spec = talos_argument_spec(env_fallback)
+    spec.update(
+        nodes={"type": "list", "elements": "dict", "required": True},
+        wait_timeout={"type": "float", "default": 600.0},
+    )
+    return spec
+
+
+def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None) -> dict[str, Any]:
+    check_positive(params, "wait_timeout")
+    nodes = validate_nodes(params["nodes"])
+    talosctl = talosctl or client_from_params(params, at_least=params["wait_timeout"] + 30)
+    return {"changed": False, **check_health(talosctl, nodes, params["wait_timeout"])}
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    use_runner(module_runner(module))
+    finish(module, run_module)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, talosforge.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: talos_info
+short_description: Read the Talos version, schematic, stage and readiness of many nodes, and the etcd members
+version_added: 0.1.0
+description:
+  - Reads every node of O(nodes) in parallel, at most O(parallel) at a time, and the etcd members from the first
+    control plane that answers.
+  - "For each node: whether it answers over mTLS or only in maintenance mode (detected as in
+    M(talosforge.cluster.talos_apply_config)), its machine stage and readiness (C(talosctl get machinestatus)),
+    its Talos version (C(talosctl version)), its schematic and system extensions (C(talosctl get extensions):
+    an image built by an Image Factory carries its schematic ID as the pseudo-extension C(schematic)) and the
+    install image of its configuration (C(talosctl get machineconfig)). Nodes in maintenance mode report their
+    stage only."
+  - A node that cannot be read is reported with C(reachable=false) and the error; it does not fail the task.
+extends_documentation_fragment:
+  - talosforge.cluster.talos
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details: The module only reads.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: none
+options:
+  nodes:
+    description:
+      - The nodes to read, each a mapping with C(address) (required), C(name) (defaults to C(address)) and C(role); other keys are ignored.
+        When no node has a role, every node is taken as a control plane for the etcd member list.
+    type: list
+    elements: dict
+    required: true
+seealso:
+  - module: talosforge.cluster.talos_health
+author:
+  - talosforge.cluster contributors (@talosforge)
+"""
+
+EXAMPLES = r"""
+- name: Read the nodes
+  talosforge.cluster.talos_info:
+    talosconfig: "{{ cluster_dir }}/talosconfig"
+    nodes: "{{ talos_nodes }}"
+  register: talos
+
+- name: Nodes not yet on v1.13.9
+  ansible.builtin.debug:
+    msg: "{{ talos.nodes | rejectattr('version', 'equalto', 'v1.13.9') | map(attribute='name') }}"
+"""
+
+RETURN = r"""
+nodes:
+  description: One entry per node, in the order of O(nodes).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The node's name.
+      type: str
+      returned: always
+      sample: cp1
+    address:
+      description: The node's address.
+      type: str
+      returned: always
+      sample: 10.0.0.11
+    role:
+      description: The role given in O(nodes), if any.
+      type: str
+      returned: always
+      sample: controlplane
+    reachable:
+      description: Whether the node answered.
+      type: bool
+      returned: always
+    maintenance:
+      description: Whether the node is in maintenance mode (answers only the insecure API).
+      type: bool
+      returned: when reachable
+    stage:
+      description: The machine stage (maintenance, booting, installing, running, rebooting, upgrading, ...).
+      type: str
+      returned: when reachable
+      sample: running
+    ready:
+      description: Whether Talos reports the machine ready.
+      type: bool
+      returned: when reachable
+    unmet_conditions:
+      description: Why the machine is not ready.
+      type: list
+      elements: str
+      returned: when reachable
+    version:
+      description: The Talos version the node runs.
+      type: str
+      returned: when reachable and not in maintenance mode
+      sample: v1.13.9
+    schematic:
+      description:
+        - The Image Factory schematic ID the node booted from (null for an image not built by a factory).
+        - Read from the C(schematic) pseudo-extension; when the node does not report extensions, derived from
+          RV(nodes[].installer_image) (an image that is not a factory image counts as the default schematic).
+      type: str
+      returned: when reachable and not in maintenance mode
+      sample: 376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba
+    installer_image:
+      description: The install image of the node's machine configuration (C(machine.install.image)).
+      type: str
+      returned: when reachable and not in maintenance mode
+      sample: factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.13.9
+    extensions:
+      description: The system extensions, each with C(name) and C(version).
+      type: list
+      elements: dict
+      returned: when reachable and not in maintenance mode
+    error:
+      description: Why the node could not be read.
+      type: str
+      returned: when not reachable
+etcd_members:
+  description: The etcd members (C(id), C(hostname), C(peer_urls), C(client_urls), C(learner)); empty before bootstrap.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos_nodes import (
+    DEFAULT_SCHEMATIC,
+    parse_etcd_members,
+    parse_installer_image,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+    Node,
+    by_name,
+    client_from_params,
+    control_planes,
+    direct,
+    finish,
+    installer_image,
+    parsed,
+    probe,
+    schematic,
+    talos_argument_spec,
+    talos_version,
+    validate_nodes,
+    workers,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
+    Talosctl,
+    TalosctlError,
+    module_runner,
+    use_runner,
+)
+
+
+def argument_spec() -> dict[str, Any]:
+    spec = talos_argument_spec(env_fallback)
+    spec["nodes"] = {"type": "list", "elements": "dict", "required": True}
+    return spec
+
+
+def read_node(talosctl: Talosctl, node: Node) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": node["name"], "address": node["address"], "role": node.get("role") or ""}
+    state = probe(talosctl, node)
+    entry.update(
+        reachable=True,
+        maintenance=state["maintenance"],
+        stage=state["stage"],
+        ready=state["ready"],
+        unmet_conditions=state["unmet_conditions"],
+    )
+    if not state["maintenance"]:
+        entry["version"] = talos_version(talosctl, node)
+        entry["schematic"], entry["extensions"], known = schematic(talosctl, node)
+        entry["installer_image"] = installer_image(talosctl, node)
+        if not known and entry["installer_image"]:
+            entry["schematic"] = parse_installer_image(entry["installer_image"]).schematic or DEFAULT_SCHEMATIC
+    return entry
+
+
+def etcd_members(talosctl: Talosctl, nodes: list[Node], entries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    for node in control_planes(nodes):
+        entry = entries[node["name"]]
+        if not entry.get("reachable") or entry.get("maintenance"):
+            continue
+        done = talosctl.run(["etcd", "members"], check=False, **direct(node))
+        if done.ok:
+            return parsed(parse_etcd_members, done, node)
+    return []
+
+
+def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None) -> dict[str, Any]:
+    nodes = validate_nodes(params["nodes"])
+    talosctl = talosctl or client_from_params(params)
+    named = by_name(nodes)
+    outcomes = talosctl.run_per_node(list(named), lambda client, name: read_node(client, named[name]), workers(params))
+    entries: dict[str, dict[str, Any]] = {}
+    for node, (entry, error) in zip(nodes, outcomes, strict=True):
+        if error is not None:
+            entry = {
+                "name": node["name"],
+                "address": node["address"],
+                "role": node.get("role") or "",
+                "reachable": False,
+                "error": str(error),
+            }
+        entries[node["name"]] = entry
+    try:
+        members = etcd_members(talosctl, nodes, entries)
+    except TalosctlError:
+        members = []
+    return {"changed": False, "nodes": [entries[node["name"]] for node in nodes], "etcd_members": members}
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    use_runner(module_runner(module))
+    finish(module, run_module)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Machine configs re-encoded as a Talos node encodes them: fields in Go struct order, Go map keys sorted.
+
+The JSON schema lists each document's properties in the order of the Go struct fields, so it serves as the field
+order; a mapping without listed properties is a Go map and comes out sorted. Diffs and "can this be applied in
+place" questions compare these encodings, as Talos compares its own re-encoded configs, so that the order of keys
+in a user's file never shows up as a change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import validation, yamlio
+
+_V1ALPHA1_TOP = ("version", "debug", "persist", "machine", "cluster")
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    definitions = validation.schema()["$defs"]
+    for _depth in range(16):
+        reference = node.get("$ref")
+        if not reference:
+            return node
+        node = definitions[reference.rsplit("/", 1)[1]]
+    return node
+
+
+def _ordered(value: Any, schema: dict[str, Any]) -> Any:
+    schema = _resolve(schema)
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        if properties:
+            keys = [key for key in properties if key in value] + sorted(k for k in value if k not in properties)
+            return {key: _ordered(value[key], properties.get(key, {})) for key in keys}
+        inner = schema.get("additionalProperties") if isinstance(schema.get("additionalProperties"), dict) else {}
+        return {key: _ordered(value[key], inner) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        return [_ordered(item, items) for item in value]
+    return value
+
+
+def document(doc: dict[str, Any]) -> dict[str, Any]:
+    name = validation.definition_for(doc)
+    if name is None:
+        return doc
+    ordered = _ordered(doc, {"$ref": f"#/$defs/{name}"})
+    if name == "v1alpha1.Config":
+        keys = [key for key in _V1ALPHA1_TOP if key in ordered] + [k for k in ordered if k not in _V1ALPHA1_TOP]
+        ordered = {key: ordered[key] for key in keys}
+    return ordered
+
+
+def documents(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [document(doc) for doc in docs]
+
+
+def encode(docs: list[dict[str, Any]]) -> str:
+    """The canonical text of a multi-document config."""
+    return yamlio.dump_documents(documents(docs))
+
+
+def encode_text(text: str) -> str:
+    """The canonical text of a config file (empty for an empty one)."""
+    return encode(yamlio.load_documents(text)) if text.strip() else ""

@@ -1,0 +1,225 @@
+"""``apply-config``, ``bootstrap`` and ``kubeconfig``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from . import canonical, configdiff, nodes, patches, validation, yamlio
+from .argv import format_duration
+from .errors import TalosctlError, multierror, rpc
+from .kubeconfigs import admin_kubeconfig, merge_kubeconfig
+from .runtime import Runtime
+from .state import Node
+from .transport import NodeFailure, Session
+
+
+def _read_config(rt: Runtime) -> str:
+    name = rt.flag("file")
+    if not name:
+        raise TalosctlError("no filename supplied for configuration")
+    try:
+        text = rt.path(name).read_text(encoding="utf-8")
+    except OSError as error:
+        raise TalosctlError(
+            f'failed to read configuration from "{name}": open {name}: {(error.strerror or str(error)).lower()}'
+        ) from None
+    if not text:
+        raise TalosctlError("no configuration data read")
+    if rt.flag("config-patch"):
+        try:
+            text = yamlio.dump_documents(patches.apply(yamlio.load_documents(text), rt.flag("config-patch")))
+        except (patches.PatchError, yamlio.YAMLError) as error:
+            raise TalosctlError(str(error)) from None
+    return text
+
+
+class _Plan:
+    """The config to apply, decoded and checked once for both kinds of node (to be installed, or installed)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.decode_error: str | None = None
+        self.documents: list[dict[str, Any]] = []
+        try:
+            self.documents = yamlio.load_documents(text)
+        except yamlio.YAMLError as error:
+            self.decode_error = str(error)
+            return
+        self.installed = validation.problems(self.documents, mode="cloud")
+        self.to_install = validation.problems(self.documents, mode="metal")
+
+    def refusal(self, node: Node) -> str | None:
+        if self.decode_error:
+            return rpc("InvalidArgument", self.decode_error)
+        found = self.to_install if node.platform == "metal" and not node.configured else self.installed
+        if node.configured and not any("kind" not in document for document in self.documents):
+            return rpc(
+                "InvalidArgument",
+                "the applied machine configuration doesn't contain v1alpha1 config, did "
+                "you mean to patch the machine config instead?",
+            )
+        return rpc("InvalidArgument", multierror(found)) if found else None
+
+
+def _apply_one(rt: Runtime, session: Session, plan: _Plan, node: Node) -> str:
+    session.admin(node)
+    refusal = plan.refusal(node)
+    if refusal:
+        raise NodeFailure(node.address, refusal)
+    store, maintenance = session.store, not node.configured
+    current = store.config(node.address) or ""
+    mode = rt.flag("mode")
+    if maintenance and mode == "reboot":
+        mode = "no-reboot"
+    details, suffix = "Applied configuration with a reboot", ""
+    problem = None if maintenance else configdiff.immediate_problem(yamlio.load_documents(current), plan.documents)
+    if mode in ("try", "no-reboot"):
+        if problem:
+            raise NodeFailure(node.address, rpc("InvalidArgument", problem))
+        details = "Applied configuration without a reboot"
+    elif mode == "staged":
+        details = "Staged configuration to be applied after the next reboot"
+    elif mode == "auto":
+        if problem:
+            mode, suffix = "reboot", ": " + problem
+        else:
+            mode, details = "no-reboot", "Applied configuration without a reboot"
+    if rt.flag("dry-run"):
+        new_text = canonical.encode(plan.documents) if not plan.decode_error else plan.text
+        changes = configdiff.diff(canonical.encode_text(current), new_text) or "No changes."
+        return f"Dry run summary:\n{details} (skipped in dry-run).\nConfig diff:\n\n{changes}"
+    if maintenance:
+        nodes.install(store, node, plan.documents, plan.text)
+        return details + suffix
+    if mode == "staged":
+        store.write_config(node.address, plan.text, staged=True)
+        node.staged = True
+        node.event("apply", mode="staged")
+        return details
+    new_cluster = (next(d for d in plan.documents if "kind" not in d).get("cluster") or {}).get("id")
+    if node.etcd_member and new_cluster and new_cluster != node.cluster_id:
+        nodes.leave_etcd(store, node)
+    store.write_config(node.address, plan.text)
+    if mode != "try":  # the new config is the persisted one: a staged config is superseded
+        store.write_config(node.address, None, staged=True)
+        node.staged = False
+    nodes.configure(node, plan.documents, plan.text)
+    node.event("apply", mode=mode)
+    if mode == "reboot":
+        nodes.reboot(store, node)
+    if mode == "try":
+        details += (
+            "\nThe config is applied in 'try' mode and will be automatically reverted back in "
+            f"{format_duration(rt.flag('timeout'))}"
+        )
+    return details + suffix
+
+
+def apply_config(rt: Runtime) -> None:
+    plan = _Plan(_read_config(rt))
+    insecure = bool(rt.flag("insecure"))
+    with rt.session() as session:
+        addresses = session.node_list(insecure)
+        results = session.each(
+            addresses,
+            lambda node: _apply_one(rt, session, plan, node),
+            "error applying new configuration: ",
+            insecure=insecure,
+        )
+    for details in results:
+        rt.info(details)
+
+
+def _bootstrap_one(session: Session, node: Node, revision: int | None) -> None:
+    session.admin(node)
+    if node.stage != "running":
+        raise NodeFailure(node.address, rpc("FailedPrecondition", "bootstrap is not available yet"))
+    if node.role != "controlplane":
+        raise NodeFailure(node.address, rpc("Unimplemented", "bootstrap is only available on control plane nodes"))
+    cluster = session.store.cluster(str(node.cluster_id))
+    if node.etcd_member or cluster.bootstrapped:
+        raise NodeFailure(node.address, rpc("AlreadyExists", "etcd data directory is not empty"))
+    cluster.cluster_name = node.cluster_name or ""
+    cluster.bootstrapped, cluster.bootstrap_node, cluster.members = True, node.address, [node.address]
+    cluster.revision = max(cluster.revision, revision or 0) + 1
+    cluster.kubernetes_version = node.kubernetes_version
+    session.store.save_cluster(cluster)
+    node.etcd_member = True
+    node.event("bootstrap", recovered=revision is not None)
+    for other in session.store.cluster_nodes(str(node.cluster_id)):
+        peer = session.peer(other.address)
+        if peer is not None and peer.address != node.address:
+            nodes.join_etcd(session.store, peer)
+
+
+def bootstrap(rt: Runtime) -> None:
+    revision = None
+    if rt.flag("recover-from"):
+        from .commands_etcd import read_snapshot
+
+        name = rt.flag("recover-from")
+        info = read_snapshot(rt.path(name))
+        rt.print(
+            f'recovering from snapshot "{name}": hash {info["hash"]:08x}, revision {info["revision"]}, '
+            f"total keys {info['keys']}, total size {info['size']}"
+        )
+        revision = int(info["revision"])
+    with rt.session() as session:
+        addresses = session.node_list()
+        if len(addresses) > 1:
+            raise TalosctlError('command "bootstrap" is not supported with multiple nodes')
+        session.each(addresses, lambda node: _bootstrap_one(session, node, revision), "error executing bootstrap: ")
+
+
+def _kubeconfig_target(rt: Runtime, merge: bool) -> str:
+    if rt.args:
+        local = rt.args[0]
+    elif merge:
+        first = (rt.env.get("KUBECONFIG") or "").split(os.pathsep)[0]
+        local = first or os.path.join(rt.env.get("HOME", os.path.expanduser("~")), ".kube", "config")
+    else:
+        local = str(rt.cwd)
+    if local == "-":
+        return local
+    path = rt.path(os.path.normpath(local))
+    return str(path / "kubeconfig") if path.is_dir() else str(path)
+
+
+def kubeconfig(rt: Runtime) -> None:
+    merge, force = bool(rt.flag("merge")), bool(rt.flag("force"))
+    with rt.session() as session:
+        addresses = session.node_list()
+        if len(addresses) > 1:
+            raise TalosctlError('command "kubeconfig" is not supported with multiple nodes')
+        target = _kubeconfig_target(rt, merge)
+        exists = target != "-" and os.path.exists(target)
+        if exists and not (force or merge):
+            raise TalosctlError(f'kubeconfig file already exists, use --force to overwrite: "{target}"')
+        merge = merge and exists
+
+        def fetch(node: Node) -> str:
+            if node.role != "controlplane":
+                raise NodeFailure(
+                    node.address, rpc("Unimplemented", "kubeconfig is only available on control plane nodes")
+                )
+            cluster = session.store.cluster(str(node.cluster_id))
+            if not cluster.bootstrapped:
+                raise NodeFailure(
+                    node.address,
+                    rpc("Unavailable", "admin kubeconfig is not ready yet: the cluster is not bootstrapped"),
+                )
+            return admin_kubeconfig(session.store.config(node.address) or "")
+
+        data = session.each(addresses, fetch, "error copying: ")[0]
+    if merge:
+        for line in merge_kubeconfig(target, data, force, rt.flag("force-context-name") or None):
+            rt.print(line)
+        return
+    if target == "-":
+        rt.out.write(data)
+        return
+    os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(data)

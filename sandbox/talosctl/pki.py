@@ -1,0 +1,171 @@
+"""Real keys and certificates for the stand-in, shaped like the ones Talos makes.
+
+Talos' CAs: ``os`` (Talos API) is Ed25519 with O=talos; ``etcd`` (O=etcd), ``k8s`` (O=kubernetes) and
+``k8saggregator`` (CN=front-proxy) are ECDSA P-256; the service-account key is ECDSA P-256. CAs are valid for
+87600 h (10 years) and carry key usage digitalSignature+keyCertSign and extended key usage serverAuth+clientAuth.
+PEM blocks are written as Talos writes them: ``EC PRIVATE KEY`` (SEC1) and ``ED25519 PRIVATE KEY`` (PKCS#8 body).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+CA_VALIDITY = datetime.timedelta(hours=87600)
+ADMIN_VALIDITY = datetime.timedelta(hours=8760)
+_ED25519_LABEL = b"ED25519 PRIVATE KEY"
+
+PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+
+@dataclass(frozen=True)
+class CertAndKey:
+    """A PEM certificate and its PEM private key (bytes)."""
+
+    crt: bytes
+    key: bytes
+
+    def encoded(self) -> dict[str, str]:
+        """``{"crt": base64, "key": base64}`` as machine configs and secrets bundles carry them."""
+        return {"crt": b64(self.crt), "key": b64(self.key)}
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=False)
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+
+
+def new_key(kind: str) -> PrivateKey:
+    if kind == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def key_pem(key: PrivateKey) -> bytes:
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        der = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        body = base64.encodebytes(der).replace(b"\n", b"")
+        lines = b"\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+        return b"-----BEGIN " + _ED25519_LABEL + b"-----\n" + lines + b"\n-----END " + _ED25519_LABEL + b"-----\n"
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+
+
+def load_key(pem: bytes) -> PrivateKey:
+    data = pem.replace(_ED25519_LABEL, b"PRIVATE KEY")
+    key = serialization.load_pem_private_key(data, password=None)
+    if not isinstance(key, (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
+        raise ValueError(f"unsupported key type {type(key).__name__}")
+    return key
+
+
+def load_cert(pem: bytes) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem)
+
+
+def _name(organizations: list[str], common_name: str | None) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org) for org in organizations]
+    if common_name:
+        attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attributes)
+
+
+def _sign(builder: x509.CertificateBuilder, key: PrivateKey) -> x509.Certificate:
+    algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    return builder.sign(key, algorithm)
+
+
+def new_ca(
+    kind: str, organization: str | None = None, common_name: str | None = None, start: datetime.datetime | None = None
+) -> CertAndKey:
+    """A self-signed CA like Talos' (see the module docstring)."""
+    start = start or now()
+    key = new_key(kind)
+    name = _name([organization] if organization else [], common_name)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + CA_VALIDITY)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, True, False, False, False), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    return CertAndKey(_sign(builder, key).public_bytes(serialization.Encoding.PEM), key_pem(key))
+
+
+def issue_client(
+    ca: CertAndKey,
+    organizations: list[str],
+    common_name: str | None,
+    validity: datetime.timedelta,
+    start: datetime.datetime | None = None,
+) -> CertAndKey:
+    """A client certificate signed by ``ca`` (same key type as the CA's)."""
+    start = start or now()
+    ca_cert, ca_key = load_cert(ca.crt), load_key(ca.key)
+    key = new_key("ed25519" if isinstance(ca_key, ed25519.Ed25519PrivateKey) else "ecdsa")
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(organizations, common_name))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + validity)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+    )
+    return CertAndKey(_sign(builder, ca_key).public_bytes(serialization.Encoding.PEM), key_pem(key))
+
+
+def signed_by(crt_pem: bytes, ca_pem: bytes) -> bool:
+    """Whether ``crt_pem`` was issued by the CA in ``ca_pem`` (signature checked)."""
+    try:
+        load_cert(crt_pem).verify_directly_issued_by(load_cert(ca_pem))
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def same_certificate(a_pem: bytes, b_pem: bytes) -> bool:
+    try:
+        return load_cert(a_pem) == load_cert(b_pem)
+    except ValueError:
+        return False
+
+
+def not_after(crt_pem: bytes) -> datetime.datetime:
+    return load_cert(crt_pem).not_valid_after_utc
+
+
+def organizations(crt_pem: bytes) -> list[str]:
+    return [
+        str(attribute.value)
+        for attribute in load_cert(crt_pem).subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    ]

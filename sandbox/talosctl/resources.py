@@ -1,0 +1,186 @@
+"""The COSI resources the stand-in serves to ``talosctl get``, and their table/JSON/YAML renderings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from . import yamlio
+from .state import Node, Store
+
+
+@dataclass(frozen=True)
+class Kind:
+    type: str
+    display: str
+    namespace: str
+    owner: str
+    columns: tuple[tuple[str, str], ...]  # (header, dotted path in spec)
+    names: tuple[str, ...]
+
+
+KINDS = (
+    Kind(
+        "MachineStatuses.runtime.talos.dev",
+        "MachineStatus",
+        "runtime",
+        "runtime.MachineStatusController",
+        (("STAGE", "stage"), ("READY", "status.ready")),
+        ("machinestatus", "machinestatuses"),
+    ),
+    Kind(
+        "Members.cluster.talos.dev",
+        "Member",
+        "cluster",
+        "cluster.MemberController",
+        (
+            ("HOSTNAME", "hostname"),
+            ("MACHINE TYPE", "machineType"),
+            ("OS", "operatingSystem"),
+            ("ADDRESSES", "addresses"),
+        ),
+        ("member", "members"),
+    ),
+    Kind(
+        "Versions.runtime.talos.dev",
+        "Version",
+        "runtime",
+        "runtime.VersionController",
+        (("NAME", "name"), ("VERSION", "version")),
+        ("version", "versions"),
+    ),
+    Kind(
+        "MachineConfigs.config.talos.dev", "MachineConfig", "config", "", (), ("machineconfig", "machineconfigs", "mc")
+    ),
+)
+
+
+def find_kind(name: str) -> Kind | None:
+    wanted = name.lower()
+    for kind in KINDS:
+        if wanted in kind.names or wanted == kind.type.lower() or wanted == kind.display.lower():
+            return kind
+    return None
+
+
+def node_id(address: str) -> str:
+    """A stable base62-looking node identity, like the discovery service's."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    digest = hashlib.sha256(f"node-id:{address}".encode()).digest()
+    return "".join(alphabet[byte % 62] for byte in digest[:43])
+
+
+def _machine_status(store: Store, node: Node) -> dict[str, Any]:
+    unmet: list[dict[str, str]] = []
+    if node.stage == "running" and node.role == "controlplane" and node.cluster_id:
+        if not store.cluster(node.cluster_id).bootstrapped:
+            unmet.append({"name": "services", "reason": "unhealthy services: etcd"})
+    ready = node.stage == "running" and not unmet
+    return {
+        "stage": node.stage if node.stage != "off" else "shutting down",
+        "status": {"ready": ready, "unmetConditions": unmet},
+    }
+
+
+def _member(node: Node) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "nodeId": node_id(node.address),
+        "addresses": [node.address],
+        "hostname": node.hostname,
+        "machineType": node.role,
+        "operatingSystem": f"Talos ({node.talos_version})",
+    }
+    if node.role == "controlplane":
+        spec["controlPlane"] = {"apiServerPort": 6443}
+    return spec
+
+
+def items(store: Store, node: Node, kind: Kind) -> list[tuple[str, int, dict[str, Any] | str]]:
+    """(id, version, spec) of every resource of ``kind`` the node has."""
+    if kind.display == "MachineStatus":
+        return [("machine", node.config_version + node.reboots + 1, _machine_status(store, node))]
+    if kind.display == "Version":
+        return [("version", 1, {"name": "Talos", "version": node.talos_version})]
+    if kind.display == "MachineConfig":
+        text = store.config(node.address)
+        return [("v1alpha1", node.config_version, text)] if text and node.configured else []
+    if not node.configured or not node.cluster_id:
+        return []
+    members = [other for other in store.cluster_nodes(node.cluster_id) if other.stage == "running"]
+    members = [node if other.address == node.address else other for other in members]
+    return [(member.hostname, 1 + member.reboots, _member(member)) for member in members]
+
+
+def _metadata(kind: Kind, identity: str, version: int, node: Node) -> dict[str, Any]:
+    return {
+        "namespace": kind.namespace,
+        "type": kind.type,
+        "id": identity,
+        "version": version,
+        "owner": kind.owner,
+        "phase": "running",
+        "created": node.created,
+        "updated": node.updated,
+    }
+
+
+def render_yaml(kind: Kind, rows: list[tuple[Node, str, int, Any]]) -> str:
+    parts = []
+    for node, identity, version, spec in rows:
+        body = {"metadata": _metadata(kind, identity, version, node), "spec": spec}
+        parts.append(f"node: {node.address}\n" + yamlio.dump(body))
+    return "---\n".join(parts)
+
+
+def render_json(kind: Kind, rows: list[tuple[Node, str, int, Any]]) -> str:
+    return "".join(
+        json.dumps(
+            {"metadata": _metadata(kind, identity, version, node), "node": node.address, "spec": spec},
+            indent=4,
+            sort_keys=True,
+        )
+        + "\n"
+        for node, identity, version, spec in rows
+    )
+
+
+def _cell(spec: Any, path: str) -> str:
+    value = spec
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ",".join(json.dumps(item) for item in value) + "]"
+    return "" if value is None else str(value)
+
+
+def tabulate(rows: list[list[str]], padding: int = 3) -> str:
+    """Go's text/tabwriter with minwidth 0, padding 3, spaces: every column but the last padded."""
+    if not rows:
+        return ""
+    widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(max(len(row) for row in rows))]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(widths[i] + padding) if i < len(row) - 1 else cell for i, cell in enumerate(row)]
+        lines.append("".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def render_table(kind: Kind, rows: list[tuple[Node, str, int, Any]]) -> str:
+    header = ["NODE", "NAMESPACE", "TYPE", "ID", "VERSION", *(name for name, _path in kind.columns)]
+    table = [header]
+    for node, identity, version, spec in rows:
+        table.append(
+            [
+                node.address,
+                kind.namespace,
+                kind.display,
+                identity,
+                str(version),
+                *(_cell(spec, path) for _name, path in kind.columns),
+            ]
+        )
+    return tabulate(table)

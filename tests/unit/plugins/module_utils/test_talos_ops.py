@@ -1,0 +1,106 @@
+# Copyright: (c) 2026, talosforge.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared plumbing of the Talos node modules that needs no talosctl: node lists, waiting, error collection."""
+
+from __future__ import annotations
+
+import pytest
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+    TalosModuleError,
+    check_positive,
+    control_planes,
+    health_args,
+    install_image_of,
+    require_control_plane,
+    split_outcomes,
+    talos_argument_spec,
+    validate_nodes,
+    wait_for,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import TalosctlError
+
+NODES = [
+    {"name": "cp1", "address": "10.0.0.1", "role": "controlplane"},
+    {"name": "w1", "address": "10.0.0.2", "role": "worker"},
+    {"name": "cp2", "address": "10.0.0.3", "role": "controlplane"},
+]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_wait_for_retries_talosctl_errors_until_success():
+    clock = FakeClock()
+    answers = iter([TalosctlError("connection refused"), None, "ready"])
+
+    def check():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert wait_for(check, timeout=10, interval=2, sleep=clock.sleep, clock=clock) == ("ready", None)
+    assert clock.sleeps == [2, 2]
+
+
+def test_wait_for_gives_up_with_the_last_error():
+    clock = FakeClock()
+
+    def check():
+        raise TalosctlError("no route to host", node="w1")
+
+    value, error = wait_for(check, timeout=5, interval=2, sleep=clock.sleep, clock=clock)
+    assert value is None and str(error) == "node w1: no route to host"
+    assert clock.sleeps == [2, 2]  # a third sleep would pass the deadline
+
+    def broken():
+        raise ValueError("not a talosctl error: not retried")
+
+    with pytest.raises(ValueError):
+        wait_for(broken, 1, 1, clock.sleep, clock)
+
+
+def test_split_outcomes_names_and_masks():
+    outcomes = [("a", None), (None, TalosctlError("bad\n  token: abc.def", node="w1")), (None, ValueError("x"))]
+    results, errors = split_outcomes(NODES, outcomes)
+    assert results == {"cp1": "a"}
+    assert errors == {"w1": "node w1: bad\n  token: ********", "cp2": "node cp2: x"}
+
+
+def test_roles_and_health_arguments():
+    assert [node["name"] for node in control_planes(NODES)] == ["cp1", "cp2"]
+    assert control_planes([{"name": "a"}, {"name": "b"}]) == [{"name": "a"}, {"name": "b"}]
+    with pytest.raises(TalosModuleError, match="no node has role controlplane"):
+        require_control_plane([NODES[1]])
+    assert health_args(NODES, 90) == [
+        "health", "--wait-timeout", "90s", "--control-plane-nodes", "10.0.0.1,10.0.0.3", "--worker-nodes", "10.0.0.2",
+    ]  # fmt: skip
+    assert "--worker-nodes" not in health_args([NODES[0]], 1)
+
+
+def test_validate_nodes_extra_checks_and_options():
+    with pytest.raises(TalosModuleError) as caught:
+        validate_nodes([{"address": "10.0.0.1"}], extra=lambda index, node: [f"nodes[{index}]: custom"])
+    assert caught.value.details["errors"] == ["nodes[0]: custom"]
+    with pytest.raises(TalosModuleError, match="wait_timeout must be more than 0"):
+        check_positive({"wait_timeout": 0, "poll_interval": 1}, "wait_timeout", "poll_interval")
+    spec = talos_argument_spec("fallback")
+    assert spec["talosctl"] == {"type": "path", "fallback": ("fallback", ["TALOSFORGE_TALOSCTL"])}
+    assert spec["parallel"]["default"] == 8 and spec["timeout"]["type"] == "float"
+
+
+def test_install_image_of():
+    text = "version: v1alpha1\nmachine:\n  install:\n    image: ghcr.io/siderolabs/installer:v1.13.9\n---\nkind: X\n"
+    assert install_image_of(text) == "ghcr.io/siderolabs/installer:v1.13.9"
+    assert install_image_of("machine: {}\n") is None
+    assert install_image_of("a: [") is None
