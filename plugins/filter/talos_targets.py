@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 
 def talos_targets(nodes, hosts, config_dir=None):
-    """Nodes named in ``hosts``, as ``{name, address, role[, config]}``, in the order of ``nodes``."""
+    """Nodes named in ``hosts``, as ``{name, address, role[, image][, config]}``, in the order of ``nodes``."""
     if not isinstance(nodes, list) or not all(isinstance(node, dict) for node in nodes):
         raise AnsibleFilterError("talos_targets expects a list of nodes (talosforge_cluster.nodes)")
     wanted = set(hosts or [])
@@ -21,6 +21,8 @@ def talos_targets(nodes, hosts, config_dir=None):
         if not node.get("address"):
             raise AnsibleFilterError(f"node {node.get('name')} has no address yet: run the infrastructure stage first")
         target = {"name": node["name"], "address": node["address"], "role": node.get("role")}
+        if node.get("installer_image"):
+            target["image"] = node["installer_image"]
         if config_dir:
             target["config"] = os.path.join(config_dir, f"{node['name']}.yaml")
         targets.append(target)
