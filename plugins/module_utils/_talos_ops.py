@@ -32,6 +32,8 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl impor
     Result,
     Talosctl,
     TalosctlError,
+    module_runner,
+    use_runner,
 )
 
 Node = dict[str, Any]
@@ -397,8 +399,10 @@ def check_health(
 def finish(module: Any, run: Callable[[dict[str, Any], bool], dict[str, Any]]) -> None:
     """Run ``run(params, check_mode)`` for an AnsibleModule and exit with its result or a structured failure.
 
-    A TalosctlError names its node (``node``) and keeps talosctl's exit code and error output (``rc``, ``stderr``).
+    talosctl runs through the module's run_command. A TalosctlError names its node (``node``) and keeps talosctl's
+    exit code and error output (``rc``, ``stderr``).
     """
+    use_runner(module_runner(module))
     try:
         result = run(module.params, module.check_mode)
     except TalosModuleError as exc:

@@ -141,8 +141,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
 from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
     Talosctl,
     TalosctlError,
-    module_runner,
-    use_runner,
 )
 
 
@@ -226,7 +224,6 @@ def _named(nodes: list[Node], name: str) -> Node:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    use_runner(module_runner(module))
     finish(module, run_module)
 
 

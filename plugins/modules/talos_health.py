@@ -102,7 +102,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
     talos_argument_spec,
     validate_nodes,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import Talosctl, module_runner, use_runner
+from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import Talosctl
 
 
 def argument_spec() -> dict[str, Any]:
@@ -123,7 +123,6 @@ def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | No
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    use_runner(module_runner(module))
     finish(module, run_module)
 
 

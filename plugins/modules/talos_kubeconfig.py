@@ -156,8 +156,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
 from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
     Talosctl,
     TalosctlError,
-    module_runner,
-    use_runner,
 )
 
 
@@ -242,7 +240,6 @@ def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | No
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    use_runner(module_runner(module))
     finish(module, run_module)
 
 
