@@ -62,14 +62,14 @@ def invocations(state: Path) -> int:
     return len(log.read_text(encoding="utf-8").splitlines()) if log.exists() else 0
 
 
-def measure(count: int) -> list[tuple[str, float, int]]:
+def measure(count: int, keep: Path | None = None) -> list[tuple[str, float, int]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="talosforge-bench-talos-") as tmp:
-        work = Path(tmp)
+        work = keep / f"n{count}" if keep else Path(tmp)
         state = work / "sandbox"
         with running("image-factory", state) as factory:
             inventory_dir = work / "inventory"
-            (inventory_dir / "group_vars" / "all").mkdir(parents=True)
+            (inventory_dir / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
             inventory = inventory_dir / "bench.talosforge.yml"
             document = {"plugin": "talosforge.cluster.cluster", "cluster": definition(count, factory.url, "images")}
             inventory.write_text(yaml.safe_dump(document), encoding="utf-8")
@@ -97,12 +97,13 @@ def measure(count: int) -> list[tuple[str, float, int]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[3, 10, 50])
+    parser.add_argument("--keep", type=Path, help="keep each run's sandbox state and files under this folder")
     args = parser.parse_args()
     print("talos: configure and bootstrap N nodes (site playbook, images stage skipped)")
     print(f"{'N':>4}  {'phase':<10} {'wall s':>8} {'talosctl runs':>14}")
     first: dict[int, float] = {}
     for count in args.counts:
-        for phase, seconds, runs in measure(count):
+        for phase, seconds, runs in measure(count, args.keep):
             if phase == "first run":
                 first[count] = seconds
             print(f"{count:>4}  {phase:<10} {seconds:>8.2f} {runs:>14}", flush=True)

@@ -9,22 +9,40 @@ import os
 from ansible.errors import AnsibleFilterError
 
 
-def talos_targets(nodes, hosts, config_dir=None):
-    """Nodes named in ``hosts``, as ``{name, address, role[, image][, config]}``, in the order of ``nodes``."""
+def _infra_addresses(infra):
+    """{name: talos_address} from the provider's node facts (docs/node-facts.md); {} when there are none."""
+    if not infra:
+        return {}
+    facts = infra.get("nodes") if isinstance(infra, dict) else infra
+    if not isinstance(facts, list) or not all(isinstance(fact, dict) for fact in facts):
+        raise AnsibleFilterError("talos_targets: infra must be talosforge_infra or its list of node facts")
+    return {fact.get("name"): fact.get("talos_address") for fact in facts}
+
+
+def talos_targets(nodes, hosts, config_dir=None, infra=None):
+    """Nodes named in ``hosts``, as ``{name, address, role[, image][, config]}``, in the order of ``nodes``.
+
+    With ``infra`` (the provider stage's ``talosforge_infra``), a node's address is the ``talos_address`` the
+    provider reported, which is where talosctl reaches it; without, the address of the cluster definition.
+    """
     if not isinstance(nodes, list) or not all(isinstance(node, dict) for node in nodes):
         raise AnsibleFilterError("talos_targets expects a list of nodes (talosforge_cluster.nodes)")
+    reported = _infra_addresses(infra)
     wanted = set(hosts or [])
     targets = []
     for node in nodes:
-        if node.get("name") not in wanted:
+        name = node.get("name")
+        if name not in wanted:
             continue
-        if not node.get("address"):
-            raise AnsibleFilterError(f"node {node.get('name')} has no address yet: run the infrastructure stage first")
-        target = {"name": node["name"], "address": node["address"], "role": node.get("role")}
+        address = reported.get(name) if reported else node.get("address")
+        if not address:
+            where = "the provider reported no talos_address for it" if reported else "it has no address"
+            raise AnsibleFilterError(f"node {name}: {where}; run the infrastructure stage first")
+        target = {"name": name, "address": address, "role": node.get("role")}
         if node.get("installer_image"):
             target["image"] = node["installer_image"]
         if config_dir:
-            target["config"] = os.path.join(config_dir, f"{node['name']}.yaml")
+            target["config"] = os.path.join(config_dir, f"{name}.yaml")
         targets.append(target)
     return targets
 

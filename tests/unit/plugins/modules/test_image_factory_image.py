@@ -5,30 +5,22 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import lzma
 import os
 import time
 from datetime import datetime
 
 import pytest
-import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import ImageFactoryClient
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_image as module
+from module_harness import check_documentation, run_module
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
 
 EMPTY = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
 RAW_SIZE = 1 << 20
-
-
-def run(args: dict, capsys) -> dict:
-    with patch_module_args(args), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
 
 
 def logged(sim, at_least: int, timeout: float = 3.0) -> list[dict]:
@@ -41,22 +33,14 @@ def logged(sim, at_least: int, timeout: float = 3.0) -> list[dict]:
 
 
 def test_argument_spec_matches_documentation():
-    docs = yaml.safe_load(module.DOCUMENTATION)["options"]
-    docs.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
-    spec = module.argument_spec()
-    assert set(docs) == set(spec)
-    for name, option in spec.items():
-        assert docs[name].get("type", "str") == option.get("type", "str"), name
-        assert docs[name].get("default") == option.get("default"), name
-        assert bool(docs[name].get("required")) == bool(option.get("required")), name
-        assert docs[name].get("choices") == option.get("choices"), name
-    yaml.safe_load(module.EXAMPLES)
-    yaml.safe_load(module.RETURN)
+    check_documentation(module, ModuleDocFragment)
 
 
 def test_names_only_without_network(capsys):
-    result = run(
-        {"schematic_id": EMPTY, "talos_version": "1.13.9", "platform": "hcloud", "url": "http://127.0.0.1:9"}, capsys
+    result = run_module(
+        module,
+        {"schematic_id": EMPTY, "talos_version": "1.13.9", "platform": "hcloud", "url": "http://127.0.0.1:9"},
+        capsys,
     )
     result.pop("invocation", None)  # ansible-core 2.19 adds it, 2.21 does not
     assert result == {
@@ -68,10 +52,13 @@ def test_names_only_without_network(capsys):
 
 
 def test_defaults_and_secureboot(capsys):
-    result = run({"schematic_id": EMPTY, "talos_version": "v1.13.9", "format": "iso", "secureboot": True}, capsys)
+    result = run_module(
+        module, {"schematic_id": EMPTY, "talos_version": "v1.13.9", "format": "iso", "secureboot": True}, capsys
+    )
     assert result["url"] == f"https://factory.talos.dev/image/{EMPTY}/v1.13.9/metal-amd64-secureboot.iso"
     assert result["installer_image"] == f"factory.talos.dev/metal-installer-secureboot/{EMPTY}:v1.13.9"
-    other = run(
+    other = run_module(
+        module,
         {
             "schematic_id": EMPTY,
             "talos_version": "v1.13.9",
@@ -98,7 +85,9 @@ def test_defaults_and_secureboot(capsys):
     ],
 )
 def test_bad_parameters(args, message, capsys):
-    result = run({"schematic_id": EMPTY, "talos_version": "v1.13.9", "_ansible_check_mode": True, **args}, capsys)
+    result = run_module(
+        module, {"schematic_id": EMPTY, "talos_version": "v1.13.9", "_ansible_check_mode": True, **args}, capsys
+    )
     assert result["failed"] is True and message in result["msg"]
 
 
@@ -113,21 +102,21 @@ def factory(tmp_path):
 def test_download_then_no_change(factory, tmp_path, capsys):
     cache = tmp_path / "cache"
     args = {"url": factory.url, "schematic_id": EMPTY, "talos_version": "v1.13.9", "dest_dir": str(cache)}
-    planned = run({**args, "_ansible_check_mode": True}, capsys)
+    planned = run_module(module, {**args, "_ansible_check_mode": True}, capsys)
     assert planned["changed"] is True and planned["downloaded"] is True and planned["sha256"] == ""
     time.sleep(0.05)
     assert len(factory.requests()) == 1 and not cache.exists()
 
-    first = run(args, capsys)
+    first = run_module(module, args, capsys)
     path = cache / "376567988ad3-v1.13.9-metal-amd64.raw.xz"
     assert first["changed"] is True and first["path"] == first["download_path"] == str(path)
     assert first["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert first["checksum_verified"] is False and first["checksum_source"] == "none"
     count = len(logged(factory, 3))
 
-    second = run(args, capsys)
+    second = run_module(module, args, capsys)
     assert second["changed"] is False and second["downloaded"] is False and second["sha256"] == first["sha256"]
-    planned = run({**args, "_ansible_check_mode": True}, capsys)
+    planned = run_module(module, {**args, "_ansible_check_mode": True}, capsys)
     assert planned["changed"] is False and planned["sha256"] == first["sha256"]
     time.sleep(0.05)
     assert len(factory.requests()) == count
@@ -145,7 +134,7 @@ def test_download_and_decompress_with_checksum(factory, tmp_path, capsys):
         "checksum": "sha256:" + hashlib.sha256(served).hexdigest(),
         "decompress": True,
     }
-    result = run(args, capsys)
+    result = run_module(module, args, capsys)
     raw = lzma.decompress(served)
     assert result["path"] == str(tmp_path / "cache" / "nocloud.raw") and result["size"] == len(raw) == RAW_SIZE
     assert result["sha256"] == hashlib.sha256(raw).hexdigest()
@@ -161,7 +150,7 @@ def test_wrong_checksum_fails(factory, tmp_path, capsys):
         "dest_dir": str(tmp_path / "cache"),
         "checksum": "sha256:" + "1" * 64,
     }
-    result = run(args, capsys)
+    result = run_module(module, args, capsys)
     assert result["failed"] is True and "does not match its user checksum" in result["msg"]
 
 
@@ -169,7 +158,7 @@ def test_unregistered_schematic_fails_with_the_factory_message(factory, tmp_path
     monkeypatch.setattr(time, "sleep", lambda _s: None)
     other = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515"
     args = {"url": factory.url, "schematic_id": other, "talos_version": "v1.13.9", "dest_dir": str(tmp_path / "c")}
-    result = run(args, capsys)
+    result = run_module(module, args, capsys)
     assert result["failed"] is True and "HTTP 404" in result["msg"] and "not found" in result["msg"]
 
 
@@ -204,7 +193,7 @@ def most_at_once(records: list[dict]) -> int:
 
 def test_list_names_only_without_network(capsys):
     images = [*THREE, {"schematic_id": EMPTY, "talos_version": "1.12.0", "format": "iso", "secureboot": True}]
-    result = run({"url": "http://127.0.0.1:9", "talos_version": "v1.13.9", "images": images}, capsys)
+    result = run_module(module, {"url": "http://127.0.0.1:9", "talos_version": "v1.13.9", "images": images}, capsys)
     assert result["changed"] is False
     assert [image["filename"] for image in result["images"]] == [
         "376567988ad3-v1.13.9-metal-amd64.raw.xz",
@@ -225,7 +214,7 @@ def test_list_downloads_in_parallel_then_reports_no_change(factory, tmp_path, ca
     cache = tmp_path / "cache"
     images = [*THREE, dict(THREE[1])]  # the last one is the same download as the second
     args = {"url": factory.url, "talos_version": "v1.13.9", "dest_dir": str(cache), "images": images}
-    planned = run({**args, "_ansible_check_mode": True}, capsys)
+    planned = run_module(module, {**args, "_ansible_check_mode": True}, capsys)
     assert planned["changed"] is True and [image["downloaded"] for image in planned["images"]] == [True] * 4
     time.sleep(0.05)
     assert len(factory.requests()) == 1 and not cache.exists()
@@ -237,7 +226,7 @@ def test_list_downloads_in_parallel_then_reports_no_change(factory, tmp_path, ca
     latency = 0.4
     factory.set_latency(latency * 1000, path="^/image/")
     started = time.monotonic()
-    first = run(args, capsys)
+    first = run_module(module, args, capsys)
     elapsed = time.monotonic() - started
     factory.set_latency(0)
     assert first["changed"] is True and len(first["images"]) == 4
@@ -252,7 +241,7 @@ def test_list_downloads_in_parallel_then_reports_no_change(factory, tmp_path, ca
     assert most_at_once(records) >= 2
     assert elapsed < 6 * latency * 0.75, f"three downloads took {elapsed:.2f}s; one at a time at least {6 * latency}s"
 
-    second = run(args, capsys)
+    second = run_module(module, args, capsys)
     assert second["changed"] is False
     assert [image["downloaded"] for image in second["images"]] == [False] * 4
     assert [image["sha256"] for image in second["images"]] == [image["sha256"] for image in first["images"]]
@@ -263,7 +252,7 @@ def test_list_downloads_in_parallel_then_reports_no_change(factory, tmp_path, ca
 def test_list_failure_names_the_image_and_keeps_the_others(factory, tmp_path, capsys):
     images = [THREE[0], {"schematic_id": QEMU, "platform": "hcloud"}, THREE[2]]
     args = {"url": factory.url, "talos_version": "v1.13.9", "dest_dir": str(tmp_path / "cache"), "images": images}
-    result = run(args, capsys)
+    result = run_module(module, args, capsys)
     url = f"{factory.url}/image/{QEMU}/v1.13.9/hcloud-amd64.raw.xz"
     assert result["failed"] is True
     assert result["msg"].startswith(f"1 of 3 distinct images failed: images[1] ({url}): cannot download {url}")
@@ -281,7 +270,7 @@ def test_list_with_decompress_per_image(factory, tmp_path, capsys):
         {"schematic_id": EMPTY, "platform": "nocloud", "format": "qcow2"},
     ]
     args = {"url": factory.url, "talos_version": "v1.13.9", "dest_dir": str(tmp_path / "c"), "images": images}
-    result = run(args, capsys)
+    result = run_module(module, args, capsys)
     assert result["images"][0]["decompressed"] is True and result["images"][0]["path"].endswith("metal-amd64.raw")
     assert result["images"][0]["size"] == RAW_SIZE
     assert result["images"][1]["decompressed"] is False and result["images"][1]["path"].endswith(".qcow2")
@@ -330,15 +319,15 @@ def test_list_with_decompress_per_image(factory, tmp_path, capsys):
 )
 def test_list_bad_parameters(args, message, capsys):
     base = {"url": "http://127.0.0.1:9", "talos_version": "v1.13.9", "_ansible_check_mode": True}
-    result = run({**base, **args}, capsys)
+    result = run_module(module, {**base, **args}, capsys)
     assert result["failed"] is True and message in result["msg"], result["msg"]
 
 
 def test_list_check_mode_plans_each_image(factory, tmp_path, capsys):
     cache = tmp_path / "cache"
     args = {"url": factory.url, "talos_version": "v1.13.9", "dest_dir": str(cache), "images": THREE[:2]}
-    run({**args, "images": THREE[:1]}, capsys)
-    planned = run({**args, "_ansible_check_mode": True}, capsys)
+    run_module(module, {**args, "images": THREE[:1]}, capsys)
+    planned = run_module(module, {**args, "_ansible_check_mode": True}, capsys)
     assert [image["downloaded"] for image in planned["images"]] == [False, True]
     assert [image["checksum_source"] for image in planned["images"]] == ["cache", "unknown"]
     assert planned["changed"] is True

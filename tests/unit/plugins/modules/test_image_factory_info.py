@@ -4,34 +4,16 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_info as module
+from module_harness import check_documentation, run_module
 
 from sandbox import harness  # noqa: E402  (the sandbox is part of the test tooling)
 
 
-def run(args: dict, capsys) -> dict:
-    with patch_module_args(args), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
-
-
 def test_argument_spec_matches_documentation():
-    docs = yaml.safe_load(module.DOCUMENTATION)["options"]
-    docs.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
-    spec = module.argument_spec()
-    assert set(docs) == set(spec)
-    for name, option in spec.items():
-        assert docs[name].get("type", "str") == option.get("type", "str"), name
-        assert docs[name].get("default") == option.get("default"), name
-        assert docs[name].get("elements") == option.get("elements"), name
-    yaml.safe_load(module.EXAMPLES)
-    yaml.safe_load(module.RETURN)
+    check_documentation(module, ModuleDocFragment)
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +23,14 @@ def factory(tmp_path_factory):
 
 
 def test_versions_only(factory, capsys):
-    result = run({"url": factory.url}, capsys)
+    result = run_module(module, {"url": factory.url}, capsys)
     assert result["changed"] is False
     assert "v1.13.9" in result["versions"] and "v1.11.0" in result["versions"]
     assert "extensions" not in result
 
 
 def test_extensions_and_overlays_for_a_version(factory, capsys):
-    result = run({"url": factory.url, "talos_version": "1.13.9", "_ansible_check_mode": True}, capsys)
+    result = run_module(module, {"url": factory.url, "talos_version": "1.13.9", "_ansible_check_mode": True}, capsys)
     assert result["version_available"] is True
     names = result["extension_names"]
     assert "siderolabs/qemu-guest-agent" in names and names == sorted(names)
@@ -58,7 +40,8 @@ def test_extensions_and_overlays_for_a_version(factory, capsys):
 
 
 def test_required_extensions_pass(factory, capsys):
-    result = run(
+    result = run_module(
+        module,
         {
             "url": factory.url,
             "talos_version": "v1.13.9",
@@ -71,19 +54,20 @@ def test_required_extensions_pass(factory, capsys):
 
 
 def test_version_not_offered(factory, capsys):
-    result = run({"url": factory.url, "talos_version": "v1.13.99", "require_version": True}, capsys)
+    result = run_module(module, {"url": factory.url, "talos_version": "v1.13.99", "require_version": True}, capsys)
     assert result["failed"] is True
     assert result["msg"].startswith(f"Talos v1.13.99 is not offered by the Image Factory at {factory.url}.")
     assert "v1.13.9" in result["msg"]
 
 
 def test_version_not_offered_without_requirement(factory, capsys):
-    result = run({"url": factory.url, "talos_version": "v1.2.3"}, capsys)
+    result = run_module(module, {"url": factory.url, "talos_version": "v1.2.3"}, capsys)
     assert result["version_available"] is False and result["extensions"] == [] and result["overlays"] == []
 
 
 def test_unknown_extension_gets_a_suggestion(factory, capsys):
-    result = run(
+    result = run_module(
+        module,
         {
             "url": factory.url,
             "talos_version": "v1.13.9",
@@ -97,12 +81,12 @@ def test_unknown_extension_gets_a_suggestion(factory, capsys):
 
 
 def test_requirements_need_a_version(factory, capsys):
-    result = run({"url": factory.url, "require_extensions": ["siderolabs/gvisor"]}, capsys)
+    result = run_module(module, {"url": factory.url, "require_extensions": ["siderolabs/gvisor"]}, capsys)
     assert result["failed"] is True and "talos_version is required" in result["msg"]
 
 
 def test_factory_error_keeps_the_status(factory, capsys):
     factory.set_fault(403, count=1, path="^/versions$", body="forbidden\n")
-    result = run({"url": factory.url}, capsys)
+    result = run_module(module, {"url": factory.url}, capsys)
     assert result["failed"] is True and result["status"] == 403
     assert result["msg"].startswith(f"Image Factory request failed: HTTP 403 from {factory.url}/versions")

@@ -8,13 +8,12 @@ import json
 import time
 
 import pytest
-import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import ImageFactoryClient
 from ansible_collections.talosforge.cluster.plugins.module_utils._schematic import canonicalize
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_schematic as module
+from module_harness import check_documentation, run_module
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
 
@@ -35,35 +34,8 @@ def logged(sim, at_least: int, timeout: float = 3.0) -> list[dict]:
         time.sleep(0.01)
 
 
-def run(args: dict, capsys) -> dict:
-    with patch_module_args(args), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def documented_options(mod) -> dict:
-    options = yaml.safe_load(mod.DOCUMENTATION).get("options") or {}
-    options.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
-    return options
-
-
-def check_spec_matches_docs(mod) -> None:
-    docs = documented_options(mod)
-    spec = mod.argument_spec()
-    assert set(docs) == set(spec)
-    for name, option in spec.items():
-        doc = docs[name]
-        assert doc.get("type", "str") == option.get("type", "str"), name
-        assert doc.get("default") == option.get("default"), name
-        assert bool(doc.get("required")) == bool(option.get("required")), name
-        assert doc.get("choices") == option.get("choices"), name
-        assert doc.get("elements") == option.get("elements"), name
-
-
 def test_argument_spec_matches_documentation():
-    check_spec_matches_docs(module)
-    for block in (module.EXAMPLES, module.RETURN):
-        yaml.safe_load(block)
+    check_documentation(module, ModuleDocFragment)
 
 
 @pytest.fixture
@@ -73,7 +45,7 @@ def factory(tmp_path):
 
 
 def test_check_mode_makes_no_request(factory, capsys):
-    result = run({"url": factory.url, "schematic": QEMU_SCHEMATIC, "_ansible_check_mode": True}, capsys)
+    result = run_module(module, {"url": factory.url, "schematic": QEMU_SCHEMATIC, "_ansible_check_mode": True}, capsys)
     assert result["changed"] is False
     assert result["id"] == QEMU_ID and result["schematic"] == QEMU_CANONICAL
     assert result["url"] == f"{factory.url}/schematics/{QEMU_ID}"
@@ -83,7 +55,7 @@ def test_check_mode_makes_no_request(factory, capsys):
 
 def test_registers_once_then_reports_no_change(factory, capsys):
     args = {"url": factory.url, "schematic": QEMU_SCHEMATIC, "_ansible_diff": True}
-    first = run(args, capsys)
+    first = run_module(module, args, capsys)
     assert first["changed"] is True and first["id"] == QEMU_ID
     assert first["diff"]["before"] == "" and first["diff"]["after"] == QEMU_CANONICAL
     assert [(r["method"], r["path"], r["status"]) for r in logged(factory, 2)] == [
@@ -91,34 +63,34 @@ def test_registers_once_then_reports_no_change(factory, capsys):
         ("POST", "/schematics", 201),
     ]
     assert json.loads(factory.requests()[1]["request_body"]) == QEMU_SCHEMATIC
-    second = run(args, capsys)
+    second = run_module(module, args, capsys)
     assert second["changed"] is False and "diff" not in second
     assert [(r["method"], r["status"]) for r in logged(factory, 3)[2:]] == [("GET", 200)]
 
 
 def test_user_style_schematic_gets_the_factory_id(factory, capsys):
     schematic = {"customization": {"meta": [{"key": "0xa", "value": "foo"}], "extraKernelArgs": []}}
-    result = run({"url": factory.url, "schematic": schematic}, capsys)
+    result = run_module(module, {"url": factory.url, "schematic": schematic}, capsys)
     assert result["id"] == "d308a2a5ee2277bed5fbaa104fcbc8d59122abfa737df987a95b4ca763459a7f"
     stored = logged(factory, 2)[-1]
     assert stored["status"] == 201 and json.loads(stored["response_body"])["id"] == result["id"]
 
 
 def test_default_is_the_empty_schematic(factory, capsys):
-    result = run({"url": factory.url}, capsys)
+    result = run_module(module, {"url": factory.url}, capsys)
     assert result["id"] == "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
     assert result["schematic"] == "customization: {}\n"
 
 
 def test_url_from_the_environment(factory, capsys, monkeypatch):
     monkeypatch.setenv("TALOSFORGE_IMAGE_FACTORY_URL", factory.url)
-    result = run({"schematic": QEMU_SCHEMATIC}, capsys)
+    result = run_module(module, {"schematic": QEMU_SCHEMATIC}, capsys)
     assert result["changed"] is True and result["url"].startswith(factory.url)
 
 
 def test_invalid_schematic_fails_before_any_request(factory, capsys):
-    result = run(
-        {"url": factory.url, "schematic": {"customization": {"meta": [{"key": 300}], "kernelArgs": []}}}, capsys
+    result = run_module(
+        module, {"url": factory.url, "schematic": {"customization": {"meta": [{"key": 300}], "kernelArgs": []}}}, capsys
     )
     assert result["failed"] is True
     assert result["errors"] == [
@@ -134,14 +106,14 @@ def test_invalid_schematic_fails_before_any_request(factory, capsys):
 def test_server_errors_are_retried(factory, capsys, monkeypatch):
     monkeypatch.setattr(time, "sleep", lambda _s: None)
     factory.set_fault(503, count=2, path="^/schematics$")
-    result = run({"url": factory.url, "schematic": QEMU_SCHEMATIC}, capsys)
+    result = run_module(module, {"url": factory.url, "schematic": QEMU_SCHEMATIC}, capsys)
     assert result["changed"] is True
     assert [r["status"] for r in logged(factory, 4)] == [404, 503, 503, 201]
 
 
 def test_unreachable_factory_fails_with_the_url(capsys, monkeypatch):
     monkeypatch.setattr(time, "sleep", lambda _s: None)
-    result = run({"url": "http://127.0.0.1:9", "schematic": {}, "timeout": 2}, capsys)
+    result = run_module(module, {"url": "http://127.0.0.1:9", "schematic": {}, "timeout": 2}, capsys)
     assert result["failed"] is True
     assert result["msg"].startswith("Image Factory request failed: cannot reach http://127.0.0.1:9/schematics/")
     assert result["status"] is None
@@ -167,7 +139,7 @@ class WrongIdHttp(HttpClient):
 
 def test_a_different_id_from_the_factory_fails_loudly(capsys, monkeypatch):
     monkeypatch.setattr(module, "client_from_params", lambda params: ImageFactoryClient(WrongIdHttp()))
-    result = run({"url": "https://factory.example.org", "schematic": {}}, capsys)
+    result = run_module(module, {"url": "https://factory.example.org", "schematic": {}}, capsys)
     assert result["failed"] is True
     assert "registered the schematic as '1111" in result["msg"]
     assert (
@@ -198,7 +170,7 @@ def posts(records: list[dict]) -> list[dict]:
 
 def test_list_registers_each_distinct_schematic_once(factory, capsys):
     args = {"url": factory.url, "schematics": SIX, "parallel": 3, "_ansible_diff": True}
-    first = run(args, capsys)
+    first = run_module(module, args, capsys)
     assert first["changed"] is True
     ids = first["ids"]
     assert len(ids) == 6 and ids[4] == ids[1] and len(set(ids)) == 5
@@ -217,7 +189,7 @@ def test_list_registers_each_distinct_schematic_once(factory, capsys):
     assert sorted(json.loads(r["response_body"])["id"] for r in posts(records)) == sorted(set(ids))
     assert "id" not in first and "schematic" not in first
 
-    second = run(args, capsys)
+    second = run_module(module, args, capsys)
     assert second["changed"] is False and "diff" not in second
     assert second["ids"] == ids and [entry["changed"] for entry in second["schematics"]] == [False] * 5
     again = logged(factory, 15)[10:]
@@ -226,19 +198,19 @@ def test_list_registers_each_distinct_schematic_once(factory, capsys):
 
 def test_list_checks_in_parallel(factory, capsys):
     """With latency on every request, five GETs take about one latency in parallel, five in a row."""
-    run({"url": factory.url, "schematics": SIX}, capsys)
+    run_module(module, {"url": factory.url, "schematics": SIX}, capsys)
     logged(factory, 10)
     latency = 0.3
     factory.set_latency(latency * 1000)
     started = time.monotonic()
-    result = run({"url": factory.url, "schematics": SIX}, capsys)
+    result = run_module(module, {"url": factory.url, "schematics": SIX}, capsys)
     elapsed = time.monotonic() - started
     assert result["changed"] is False
     assert elapsed < 5 * latency * 0.6, f"five checks took {elapsed:.2f}s; one at a time they take {5 * latency}s"
 
 
 def test_list_check_mode_makes_no_request(factory, capsys):
-    result = run({"url": factory.url, "schematics": SIX, "_ansible_check_mode": True}, capsys)
+    result = run_module(module, {"url": factory.url, "schematics": SIX, "_ansible_check_mode": True}, capsys)
     assert result["changed"] is False and len(result["ids"]) == 6 and len(result["schematics"]) == 5
     assert all(entry["changed"] is False for entry in result["schematics"])
     time.sleep(0.05)
@@ -249,7 +221,7 @@ def test_list_failure_names_the_schematic_and_keeps_the_others(factory, capsys, 
     monkeypatch.setattr(time, "sleep", lambda _s: None)
     failing = canonicalize(KERNEL_ARGS)[0]
     factory.set_fault(500, count=50, path=f"^/schematics/{failing}$")
-    result = run({"url": factory.url, "schematics": SIX}, capsys)
+    result = run_module(module, {"url": factory.url, "schematics": SIX}, capsys)
     assert result["failed"] is True
     assert result["msg"].startswith(
         f"1 of 5 distinct schematics could not be registered: schematics[3] (ID {failing}):"
@@ -276,7 +248,7 @@ def test_list_failure_names_the_schematic_and_keeps_the_others(factory, capsys, 
 
 def test_list_validates_every_entry_before_any_request(factory, capsys):
     schematics = [QEMU_SCHEMATIC, {"customization": {"kernelArgs": []}}, {"customization": {"meta": [{"key": 300}]}}]
-    result = run({"url": factory.url, "schematics": schematics}, capsys)
+    result = run_module(module, {"url": factory.url, "schematics": schematics}, capsys)
     assert result["failed"] is True
     assert result["errors"][0].startswith("schematics[1].customization.kernelArgs: unknown field")
     assert result["errors"][1:] == [
@@ -295,10 +267,10 @@ def test_list_validates_every_entry_before_any_request(factory, capsys):
     ],
 )
 def test_list_bad_parameters(args, message, capsys):
-    result = run({"url": "http://127.0.0.1:9", **args}, capsys)
+    result = run_module(module, {"url": "http://127.0.0.1:9", **args}, capsys)
     assert result["failed"] is True and message in result["msg"]
 
 
 def test_empty_list_registers_nothing(capsys):
-    result = run({"url": "http://127.0.0.1:9", "schematics": []}, capsys)
+    result = run_module(module, {"url": "http://127.0.0.1:9", "schematics": []}, capsys)
     assert result["changed"] is False and result["schematics"] == [] and result["ids"] == []

@@ -4,16 +4,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.powerdns import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.modules import powerdns_record as module
 from ansible_collections.talosforge.cluster.plugins.modules import powerdns_zone
+from module_harness import check_documentation, run_module
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
 from test_powerdns import API_KEY, PdnsServer, needs_pdns  # noqa: E402
@@ -26,28 +25,8 @@ def pdns(tmp_path_factory):
     server.stop()
 
 
-def run(args: dict, capsys, target=module) -> dict:
-    with patch_module_args(args), pytest.raises(SystemExit):
-        target.main()
-    return json.loads(capsys.readouterr().out)
-
-
 def test_argument_spec_matches_documentation():
-    docs = yaml.safe_load(module.DOCUMENTATION)["options"]
-    docs.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
-    spec = module.argument_spec()
-    assert set(docs) == set(spec)
-    for name, option in spec.items():
-        assert docs[name].get("type", "str") == option.get("type", "str"), name
-        assert docs[name].get("default") == option.get("default"), name
-        assert docs[name].get("elements") == option.get("elements"), name
-    subdocs = docs["rrsets"]["suboptions"]
-    assert set(subdocs) == set(spec["rrsets"]["options"])
-    for name, option in spec["rrsets"]["options"].items():
-        assert subdocs[name].get("type", "str") == option.get("type", "str"), name
-        assert bool(subdocs[name].get("required")) == bool(option.get("required")), name
-    yaml.safe_load(module.EXAMPLES)
-    yaml.safe_load(module.RETURN)
+    check_documentation(module, ModuleDocFragment)
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +49,12 @@ DELEGATION = [
 @needs_pdns
 def test_delegation_with_glue_in_one_call_is_idempotent_and_served(zones, capsys):
     args = zones.params(zone="example.test", rrsets=DELEGATION, _ansible_diff=True)
-    planned = run(dict(args, _ansible_check_mode=True), capsys)
+    planned = run_module(module, dict(args, _ansible_check_mode=True), capsys)
     assert planned["changed"] is True and [c["action"] for c in planned["changes"]] == ["created"] * 3
     assert "k8s.example.test. 3600 IN NS ns1.k8s.example.test." in planned["diff"]["after"]
     assert "status: NXDOMAIN" in zones.dig("ns1.k8s.example.test", "A")  # check mode changed nothing
 
-    applied = run(args, capsys)
+    applied = run_module(module, args, capsys)
     assert applied["changed"] is True
     assert applied["rrsets"][1] == {
         "zone": "example.test.",
@@ -84,7 +63,7 @@ def test_delegation_with_glue_in_one_call_is_idempotent_and_served(zones, capsys
         "ttl": 3600,
         "records": ["ns1.k8s.example.test."],
     }
-    assert run(args, capsys)["changed"] is False
+    assert run_module(module, args, capsys)["changed"] is False
 
     referral = zones.dig("www.k8s.example.test", "A")
     authority = referral.split("AUTHORITY SECTION:")[1]
@@ -95,22 +74,27 @@ def test_delegation_with_glue_in_one_call_is_idempotent_and_served(zones, capsys
 @needs_pdns
 def test_acme_challenge_values_are_added_and_removed_one_by_one(zones, capsys):
     name = "_acme-challenge.k8s.example.test"
-    both = run(zones.params(name=name, type="TXT", ttl=60, records=["token-one", "token-two"]), capsys)
+    both = run_module(module, zones.params(name=name, type="TXT", ttl=60, records=["token-one", "token-two"]), capsys)
     assert both["changed"] is True
     assert both["rrsets"][0]["zone"] == "_acme-challenge.k8s.example.test."  # the deepest zone was chosen
     assert '"token-one"' in zones.dig(name, "TXT")
 
-    trimmed = run(zones.params(name=name, type="TXT", records=["token-one"], state="absent"), capsys)
+    trimmed = run_module(module, zones.params(name=name, type="TXT", records=["token-one"], state="absent"), capsys)
     assert trimmed["changed"] is True and trimmed["rrsets"][0]["records"] == ['"token-two"']
-    assert run(zones.params(name=name, type="TXT", records=["token-one"], state="absent"), capsys)["changed"] is False
-    gone = run(zones.params(name=name, type="TXT", state="absent"), capsys)
+    assert (
+        run_module(module, zones.params(name=name, type="TXT", records=["token-one"], state="absent"), capsys)[
+            "changed"
+        ]
+        is False
+    )
+    gone = run_module(module, zones.params(name=name, type="TXT", state="absent"), capsys)
     assert gone["changes"][0]["action"] == "deleted" and gone["rrsets"][0]["records"] == []
 
 
 @needs_pdns
 def test_records_hidden_by_a_delegation_are_refused(zones, capsys):
-    run(zones.params(zone="example.test", rrsets=DELEGATION), capsys)
-    result = run(zones.params(name="www.k8s.example.test", type="A", records=["192.0.2.1"]), capsys)
+    run_module(module, zones.params(zone="example.test", rrsets=DELEGATION), capsys)
+    result = run_module(module, zones.params(name="www.k8s.example.test", type="A", records=["192.0.2.1"]), capsys)
     assert result["failed"] is True
     assert "would be hidden by the delegation of k8s.example.test in zone example.test" in result["msg"]
 
@@ -127,7 +111,7 @@ def test_every_bad_value_is_reported_at_once_and_nothing_changes(zones, capsys):
         {"name": "ok.example.test", "type": "A", "records": ["192.0.2.2"]},
         {"name": "example.test", "type": "SOA", "records": ["a. b. 1 2 3 4 5"]},
     ]
-    result = run(zones.params(zone="example.test", rrsets=rrsets), capsys)
+    result = run_module(module, zones.params(zone="example.test", rrsets=rrsets), capsys)
     assert result["failed"] is True
     message = result["msg"]
     assert message.startswith("6 problems: ")
@@ -145,17 +129,17 @@ def test_every_bad_value_is_reported_at_once_and_nothing_changes(zones, capsys):
 
 @needs_pdns
 def test_missing_zones_are_named(zones, capsys):
-    nowhere = run(zones.params(name="www.elsewhere.test", type="A", records=["192.0.2.1"]), capsys)
+    nowhere = run_module(module, zones.params(name="www.elsewhere.test", type="A", records=["192.0.2.1"]), capsys)
     assert "no zone on the server holds www.elsewhere.test" in nowhere["msg"]
     assert "example.test" in nowhere["msg"]
-    missing = run(zones.params(zone="elsewhere.test", name="@", type="A", records=["192.0.2.1"]), capsys)
+    missing = run_module(module, zones.params(zone="elsewhere.test", name="@", type="A", records=["192.0.2.1"]), capsys)
     assert "zone elsewhere.test does not exist on the server" in missing["msg"]
 
 
 @needs_pdns
 def test_server_side_refusals_keep_the_api_error(zones, capsys):
-    run(zones.params(name="alias.example.test", type="CNAME", records=["example.test"]), capsys)
-    result = run(zones.params(name="alias.example.test", type="A", records=["192.0.2.1"]), capsys)
+    run_module(module, zones.params(name="alias.example.test", type="CNAME", records=["example.test"]), capsys)
+    result = run_module(module, zones.params(name="alias.example.test", type="A", records=["192.0.2.1"]), capsys)
     assert result["failed"] is True and result["status"] == 422
     assert "the PowerDNS API answered HTTP 422" in result["msg"] and result["api_error"]
 
@@ -169,6 +153,6 @@ def test_apex_and_wildcard_names(zones, capsys):
             {"name": "*.example.test", "type": "A", "records": ["198.18.77.10"], "ttl": 300},
         ],
     )
-    assert run(args, capsys)["changed"] is True
-    assert run(args, capsys)["changed"] is False
+    assert run_module(module, args, capsys)["changed"] is True
+    assert run_module(module, args, capsys)["changed"] is False
     assert "198.18.77.10" in zones.dig("anything.example.test", "A").split("ANSWER SECTION:")[1]

@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.powerdns import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.modules import powerdns_zone as module
+from module_harness import check_documentation, run_module
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
 from test_powerdns import API_KEY, PdnsServer, needs_pdns  # noqa: E402
@@ -25,42 +24,20 @@ def pdns(tmp_path_factory):
     server.stop()
 
 
-def run(args: dict, capsys) -> dict:
-    with patch_module_args(args), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def check_spec(docs: dict, spec: dict) -> None:
-    assert set(docs) == set(spec)
-    for name, option in spec.items():
-        assert docs[name].get("type", "str") == option.get("type", "str"), name
-        assert docs[name].get("default") == option.get("default"), name
-        assert docs[name].get("elements") == option.get("elements"), name
-        assert bool(docs[name].get("required")) == bool(option.get("required")), name
-        if "options" in option:
-            check_spec(docs[name]["suboptions"], option["options"])
-
-
 def test_argument_spec_matches_documentation():
-    docs = yaml.safe_load(module.DOCUMENTATION)["options"]
-    docs.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
-    spec = module.argument_spec()
-    check_spec(docs, spec)
+    spec = check_documentation(module, ModuleDocFragment)
     assert spec["api_key"]["no_log"] is True
-    yaml.safe_load(module.EXAMPLES)
-    yaml.safe_load(module.RETURN)
 
 
 @needs_pdns
 def test_create_check_mode_diff_and_idempotence(pdns, capsys):
     args = pdns.params(name="Example.TEST", nameservers=["ns1.example.test", "ns2.example.test"], _ansible_diff=True)
-    planned = run(dict(args, _ansible_check_mode=True), capsys)
+    planned = run_module(module, dict(args, _ansible_check_mode=True), capsys)
     assert planned["changed"] is True and planned["zone"] == {}
     assert "example.test. 3600 IN NS ns1.example.test." in planned["diff"]["after"]
     assert pdns.client().find_zone("example.test.") is None
 
-    created = run(args, capsys)
+    created = run_module(module, args, capsys)
     assert created["changed"] is True
     zone = created["zone"]
     assert zone["name"] == "example.test." and zone["kind"] == "Native"
@@ -68,7 +45,7 @@ def test_create_check_mode_diff_and_idempotence(pdns, capsys):
     assert zone["soa"].startswith("ns1.example.test. hostmaster.example.test. ")
     assert zone["soa"].endswith(" 10800 3600 604800 300") and zone["serial"] > 0
 
-    again = run(args, capsys)
+    again = run_module(module, args, capsys)
     assert again["changed"] is False and "diff" not in again
     assert API_KEY not in json.dumps(again)
 
@@ -79,9 +56,11 @@ def test_create_check_mode_diff_and_idempotence(pdns, capsys):
 @needs_pdns
 def test_update_soa_nameservers_and_kind_keeps_the_serial_rising(pdns, capsys):
     args = pdns.params(name="update.test", nameservers=["ns1.update.test"])
-    first = run(args, capsys)["zone"]
-    changed = run(
-        dict(args, nameservers=["ns9.update.test"], kind="Master", soa={"minimum": 60}, _ansible_diff=True), capsys
+    first = run_module(module, args, capsys)["zone"]
+    changed = run_module(
+        module,
+        dict(args, nameservers=["ns9.update.test"], kind="Master", soa={"minimum": 60}, _ansible_diff=True),
+        capsys,
     )
     assert changed["changed"] is True
     assert changed["zone"]["kind"] == "Master" and changed["zone"]["nameservers"] == ["ns9.update.test."]
@@ -89,21 +68,24 @@ def test_update_soa_nameservers_and_kind_keeps_the_serial_rising(pdns, capsys):
     assert changed["zone"]["serial"] > first["serial"]
     assert "; kind Native" in changed["diff"]["before"] and "; kind Master" in changed["diff"]["after"]
     assert (
-        run(dict(args, nameservers=["ns9.update.test"], kind="Master", soa={"minimum": 60}), capsys)["changed"] is False
+        run_module(module, dict(args, nameservers=["ns9.update.test"], kind="Master", soa={"minimum": 60}), capsys)[
+            "changed"
+        ]
+        is False
     )
     # Without nameservers an existing zone's apex is left alone.
-    assert run(pdns.params(name="update.test", kind="Master"), capsys)["changed"] is False
+    assert run_module(module, pdns.params(name="update.test", kind="Master"), capsys)["changed"] is False
 
 
 @needs_pdns
 def test_delete(pdns, capsys):
-    run(pdns.params(name="gone.test", nameservers=["ns1.gone.test"]), capsys)
-    planned = run(pdns.params(name="gone.test", state="absent", _ansible_check_mode=True), capsys)
+    run_module(module, pdns.params(name="gone.test", nameservers=["ns1.gone.test"]), capsys)
+    planned = run_module(module, pdns.params(name="gone.test", state="absent", _ansible_check_mode=True), capsys)
     assert planned["changed"] is True and pdns.client().find_zone("gone.test.") is not None
-    deleted = run(pdns.params(name="gone.test", state="absent"), capsys)
+    deleted = run_module(module, pdns.params(name="gone.test", state="absent"), capsys)
     assert deleted["changed"] is True and deleted["zone"] == {}
     assert pdns.client().find_zone("gone.test.") is None
-    assert run(pdns.params(name="gone.test", state="absent"), capsys)["changed"] is False
+    assert run_module(module, pdns.params(name="gone.test", state="absent"), capsys)["changed"] is False
 
 
 @needs_pdns
@@ -120,13 +102,13 @@ def test_delete(pdns, capsys):
 )
 def test_bad_input_fails_clearly_and_changes_nothing(pdns, capsys, args, fragment):
     before = pdns.client().zones()
-    result = run(pdns.params(**args), capsys)
+    result = run_module(module, pdns.params(**args), capsys)
     assert result["failed"] is True and fragment in result["msg"], result["msg"]
     assert pdns.client().zones() == before
 
 
 @needs_pdns
 def test_wrong_api_key(pdns, capsys):
-    result = run({"url": pdns.url, "api_key": "wrong", "name": "x.test"}, capsys)
+    result = run_module(module, {"url": pdns.url, "api_key": "wrong", "name": "x.test"}, capsys)
     assert result["failed"] is True and "refused the API key" in result["msg"] and result["status"] == 401
     assert "wrong" not in result["msg"]

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.talos import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils import _talos_secrets as secrets
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import load_cluster
@@ -31,6 +30,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config i
 from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import Talosctl
 from ansible_collections.talosforge.cluster.plugins.modules import talos_machine_config as module
 from jsonschema import Draft202012Validator
+from module_harness import check_documentation, run_module
 
 REPO = Path(__file__).resolve().parents[4]
 STANDIN = REPO / "sandbox" / "bin" / "talosctl"
@@ -71,7 +71,8 @@ def env(tmp_path, monkeypatch):
     return {"params": params, "out": tmp_path / "rendered", "tmp": tmp_path}
 
 
-def run_module(params: dict, check_mode: bool = False):
+def run_checked(params: dict, check_mode: bool = False):
+    """``module.run_module`` with a fresh Talosctl whose commands are then held to the CLI contract."""
     talosctl = Talosctl(binary=params["talosctl"])
     try:
         return module.run_module(params, check_mode, talosctl), talosctl
@@ -115,18 +116,8 @@ def with_node_patch(params: dict, node: str, patch) -> dict:
 
 
 def test_argument_spec_matches_documentation():
-    docs = yaml.safe_load(module.DOCUMENTATION)["options"]
-    docs.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
-    spec = module.argument_spec()
-    assert set(docs) == set(spec)
-    for name, option in spec.items():
-        assert docs[name].get("type", "str") == option.get("type", "str"), name
-        assert docs[name].get("default") == option.get("default"), name
-        assert bool(docs[name].get("required")) == bool(option.get("required")), name
-        assert docs[name].get("elements") == option.get("elements"), name
+    spec = check_documentation(module, ModuleDocFragment)
     assert spec["hcloud_token"]["no_log"] and spec["secret_patches"]["no_log"] and "no_log" not in spec["patches"]
-    yaml.safe_load(module.EXAMPLES)
-    yaml.safe_load(module.RETURN)
 
 
 def test_unknown_nodes_and_a_missing_endpoint_are_refused():
@@ -183,7 +174,7 @@ def test_talosconfig_keeps_its_client_certificate_while_the_ca_is_the_same():
 
 @standin
 def test_renders_three_nodes_then_changes_nothing(env):
-    result, talosctl = run_module(env["params"])
+    result, talosctl = run_checked(env["params"])
     assert result["changed"] and [n["name"] for n in result["nodes"]] == NODES
     assert all(n["changed"] for n in result["nodes"]) and result["talosconfig_changed"]
     assert sorted(p.name for p in env["out"].iterdir()) == ["cp-1.yaml", "cp-2.yaml", "talosconfig", "worker-1.yaml"]
@@ -209,7 +200,7 @@ def test_renders_three_nodes_then_changes_nothing(env):
     assert talosconfig["contexts"][talosconfig["context"]]["endpoints"] == ["10.5.0.11", "10.5.0.12", "10.5.0.13"]
 
     before = snapshot(env["out"])
-    again, talosctl = run_module(env["params"])
+    again, talosctl = run_checked(env["params"])
     assert again["changed"] is False and not any(n["changed"] for n in again["nodes"])
     assert [c[:2] for c in talosctl.commands()] == [["gen", "config"]]  # unchanged files are not validated again
     assert "diff" not in again and snapshot(env["out"]) == before
@@ -217,10 +208,10 @@ def test_renders_three_nodes_then_changes_nothing(env):
 
 @standin
 def test_a_node_patch_changes_that_node_only_with_a_masked_diff(env):
-    run_module(env["params"])
+    run_checked(env["params"])
     before = snapshot(env["out"])
     patch = {"machine": {"nodeLabels": {"example.org/tier": "gold"}}}
-    result, talosctl = run_module(with_node_patch(env["params"], "worker-1", patch))
+    result, talosctl = run_checked(with_node_patch(env["params"], "worker-1", patch))
     assert [n["name"] for n in result["nodes"] if n["changed"]] == ["worker-1"]
     assert [c[-3].rsplit("/", 1)[-1] for c in talosctl.commands() if c[0] == "validate"] == ["worker-1.yaml"]
     after = snapshot(env["out"])
@@ -236,12 +227,12 @@ def test_a_node_patch_changes_that_node_only_with_a_masked_diff(env):
 
 @standin
 def test_an_invalid_patch_fails_naming_the_node_and_writes_nothing(env):
-    run_module(env["params"])
+    run_checked(env["params"])
     before = snapshot(env["out"])
     bad = with_node_patch(env["params"], "cp-2", {"machine": {"kubelet": {"frobnicate": True}}})
     bad = with_node_patch(bad, "cp-1", {"machine": {"nodeLabels": {"example.org/x": "y"}}})  # valid on its own
     with pytest.raises(module.NodesFailed) as info:
-        run_module(bad)
+        run_checked(bad)
     message = str(info.value)
     assert 'node "cp-2"' in message and "frobnicate" in message and "no file was written" in message
     assert [f["node"] for f in info.value.failures] == ["cp-2"]
@@ -249,7 +240,7 @@ def test_an_invalid_patch_fails_naming_the_node_and_writes_nothing(env):
 
     broken = with_node_patch(env["params"], "worker-1", {"machine": {"install": "oops"}})
     with pytest.raises(module.NodesFailed, match=r'node "worker-1": patches\[0\] of the node: .*machine\.install'):
-        run_module(broken)
+        run_checked(broken)
     assert snapshot(env["out"]) == before
 
 
@@ -257,19 +248,19 @@ def test_an_invalid_patch_fails_naming_the_node_and_writes_nothing(env):
 def test_an_invalid_patch_on_a_fresh_cluster_writes_no_file_at_all(env):
     bad = with_node_patch(env["params"], "worker-1", {"cluster": {"network": {"dnsDomain": "not a domain!"}}})
     with pytest.raises(module.NodesFailed, match='node "worker-1"'):
-        run_module(bad)
+        run_checked(bad)
     assert not env["out"].exists()
 
 
 @standin
 def test_check_mode_writes_nothing(env):
-    planned, _talosctl = run_module(env["params"], check_mode=True)
+    planned, _talosctl = run_checked(env["params"], check_mode=True)
     assert planned["changed"] and all(n["changed"] for n in planned["nodes"])
     assert len(planned["diff"]) == len(NODES) + 1 and not env["out"].exists()
-    run_module(env["params"])
+    run_checked(env["params"])
     before = snapshot(env["out"])
     changed = with_node_patch(env["params"], "cp-1", {"machine": {"install": {"wipe": True}}})
-    planned, _talosctl = run_module(changed, check_mode=True)
+    planned, _talosctl = run_checked(changed, check_mode=True)
     assert [n["name"] for n in planned["nodes"] if n["changed"]] == ["cp-1"]
     assert "wipe: true" in planned["diff"][0]["after"]
     assert snapshot(env["out"]) == before
@@ -288,9 +279,7 @@ environment:
 @standin
 def test_module_main_hides_the_diff_without_diff_mode(env, capsys):
     args = {**env["params"], "secret_patches": [SECRET_PATCH.format(key="tskey-one")]}
-    with patch_module_args(args), pytest.raises(SystemExit):
-        module.main()
-    result = json.loads(capsys.readouterr().out)
+    result = run_module(module, args, capsys)
     assert result["changed"] and "diff" not in result
     assert "tskey-one" not in json.dumps(result)  # secret_patches are no_log
 
@@ -299,17 +288,17 @@ def test_module_main_hides_the_diff_without_diff_mode(env, capsys):
 def test_secret_patches_are_masked_in_the_diff_before_and_after(env):
     first = copy.deepcopy(env["params"])
     first["secret_patches"] = [SECRET_PATCH.format(key="tskey-one")]
-    result, _talosctl = run_module(first)
+    result, _talosctl = run_checked(first)
     assert "tskey-one" in (env["out"] / "worker-1.yaml").read_text()
     assert "tskey-one" not in json.dumps(result) and "ExtensionServiceConfig" in json.dumps(result)
     second = {**first, "secret_patches": [SECRET_PATCH.format(key="tskey-two")]}
-    result, _talosctl = run_module(second)
+    result, _talosctl = run_checked(second)
     text = json.dumps(result)
     assert "tskey-one" not in text and "tskey-two" not in text
     assert all(n["changed"] for n in result["nodes"]) and result["diff"][0]["before"] != result["diff"][0]["after"]
     broken = {**first, "secret_patches": ["environment: [tskey-three\n"]}
     with pytest.raises(module.NodesFailed) as info:
-        run_module(broken)
+        run_checked(broken)
     assert "tskey-three" not in str(info.value) and "secret_patches[0] of the task is not valid YAML (line" in str(
         info.value
     )

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.talos import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils import _talos_secrets as secrets
 from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import Result, Talosctl
 from ansible_collections.talosforge.cluster.plugins.modules import talos_secrets as module
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._vault import VaultCodec
+from module_harness import check_documentation, run_module
 
 REPO = Path(__file__).resolve().parents[4]
 STANDIN = REPO / "sandbox" / "bin" / "talosctl"
@@ -251,29 +251,12 @@ def test_vault_id_label_is_written():
 # --------------------------------------------------------------------------------------------------------------
 
 
-def run(args: dict, capsys) -> dict:
-    with patch_module_args(args), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
-
-
 def test_argument_spec_matches_documentation():
-    docs = yaml.safe_load(module.DOCUMENTATION)["options"]
-    docs.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"])
-    spec = module.argument_spec()
-    assert set(docs) == set(spec)
-    for name, option in spec.items():
-        doc = docs[name]
-        for key in ("type", "default", "required", "choices", "elements"):
-            assert doc.get(key, "str" if key == "type" else None) == option.get(
-                key, "str" if key == "type" else None
-            ) or (key == "required" and not doc.get(key) and not option.get(key)), (name, key)
-    yaml.safe_load(module.EXAMPLES)
-    yaml.safe_load(module.RETURN)
+    check_documentation(module, ModuleDocFragment)
 
 
 def test_module_without_vault_refuses_to_encrypt(tmp_path, capsys):
-    result = run({"path": str(tmp_path / "s.yaml"), "talosctl": "/bin/true"}, capsys)
+    result = run_module(module, {"path": str(tmp_path / "s.yaml"), "talosctl": "/bin/true"}, capsys)
     assert result["failed"] and "action plugin" in result["msg"]
 
 
@@ -296,14 +279,14 @@ def test_module_against_the_standin(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("TALOSFORGE_SANDBOX_DIR", str(tmp_path / "sandbox"))
     path = tmp_path / "talos" / "secrets.yaml"
     args = {"path": str(path), "encrypt": False, "talosctl": str(STANDIN), "talos_version": "v1.13.9"}
-    first = run(args, capsys)
+    first = run_module(module, args, capsys)
     assert first["changed"] and first["created"] and mode(path) == 0o600
     assert first["commands"][0][:2] == ["gen", "secrets"]
     assert secrets.bundle_problems(yaml.safe_load(path.read_text())) == []
     assert "diff" not in first
     bundle = yaml.safe_load(path.read_text())
     assert bundle["cluster"]["secret"] not in json.dumps(first)
-    second = run(args, capsys)
+    second = run_module(module, args, capsys)
     assert second["changed"] is False and second["commands"] == []
 
 
