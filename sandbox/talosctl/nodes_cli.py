@@ -42,7 +42,16 @@ def describe(node: Node) -> str:
     )
 
 
-def list_nodes(root: Path) -> list[str]:
+def fingerprint(node: Node) -> str:
+    """What any change to the node (config, install, reboot, upgrade) alters, on one line."""
+    return f"{node.address} {node.stage} {node.config_sha256} {node.config_version} {node.reboots} {node.talos_version}"
+
+
+def list_nodes(root: Path, form: str = "table") -> list[str]:
+    if form == "json":
+        return [json.dumps([node.to_json() for node in TalosNodes(root).list()], indent=2)]
+    if form == "fingerprint":
+        return [fingerprint(node) for node in TalosNodes(root).list()]
     header = (
         f"{'ADDRESS':<16} {'STAGE':<12} {'ROLE':<13} {'VERSION':<9} {'SCHEMATIC':<13}{'ETCD':<6}{'REBOOTS':<8}FAULTS"
     )
@@ -98,7 +107,17 @@ def add_arguments(parser: argparse.ArgumentParser, parents: Sequence[argparse.Ar
         help="talosctl calls the install takes after the first config (default 0: at once)",
     )
     add.add_argument("--platform", default="metal", help="platform (metal needs install instructions)")
-    commands.add_parser("list", help="one line per node", parents=list(parents))
+    listing = commands.add_parser("list", help="one line per node", parents=list(parents))
+    forms = listing.add_mutually_exclusive_group()
+    forms.add_argument("--json", dest="form", action="store_const", const="json", help="full records, one JSON list")
+    forms.add_argument(
+        "--fingerprint",
+        dest="form",
+        action="store_const",
+        const="fingerprint",
+        help="per node: address, stage, config sha256, config version, reboots, Talos version",
+    )
+    listing.set_defaults(form="table")
     show_parser = commands.add_parser("show", help="a node's full record as JSON", parents=list(parents))
     show_parser.add_argument("address")
     fault = commands.add_parser("fault", help="inject or clear a fault", parents=list(parents))
@@ -130,7 +149,7 @@ def run(root: Path, arguments: argparse.Namespace) -> list[str]:
             arguments.platform,
         )
     if command == "list":
-        return list_nodes(root)
+        return list_nodes(root, arguments.form)
     if command == "show":
         return show(root, arguments.address)
     if command == "fault":
