@@ -10,12 +10,13 @@ a clear error if one is missing.
 
 from __future__ import annotations
 
-import base64
 import copy
 import os
 import tempfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos_talosconfig import pem_expiry
 
 SECTIONS = ("clusters", "users", "contexts")
 
@@ -98,15 +99,9 @@ def certificate_expiry(kubeconfig: dict[str, Any], user_name: str) -> datetime |
     data = ((user or {}).get("user") or {}).get("client-certificate-data")
     if not data:
         return None
-    from cryptography import x509
-
-    try:
-        certificate = x509.load_pem_x509_certificate(base64.b64decode(data))
-    except ValueError as exc:
-        raise KubeconfigError(f"user {user_name}: client-certificate-data is not a PEM certificate: {exc}") from exc
-    expiry = getattr(certificate, "not_valid_after_utc", None)
-    if expiry is None:  # cryptography < 42
-        expiry = certificate.not_valid_after.replace(tzinfo=UTC)
+    expiry = pem_expiry(data)
+    if expiry is None:
+        raise KubeconfigError(f"user {user_name}: client-certificate-data is not a PEM certificate")
     return expiry
 
 

@@ -103,6 +103,12 @@ options:
       - Default the control-plane nodes' addresses from O(cluster), else the VIP, else the API endpoint's host.
     type: list
     elements: str
+  talosconfig_renew_before_days:
+    description:
+      - The talosconfig keeps its admin client certificate from one run to the next (C(talosctl gen config) issues a
+        new one each time) until it expires within this many days; then the new one is written.
+    type: int
+    default: 30
   link:
     description:
       - Name of the node's network link for C(LinkConfig), C(Layer2VIPConfig) and C(HCloudVIPConfig).
@@ -225,6 +231,11 @@ talosconfig_changed:
   description: Whether the talosconfig was (or would be) written.
   returned: success
   type: bool
+talosconfig_expires:
+  description: When the client certificate of the talosconfig (as written, or as it would be) expires, in UTC.
+  returned: success
+  type: str
+  sample: "2027-11-21T14:52:16+00:00"
 failures:
   description: The nodes whose config could not be rendered or did not validate, with the reason.
   returned: failure
@@ -251,7 +262,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config i
     HAS_YAML,
     SecretSpots,
     TalosConfigError,
-    dump_document,
     dump_documents,
     load_documents,
     masked_text,
@@ -274,6 +284,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_secrets 
     read_file,
     write_private,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos_talosconfig import render_talosconfig
 from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
     Talosctl,
     TalosctlError,
@@ -309,6 +320,7 @@ def argument_spec() -> dict[str, Any]:
         "output_dir": {"type": "path", "required": True},
         "endpoint": {"type": "str"},
         "talosconfig_endpoints": {"type": "list", "elements": "str"},
+        "talosconfig_renew_before_days": {"type": "int", "default": 30},
         "link": {"type": "str"},
         "hcloud_token": {"type": "str", "no_log": True, "fallback": (env_fallback, ["HCLOUD_TOKEN"])},
         "patches": {"type": "list", "elements": "raw", "default": []},
@@ -451,29 +463,6 @@ def _needs_mode(path: str) -> bool:
     return os.path.exists(path) and os.stat(path).st_mode & 0o777 != FILE_MODE
 
 
-def render_talosconfig(generated_text: str, previous_text: str | None, endpoints: list[str]) -> str:
-    """gen config's talosconfig with our endpoints; the previous client certificate is kept while the CA is the same
-    (a new one is issued on every gen config run, which would otherwise change the file every time)."""
-    generated = (load_documents(generated_text, "the generated talosconfig") or [None])[0]
-    if not isinstance(generated, dict):
-        raise TalosConfigError("talosctl gen config did not write a talosconfig")
-    context_name = generated.get("context")
-    context = (generated.get("contexts") or {}).get(context_name)
-    if not isinstance(context, dict):
-        raise TalosConfigError(f"the talosconfig written by talosctl gen config has no context {context_name!r}")
-    context["endpoints"] = list(endpoints)
-    previous = None
-    if previous_text:
-        try:
-            previous = (load_documents(previous_text, "the talosconfig")[:1] or [None])[0]
-        except TalosConfigError:
-            previous = None
-    old = ((previous or {}).get("contexts") or {}).get(context_name) if isinstance(previous, dict) else None
-    if isinstance(old, dict) and old.get("ca") == context.get("ca") and old.get("crt") and old.get("key"):
-        context["crt"], context["key"] = old["crt"], old["key"]
-    return dump_document(generated)
-
-
 def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None) -> dict[str, Any]:
     """Render, validate and write; raises TalosConfigError, SecretsError, TalosctlError or NodesFailed."""
     if not HAS_YAML:
@@ -571,7 +560,10 @@ def _render_and_write(
     previous = _read_text(talosconfig_path) if os.path.exists(talosconfig_path) else None
     generated = _read_text(os.path.join(gen_dir, "talosconfig")) or ""
     endpoints = params.get("talosconfig_endpoints") or talosconfig_endpoints(cluster, _endpoint_host(endpoint))
-    talosconfig = render_talosconfig(generated, previous, endpoints)
+    talosconfig, expiry = render_talosconfig(
+        generated, previous, endpoints, params.get("talosconfig_renew_before_days", 30)
+    )
+    result["talosconfig_expires"] = expiry.isoformat() if expiry else None
     if talosconfig != previous:
         writes.append((talosconfig_path, talosconfig))
         diffs.append(_diff(talosconfig_path, previous, talosconfig, spots))

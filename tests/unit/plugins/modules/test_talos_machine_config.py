@@ -158,13 +158,70 @@ def test_an_encrypted_bundle_needs_the_action_plugin(tmp_path):
         module.run_module(params, False, Talosctl(binary="/bin/false"))
 
 
-def test_talosconfig_keeps_its_client_certificate_while_the_ca_is_the_same():
-    generated = "context: c\ncontexts:\n  c:\n    endpoints: []\n    ca: CA1\n    crt: NEW\n    key: NEWKEY\n"
-    previous = "context: c\ncontexts:\n  c:\n    endpoints: [old]\n    ca: CA1\n    crt: OLD\n    key: OLDKEY\n"
-    kept = yaml.safe_load(module.render_talosconfig(generated, previous, ["10.0.0.1"]))["contexts"]["c"]
-    assert kept == {"endpoints": ["10.0.0.1"], "ca": "CA1", "crt": "OLD", "key": "OLDKEY"}
-    renewed = yaml.safe_load(module.render_talosconfig(generated, previous.replace("CA1", "CA0"), []))["contexts"]["c"]
-    assert renewed["crt"] == "NEW"
+def _certificate(days: int) -> str:
+    """A base64 PEM client certificate valid for ``days`` more days, as talosconfig holds it."""
+    import base64
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "os:admin")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=days))
+        .sign(key, None)
+    )
+    return base64.b64encode(certificate.public_bytes(serialization.Encoding.PEM)).decode()
+
+
+def _talosconfig(ca: str, crt: str, key: str, endpoints: str = "[]") -> str:
+    return f"context: c\ncontexts:\n  c:\n    endpoints: {endpoints}\n    ca: {ca}\n    crt: {crt}\n    key: {key}\n"
+
+
+def test_talosconfig_keeps_its_client_certificate_while_the_ca_is_the_same_and_it_is_not_due():
+    new, old = _certificate(365), _certificate(200)
+    generated = _talosconfig("CA1", new, "NEWKEY")
+    previous = _talosconfig("CA1", old, "OLDKEY", "[old]")
+    text, expiry = module.render_talosconfig(generated, previous, ["10.0.0.1"])
+    assert yaml.safe_load(text)["contexts"]["c"] == {
+        "endpoints": ["10.0.0.1"],
+        "ca": "CA1",
+        "crt": old,
+        "key": "OLDKEY",
+    }
+    assert 199 <= (expiry - module_expiry_now()).days <= 200
+    other_ca, _ = module.render_talosconfig(generated, previous.replace("CA1", "CA0"), [])
+    assert yaml.safe_load(other_ca)["contexts"]["c"]["crt"] == new
+
+
+@pytest.mark.parametrize("days_left,renewed", [(10, True), (29, True), (31, False)])
+def test_talosconfig_client_certificate_is_renewed_before_it_expires(days_left, renewed):
+    new, old = _certificate(365), _certificate(days_left)
+    text, _ = module.render_talosconfig(
+        _talosconfig("CA1", new, "NEWKEY"), _talosconfig("CA1", old, "OLDKEY"), [], renew_before_days=30
+    )
+    assert yaml.safe_load(text)["contexts"]["c"]["crt"] == (new if renewed else old)
+
+
+def test_talosconfig_with_an_unreadable_certificate_takes_the_new_one():
+    new = _certificate(365)
+    text, expiry = module.render_talosconfig(_talosconfig("CA1", new, "K"), _talosconfig("CA1", "OLD", "OK"), [])
+    assert yaml.safe_load(text)["contexts"]["c"]["crt"] == new and expiry is not None
+
+
+def module_expiry_now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------------------------------------------
