@@ -54,6 +54,14 @@ KINDS = (
     Kind(
         "MachineConfigs.config.talos.dev", "MachineConfig", "config", "", (), ("machineconfig", "machineconfigs", "mc")
     ),
+    Kind(
+        "ExtensionStatuses.runtime.talos.dev",
+        "ExtensionStatus",
+        "runtime",
+        "runtime.ExtensionStatusController",
+        (("NAME", "metadata.name"), ("VERSION", "metadata.version")),
+        ("extensions", "extensionstatus", "extensionstatuses"),
+    ),
 )
 
 
@@ -97,12 +105,38 @@ def _member(node: Node) -> dict[str, Any]:
     return spec
 
 
+def _extensions(store: Store, node: Node) -> list[dict[str, Any]]:
+    """What an Image Factory image reports: its official extensions, then the pseudo-extension ``schematic``.
+
+    The extensions come from the schematic as the Image Factory simulator of the same sandbox registered it
+    (``<state>/image-factory/schematics/<id>.json``); an image whose schematic the factory never saw has none.
+    """
+    try:
+        registered = json.loads(
+            (store.state_dir / "image-factory" / "schematics" / f"{node.schematic}.json").read_text()
+        )
+    except (OSError, ValueError):
+        registered = {}
+    found = []
+    for name in registered.get("officialExtensions") or []:
+        short = str(name).rsplit("/", 1)[-1]
+        version = hashlib.sha256(f"{short}:{node.talos_version}".encode()).hexdigest()[:6]
+        found.append(
+            {"image": f"{short}.sqsh", "metadata": {"name": short, "version": f"{version}-{node.talos_version}"}}
+        )
+    schematic = {"name": "schematic", "version": node.schematic, "description": "Image Factory schematic"}
+    found.append({"image": "schematic.sqsh", "metadata": schematic})
+    return found
+
+
 def items(store: Store, node: Node, kind: Kind) -> list[tuple[str, int, dict[str, Any] | str]]:
     """(id, version, spec) of every resource of ``kind`` the node has."""
     if kind.display == "MachineStatus":
         return [("machine", node.config_version + node.reboots + 1, _machine_status(store, node))]
     if kind.display == "Version":
         return [("version", 1, {"name": "Talos", "version": node.talos_version})]
+    if kind.display == "ExtensionStatus":
+        return [(str(index), 1, spec) for index, spec in enumerate(_extensions(store, node))]
     if kind.display == "MachineConfig":
         text = store.config(node.address)
         return [("v1alpha1", node.config_version, text)] if text and node.configured else []

@@ -178,6 +178,15 @@ def test_full_lifecycle(tmp_path: Path) -> None:
     upgraded = sandbox.ok("upgrade", "--image", image, *sandbox.mtls(CP1, CP1))
     assert upgraded.stderr.splitlines()[-2:] == ["watching nodes: [10.0.0.11]", "    * 10.0.0.11: post check passed"]
 
+    registered = sandbox.state / "image-factory" / "schematics"
+    registered.mkdir(parents=True)
+    (registered / f"{QEMU}.json").write_text('{"officialExtensions": ["siderolabs/qemu-guest-agent"]}')
+    extensions = sandbox.ok("get", "extensions", *sandbox.mtls(CP1, CP1)).stdout.splitlines()
+    assert extensions[0].split() == ["NODE", "NAMESPACE", "TYPE", "ID", "VERSION", "NAME", "VERSION"]
+    assert [line.split()[5:] for line in extensions[1:]] == [
+        ["qemu-guest-agent", extensions[1].split()[6]], ["schematic", QEMU]]
+    assert extensions[1].split()[6].endswith("-v1.13.9")
+
     status = json.loads(sandbox.ok("get", "machinestatus", *sandbox.mtls(CP1, CP1), "-o", "json").stdout)
     assert status["spec"] == {"stage": "running", "status": {"ready": True, "unmetConditions": []}}
 
@@ -198,7 +207,7 @@ def test_full_lifecycle(tmp_path: Path) -> None:
 
     reference = contract.load(CLI_MD)
     log = sandbox.log()
-    assert len(log) == 24  # one record per call, failed ones included
+    assert len(log) == 25  # one record per call, failed ones included
     for record in log:
         assert reference.check(record["argv"]) == [], record["argv"]
         assert {"ts", "argv", "cwd", "exit_code", "duration_ms"} <= set(record)
