@@ -19,6 +19,8 @@ def _cli(state: Path, port: int, *arguments: str) -> subprocess.CompletedProcess
     environment = {
         **os.environ,
         "TALOSFORGE_SANDBOX_PORT_IMAGE_FACTORY": str(port),
+        "TALOSFORGE_SANDBOX_PORT_HCLOUD": "0",
+        "TALOSFORGE_SANDBOX_PORT_PROXMOX": "0",
         "TALOSFORGE_SANDBOX_DIR": "/nonexistent",
     }
     return subprocess.run(
@@ -93,7 +95,10 @@ def test_start_reports_a_busy_port(tmp_path: Path) -> None:
 
 
 def test_start_reports_a_simulator_that_fails(tmp_path: Path) -> None:
-    result = _cli(tmp_path, free_port(), "start", "--option", "image-factory.colour=red")
+    try:
+        result = _cli(tmp_path, free_port(), "start", "--only", "image-factory", "--option", "image-factory.colour=red")
+    finally:
+        _cli(tmp_path, 0, "stop")
     assert result.returncode == 1
     assert "exited with code 1" in result.stderr and "unknown image-factory option(s): colour" in result.stderr
     assert json.loads((tmp_path / "sandbox.json").read_text())["simulators"]["image-factory"]["pid"] is None
