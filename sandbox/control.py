@@ -13,6 +13,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -66,10 +67,27 @@ def save_state(root: Path, data: dict[str, Any]) -> None:
 # --- processes -------------------------------------------------------------------------------------------------
 
 
-def health(url: str, timeout: float = 1.0) -> dict[str, Any] | None:
+def url_scheme(name: str) -> str:
+    """``https`` for simulators that serve TLS (their module sets ``URL_SCHEME``), else ``http``."""
+    return str(getattr(simulators.load(name), "URL_SCHEME", "http"))
+
+
+def tls_context(root: Path | None, name: str, url: str) -> ssl.SSLContext | None:
+    """For an https simulator: a client context trusting its CA file (``ca_file(root)`` of its module)."""
+    if not url.startswith("https://"):
+        return None
+    ca_file = getattr(simulators.load(name), "ca_file", None) if name in simulators.names() else None
+    if root is not None and callable(ca_file) and Path(ca_file(root)).exists():
+        return ssl.create_default_context(cafile=str(ca_file(root)))
+    return ssl._create_unverified_context()  # noqa: S323 - a liveness probe of our own loopback process
+
+
+def health(url: str, timeout: float = 1.0, context: ssl.SSLContext | None = None) -> dict[str, Any] | None:
     """The simulator's /_sandbox/health answer, or None when it does not answer."""
     try:
-        with urllib.request.urlopen(f"{url}/_sandbox/health", timeout=timeout) as answer:  # noqa: S310 - loopback
+        with urllib.request.urlopen(  # noqa: S310 - loopback
+            f"{url}/_sandbox/health", timeout=timeout, context=context
+        ) as answer:
             return json.loads(answer.read().decode("utf-8"))
     except (urllib.error.URLError, OSError, ValueError):
         return None
@@ -151,12 +169,12 @@ def _tail(path: Path, lines: int = 15) -> str:
         return ""
 
 
-def running_entry(entry: dict[str, Any], name: str) -> bool:
+def running_entry(entry: dict[str, Any], name: str, root: Path | None = None) -> bool:
     """True when the recorded process is alive, is ours, and answers as ``name``."""
     pid, url = entry.get("pid"), entry.get("url")
     if not pid or not url or not is_alive(pid) or not is_sandbox_process(int(pid), name):
         return False
-    answer = health(url)
+    answer = health(url, context=tls_context(root, name, url))
     return bool(answer) and answer.get("name") == name
 
 
@@ -182,7 +200,7 @@ def start(root: Path, only: list[str] | None = None, options: dict[str, dict[str
     ports: dict[str, int] = {}
     for name in selected:
         entry = state["simulators"].get(name, {})
-        if running_entry(entry, name):
+        if running_entry(entry, name, root):
             messages.append(f"{name}: already running at {entry['url']} (pid {entry['pid']})")
             continue
         port = simulators.configured_port(name) or _free_port()
@@ -195,14 +213,17 @@ def start(root: Path, only: list[str] | None = None, options: dict[str, dict[str
     launched: dict[str, subprocess.Popen[bytes]] = {}
     for name, port in ports.items():
         launched[name] = _spawn(root, name, port, (options or {}).get(name, {}))
-        state["simulators"][name] = {"url": f"http://127.0.0.1:{port}", "port": port, "pid": launched[name].pid}
+        url = f"{url_scheme(name)}://127.0.0.1:{port}"
+        state["simulators"][name] = {"url": url, "port": port, "pid": launched[name].pid}
     deadline = time.monotonic() + START_TIMEOUT_S
     failures = []
     for name, process in launched.items():
         url = state["simulators"][name]["url"]
-        while time.monotonic() < deadline and process.poll() is None and health(url, timeout=0.5) is None:
+        while time.monotonic() < deadline and process.poll() is None:
+            if health(url, 0.5, tls_context(root, name, url)) is not None:
+                break
             time.sleep(POLL_S)
-        if process.poll() is None and health(url, timeout=1.0) is not None:
+        if process.poll() is None and health(url, 1.0, tls_context(root, name, url)) is not None:
             messages.append(f"{name}: started at {url} (pid {process.pid})")
             continue
         exit_code = process.poll()
@@ -225,7 +246,7 @@ def status(root: Path) -> list[SimulatorStatus]:
     result = []
     for name in simulators.names() + sorted(set(state["simulators"]) - set(simulators.names())):
         entry = state["simulators"].get(name, {})
-        up = running_entry(entry, name) if entry else False
+        up = running_entry(entry, name, root) if entry else False
         result.append(
             SimulatorStatus(
                 name, entry.get("url"), entry.get("port"), entry.get("pid"), up, requestlog.count(root, name)
@@ -266,9 +287,10 @@ def reset(root: Path) -> list[str]:
     messages = []
     for name in simulators.names():
         entry = state["simulators"].get(name, {})
-        if entry and running_entry(entry, name):
+        if entry and running_entry(entry, name, root):
             request = urllib.request.Request(f"{entry['url']}/_sandbox/reset", data=b"{}", method="POST")
-            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback
+            context = tls_context(root, name, entry["url"])
+            with urllib.request.urlopen(request, timeout=10, context=context) as answer:  # noqa: S310 - loopback
                 answer.read()
             messages.append(f"{name}: reset (running)")
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -104,7 +105,9 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     def _send(self, response: Response, headers: dict[str, str], head: bool, limit: int | None = None) -> None:
         """Write status, headers and (unless HEAD) the body, at most ``limit`` body bytes."""
         try:
-            self.send_response(response.status)
+            # a simulator may set ``response.reason`` (PVE puts its error message in the status line)
+            reason = getattr(response, "reason", None)
+            self.send_response(response.status, " ".join(str(reason).split())[:200] if reason else None)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
@@ -179,13 +182,46 @@ class SimulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+    request_queue_size = 128  # many clients at once (a module working on 30 nodes in parallel)
+    ssl_context: ssl.SSLContext | None = None  # set for simulators that serve HTTPS
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        # answers are written in several pieces (headers, body): do not let Nagle hold the last one back
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Serve one connection; with TLS, the handshake happens here, on the connection's own thread."""
+        if self.ssl_context is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            request.settimeout(SimulatorHandler.timeout)
+            secured = self.ssl_context.wrap_socket(request, server_side=True)  # takes over the connection
+        except (ssl.SSLError, OSError):
+            return  # the client refused our certificate or spoke plain HTTP: nothing to answer
+        try:
+            super().finish_request(secured, client_address)
+        finally:
+            try:
+                secured.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            secured.close()
 
 
 def make_server(app: SimulatorApp, port: int = 0) -> SimulatorServer:
-    """Bind ``app`` to 127.0.0.1:``port`` (0 picks a free port) and tell the app its URL."""
+    """Bind ``app`` to 127.0.0.1:``port`` (0 picks a free port) and tell the app its URL.
+
+    An app with a ``tls_context()`` method that returns an SSLContext is served over HTTPS (``https://`` URL).
+    """
     handler = type(f"{type(app).__name__}Handler", (SimulatorHandler,), {"app": app})
     server = SimulatorServer((LOOPBACK, port), handler)
-    app.url = f"http://{LOOPBACK}:{server.server_address[1]}"
+    make_context = getattr(app, "tls_context", None)
+    server.ssl_context = make_context() if callable(make_context) else None
+    scheme = "https" if server.ssl_context is not None else "http"
+    app.url = f"{scheme}://{LOOPBACK}:{server.server_address[1]}"
     return server
 
 

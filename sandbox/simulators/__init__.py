@@ -20,6 +20,8 @@ from typing import Any
 
 SIMULATORS: dict[str, str] = {
     "image-factory": "sandbox.simulators.image_factory",
+    "proxmox": "sandbox.simulators.proxmox",
+    "hcloud": "sandbox.simulators.hcloud",
 }
 
 PORT_ENV_PREFIX = "TALOSFORGE_SANDBOX_PORT_"
