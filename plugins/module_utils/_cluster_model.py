@@ -73,6 +73,7 @@ class ProxmoxSettings:
     bridge: str = "vmbr0"
     vlan: int | None = None
     addressing: str = "meta"
+    interface: str = "ens18"
     vmid_base: int | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -53,7 +53,7 @@ class NodeReader(NodeValueReader):
 
     def __init__(self, r: Reader, provider_type: str | None, addressing: str | None, talos_version: str | None):
         super().__init__(r, provider_type, talos_version)
-        self.needs_address = provider_type == "proxmox" and addressing in ("meta", "cloud-init")
+        self.needs_address = provider_type == "proxmox" and addressing in ("meta", "nocloud")
         self.addressing = addressing
 
     # -- groups, pools, nodes ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,7 +43,14 @@ HCLOUD_LOCATIONS = {
     "ash": "us-east", "hil": "us-west", "sin": "ap-southeast",
 }  # fmt: skip
 HCLOUD_ZONES = ("eu-central", "us-east", "us-west", "ap-southeast")
-ADDRESSING = ("meta", "cloud-init", "dhcp")
+PROXMOX_KEYS = (
+    "api_url", "validate_certs", "nodes", "storage", "image_storage", "bridge", "vlan", "addressing", "interface",
+    "vmid_base",
+)  # fmt: skip
+ADDRESSING = ("meta", "nocloud", "dhcp")
+# Earlier spelling of nocloud, still read: it names what Proxmox does (cloud-init), not the Talos platform.
+ADDRESSING_ALIASES = {"cloud-init": "nocloud"}
+LINK_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
 _LB_TYPES = ("lb11", "lb21", "lb31")
 _DEFAULTS = {
     4: {"nameservers": ("1.1.1.1", "8.8.8.8"), "pods": "10.244.0.0/16", "services": "10.96.0.0/12"},
@@ -218,11 +226,7 @@ def read_proxmox(value: Any, r: Reader, required: bool) -> ProxmoxSettings:
     m = r.mapping(value, path, "{api_url: https://pve.example.org:8006, nodes: [pve1]}")
     if m is None:
         return settings
-    r.known_keys(
-        m,
-        ("api_url", "validate_certs", "nodes", "storage", "image_storage", "bridge", "vlan", "addressing", "vmid_base"),
-        path,
-    )
+    r.known_keys(m, PROXMOX_KEYS, path)
     r.required(m, "api_url", path, "https://pve.example.org:8006")
     settings.api_url = r.url(m, "api_url", path, example="https://pve.example.org:8006")
     if r.required(m, "nodes", path, "[pve1]"):
@@ -249,7 +253,19 @@ def read_proxmox(value: Any, r: Reader, required: bool) -> ProxmoxSettings:
         if text:
             setattr(settings, key, text)
     settings.vlan = r.integer(m, "vlan", path, 1, 4094)
-    settings.addressing = r.choice(m, "addressing", path, ADDRESSING) or settings.addressing
+    if m.get("addressing") in ADDRESSING_ALIASES:
+        settings.addressing = ADDRESSING_ALIASES[m["addressing"]]
+    else:
+        settings.addressing = r.choice(m, "addressing", path, ADDRESSING) or settings.addressing
+    interface = r.string(m, "interface", path, settings.interface)
+    if interface is not None and not LINK_NAME_RE.fullmatch(interface):
+        r.report.error(
+            f"{path}.interface",
+            f'"{interface}" is not a Linux interface name',
+            "write the name Talos gives the VM's first NIC, such as ens18 (at most 15 letters, digits, '.', '-', '_')",
+        )
+    elif interface:
+        settings.interface = interface
     settings.vmid_base = r.integer(m, "vmid_base", path, 100, 999_999_999)
     return settings
 

@@ -32,7 +32,7 @@ TALOS_PLATFORMS = {
     ("hcloud", None): "hcloud",
     ("proxmox", "meta"): "metal",
     ("proxmox", "dhcp"): "metal",
-    ("proxmox", "cloud-init"): "nocloud",
+    ("proxmox", "nocloud"): "nocloud",
 }
 
 

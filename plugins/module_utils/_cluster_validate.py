@@ -46,6 +46,9 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_parse_
     read_platform,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_resolve import resolve_nodes
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_static_addressing import (
+    apply_static_addressing,
+)
 
 __all__ = ["ERROR", "WARNING", "Issue", "format_issues", "load_cluster", "errors_of"]
 
@@ -79,6 +82,7 @@ def load_cluster(document: Any) -> tuple[Cluster | None, list[Issue]]:
     cluster.edge = read_edge(document, r)
 
     cluster.nodes = resolve_nodes(cluster, report)
+    apply_static_addressing(cluster, report)
     hcloud = cluster.provider.hcloud if cluster.provider.type == "hcloud" else None
     if hcloud and cluster.endpoint.load_balancer and cluster.endpoint.load_balancer.location is None:
         cluster.endpoint.load_balancer.location = hcloud.location

@@ -39,7 +39,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config i
 )
 
 DEFAULT_LINKS = {"proxmox": "ens18", "hcloud": "eth0"}
-STATIC_ADDRESSING = ("meta", "cloud-init")
+STATIC_ADDRESSING = ("meta", "nocloud", "cloud-init")
 _VERSION = re.compile(r"v?(\d+)\.(\d+)")
 
 
@@ -77,7 +77,9 @@ def provider_settings(cluster: dict[str, Any]) -> dict[str, Any]:
 
 
 def link_name(cluster: dict[str, Any], options: RenderOptions) -> str:
-    return options.link or DEFAULT_LINKS.get(provider_type(cluster), "eth0")
+    """The node's network link: the option, else the provider's ``interface`` setting, else the provider's default."""
+    configured = options.link or provider_settings(cluster).get("interface")
+    return configured or DEFAULT_LINKS.get(provider_type(cluster), "eth0")
 
 
 def install_image(cluster: dict[str, Any], node: dict[str, Any]) -> str:

@@ -44,20 +44,21 @@ def _context(document: Any, name: Any) -> dict[str, Any] | None:
 def render_talosconfig(
     generated_text: str,
     previous_text: str | None,
-    endpoints: list[str],
+    endpoints: list[str] | None,
     renew_before_days: int = 30,
     now: datetime | None = None,
+    default_endpoints: list[str] | None = None,
 ) -> tuple[str, datetime | None]:
     """gen config's talosconfig with ``endpoints``, keeping the previous client certificate while it is good.
 
-    Returns the text and when its client certificate expires (None when that cannot be read).
+    ``endpoints`` None keeps those of the previous talosconfig, else takes ``default_endpoints``. Returns the
+    text and when its client certificate expires (None when that cannot be read).
     """
     generated = (load_documents(generated_text, "the generated talosconfig") or [None])[0]
     context_name = generated.get("context") if isinstance(generated, dict) else None
     context = _context(generated, context_name)
     if context is None:
         raise TalosConfigError(f"the talosconfig written by talosctl gen config has no context {context_name!r}")
-    context["endpoints"] = list(endpoints)
     previous = None
     if previous_text:
         try:
@@ -65,6 +66,9 @@ def render_talosconfig(
         except TalosConfigError:
             previous = None
     old = _context(previous, context_name)
+    if endpoints is None:
+        endpoints = (old or {}).get("endpoints") or default_endpoints or []
+    context["endpoints"] = list(endpoints)
     if old and old.get("ca") == context.get("ca") and old.get("crt") and old.get("key"):
         expiry = pem_expiry(old["crt"])
         due = (now or datetime.now(UTC)) + timedelta(days=renew_before_days)

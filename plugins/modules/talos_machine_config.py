@@ -100,7 +100,8 @@ options:
   talosconfig_endpoints:
     description:
       - The endpoints written in the talosconfig (addresses talosctl connects to).
-      - Default the control-plane nodes' addresses from O(cluster), else the VIP, else the API endpoint's host.
+      - Default those of the existing talosconfig; for a new one the control-plane nodes' addresses from
+        O(cluster), else the VIP, else the API endpoint's host.
     type: list
     elements: str
   talosconfig_renew_before_days:
@@ -559,9 +560,12 @@ def _render_and_write(
     talosconfig_path = result["talosconfig"]
     previous = _read_text(talosconfig_path) if os.path.exists(talosconfig_path) else None
     generated = _read_text(os.path.join(gen_dir, "talosconfig")) or ""
-    endpoints = params.get("talosconfig_endpoints") or talosconfig_endpoints(cluster, _endpoint_host(endpoint))
     talosconfig, expiry = render_talosconfig(
-        generated, previous, endpoints, params.get("talosconfig_renew_before_days", 30)
+        generated,
+        previous,
+        params.get("talosconfig_endpoints") or None,
+        params.get("talosconfig_renew_before_days", 30),
+        default_endpoints=talosconfig_endpoints(cluster, _endpoint_host(endpoint)),
     )
     result["talosconfig_expires"] = expiry.isoformat() if expiry else None
     if talosconfig != previous:

@@ -122,7 +122,6 @@ tier_site_compat() {
     "$TF_VENV_COMPAT/bin/python" -m sandbox stop >/dev/null
     rm -rf "$TF_ROOT/.sandbox"
     "$TF_VENV_COMPAT/bin/python" -m sandbox start || return 1
-    "$TF_VENV_COMPAT/bin/ansible-inventory" -i "$inventory" --list | "$TF_VENV_COMPAT/bin/python" -m sandbox.seed_nodes
     for run in first re-run; do
         if ! ANSIBLE_NOCOLOR=1 "$TF_VENV_COMPAT/bin/ansible-playbook" talosforge.cluster.site \
             -i "$inventory" >"$TF_BUILD/logs/site-compat-$run.log" 2>&1; then

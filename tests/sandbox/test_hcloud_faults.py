@@ -156,6 +156,12 @@ def test_action_latency_progress_and_locking(hcloud_sim, client) -> None:
     assert start.status == "running" and start.progress < 20  # just started
     status, _h, body = api(hcloud_sim, "POST", f"/v1/servers/{created.server.id}/actions/poweroff")
     assert (status, body["error"]["code"]) == (423, "locked")  # an action is still running on it
+    network = client.networks.create(name="n", ip_range="10.0.0.0/16")
+    status, _h, body = api(
+        hcloud_sim, "POST", f"/v1/servers/{created.server.id}/actions/attach_to_network", {"network": network.id}
+    )
+    assert (status, body["error"]["code"]) == (423, "locked")
+    assert client.servers.get_by_id(created.server.id).private_net == []  # a refused action changes nothing
     time.sleep(0.2)
     start.reload()
     assert start.status == "running" and 20 <= start.progress <= 99

@@ -25,6 +25,8 @@ class ServerActionsMixin(HcloudCore):
     def _server_action(self, call: Call, command: str, change: Any = None, done: Any = None) -> Any:
         with self.store.lock:
             server = self.store.need("servers", call.id(), "Server")
+            if self.actions.running_on("server", server["id"]):  # refused before anything changes, as the API does
+                raise APIError.of("locked", f"server {server['id']} is locked: an action is already running on it")
             if change is not None:
                 change(server)
             action = self.actions.create(

@@ -20,8 +20,9 @@ FIXTURES = REPO / "tests" / "unit" / "fixtures" / "definitions"
 INVALID = sorted((FIXTURES / "invalid").glob("*.yml"))
 VALID = sorted((FIXTURES / "valid").glob("*.yml"))
 INVENTORIES = sorted((REPO / "inventories").glob("*/cluster.talosforge.yml"))
-# The sandbox inventory belongs to the sandbox tooling; the others are the documented examples.
-EXAMPLES = [path for path in INVENTORIES if path.parent.name != "sandbox"]
+# The sandbox inventories (sandbox, sandbox-hcloud, ...) belong to the sandbox tooling; the others are the documented
+# examples.
+EXAMPLES = [path for path in INVENTORIES if path.parent.name.partition("-")[0] != "sandbox"]
 
 
 def _read(path: Path) -> dict:

@@ -185,6 +185,10 @@ def test_proxmox_nodes_spread_round_robin_unless_located():
             {"type": "proxmox", "proxmox": {"api_url": "https://p:8006", "nodes": ["p"], "addressing": "cloud-init"}},
             "nocloud",
         ),
+        (
+            {"type": "proxmox", "proxmox": {"api_url": "https://p:8006", "nodes": ["p"], "addressing": "nocloud"}},
+            "nocloud",
+        ),
     ],
 )
 def test_talos_platform_per_provider(provider, platform):
@@ -195,8 +199,13 @@ def test_talos_platform_per_provider(provider, platform):
 
 
 def test_schematic_from_extensions_kernel_args_and_meta():
+    # DHCP addressing: the schematic holds exactly what the nodes set (META addressing adds key 10, see
+    # test_cluster_static_addressing.py).
+    dhcp = copy.deepcopy(PROXMOX["provider"])
+    dhcp["proxmox"]["addressing"] = "dhcp"
     cluster, _unused = load(
         PROXMOX,
+        provider=dhcp,
         nodes=[
             {
                 "name": "cp-1",

@@ -1,0 +1,142 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, talosforge.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hcloud_cluster_resources
+short_description: List, or delete, everything on Hetzner Cloud that carries a cluster's labels
+version_added: 0.1.0
+description:
+  - Lists the servers, load balancers, floating IPs, firewalls, placement groups, networks, SSH keys and, when
+    asked, snapshots that carry C(talosforge.io/cluster=<cluster>) and C(talosforge.io/managed-by=talosforge.cluster).
+    Each kind is one list call; the calls run in parallel.
+  - With O(state=absent), deletes exactly those, kind by kind in dependency order (servers, load balancers,
+    floating IPs, firewalls, placement groups, networks, SSH keys, snapshots), in parallel within a kind.
+    Resources without both labels are never touched.
+  - Protected resources stop the deletion before anything is deleted, unless O(remove_protection=true).
+  - This backs the talosforge.cluster.destroy playbook.
+extends_documentation_fragment:
+  - talosforge.cluster.hcloud
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - With O(state=absent), RV(resources) lists what would be deleted; nothing is.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: full
+options:
+  cluster:
+    description: Name of the cluster (the value of the C(talosforge.io/cluster) label).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) only lists; V(absent) deletes everything listed.
+    type: str
+    choices: [present, absent]
+    default: present
+  include_snapshots:
+    description: Also list (and with O(state=absent) delete) snapshots carrying the cluster's labels.
+    type: bool
+    default: false
+  label_selector:
+    description: A further label selector that every resource must also match, such as V(talosforge.io/role=worker).
+    type: str
+  remove_protection:
+    description: Lift delete protection from protected resources before deleting them.
+    type: bool
+    default: false
+  parallel:
+    description: How many requests of one kind run at the same time.
+    type: int
+    default: 8
+  wait_timeout:
+    description: Seconds to wait for the deletion actions of one kind.
+    type: float
+    default: 600.0
+author:
+  - talosforge.cluster contributors (@talosforge)
+"""
+
+EXAMPLES = r"""
+- name: What belongs to the cluster
+  talosforge.cluster.hcloud_cluster_resources:
+    cluster: prod
+  register: cluster_resources
+
+- name: Tear the cluster down (servers first, network last)
+  talosforge.cluster.hcloud_cluster_resources:
+    cluster: prod
+    state: absent
+    remove_protection: true
+"""
+
+RETURN = r"""
+resources:
+  description: The resources found (before deletion), each with C(kind), C(id), C(name), C(labels), C(protected).
+  returned: always
+  type: list
+  elements: dict
+label_selector:
+  description: The label selector used.
+  returned: always
+  type: str
+  sample: talosforge.io/cluster=prod,talosforge.io/managed-by=talosforge.cluster
+api_requests:
+  description: API requests this run sent.
+  returned: always
+  type: int
+failures:
+  description: Per failed deletion, the resource and the API's C(code), C(status) and C(details).
+  returned: on failure
+  type: list
+  elements: dict
+"""
+
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
+    HcloudError,
+    auth_argument_spec,
+    client_from_params,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_labels import LabelError
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_resources import ResourcesFailed, run
+
+
+def argument_spec() -> dict[str, Any]:
+    spec = auth_argument_spec(env_fallback)
+    spec.update(
+        cluster={"type": "str", "required": True},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        include_snapshots={"type": "bool", "default": False},
+        label_selector={"type": "str"},
+        remove_protection={"type": "bool", "default": False},
+        parallel={"type": "int", "default": 8},
+        wait_timeout={"type": "float", "default": 600.0},
+    )
+    return spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        result = run(client_from_params(module.params), module.params, module.check_mode)
+    except LabelError as exc:
+        module.fail_json(msg=str(exc))
+    except ResourcesFailed as exc:
+        module.fail_json(msg=str(exc), **exc.result)
+    except HcloudError as exc:
+        module.fail_json(msg=str(exc), failure=exc.failure())
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
