@@ -225,3 +225,22 @@ def client_from_params(params: Mapping[str, Any], sleep: Callable[[float], None]
 def quote(part: Any) -> str:
     """One path segment (node, storage, volume id, UPID) escaped for a URL."""
     return urllib.parse.quote(str(part), safe="")
+
+
+StateRunner = Callable[[Mapping[str, Any], bool, "ProxmoxClient", Callable[[float], None]], dict]
+
+
+def run_state(
+    params: Mapping[str, Any],
+    check_mode: bool,
+    present: StateRunner,
+    absent: StateRunner,
+    client: ProxmoxClient | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Run ``present`` or ``absent`` by ``params["state"]`` with a client, and count the API requests it made."""
+    client = client or client_from_params(params, sleep)
+    runner = absent if params.get("state") == "absent" else present
+    result = runner(params, check_mode, client, sleep)
+    result["api_requests"] = client.requests
+    return result

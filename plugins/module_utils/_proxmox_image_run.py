@@ -29,8 +29,8 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._parallel impor
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_api import (
     ProxmoxClient,
     ProxmoxError,
-    client_from_params,
     quote,
+    run_state,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_images import (
     ImagePlanError,
@@ -229,8 +229,4 @@ def run_images(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Raises ProxmoxError, ImagePlanError, DownloadError, HttpError, OSError, or ImagesFailed."""
-    client = client or client_from_params(params, sleep)
-    runner = run_absent if params.get("state") == "absent" else run_present
-    result = runner(params, check_mode, client, sleep)
-    result["api_requests"] = client.requests
-    return result
+    return run_state(params, check_mode, run_present, run_absent, client, sleep)

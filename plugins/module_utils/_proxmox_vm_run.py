@@ -13,7 +13,7 @@ from typing import Any
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_api import (
     ProxmoxClient,
     ProxmoxError,
-    client_from_params,
+    run_state,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_vm_ops import (
     Run,
@@ -206,8 +206,4 @@ def run_vms(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Raises ProxmoxError, PlanError, or VmsFailed (with the partial result)."""
-    client = client or client_from_params(params, sleep)
-    runner = run_absent if params.get("state") == "absent" else run_present
-    result = runner(params, check_mode, client, sleep)
-    result["api_requests"] = client.requests
-    return result
+    return run_state(params, check_mode, run_present, run_absent, client, sleep)
