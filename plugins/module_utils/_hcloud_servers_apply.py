@@ -230,6 +230,7 @@ def converge(client: HcloudClient, params: Mapping[str, Any], check_mode: bool) 
         "changed": changed,
         "plan": [step.report() for step in steps],
         "nodes": [node_fact(current.get(want.name), want) for want in desired],
+        "cluster_nodes": [node_fact(current[name]) for name in sorted(current)],
         "diff": diff(steps),
         "api_requests": client.requests,
     }

@@ -177,6 +177,13 @@ nodes:
     - {name: cp-1, role: controlplane, provider: hcloud, provider_id: "52813146", location: fsn1,
        public_ipv4: 203.0.113.21, public_ipv6: "2001:db8:1::1", private_ipv4: 10.0.1.11,
        talos_address: 203.0.113.21, status: running}
+cluster_nodes:
+  description:
+    - Node facts of every server carrying the cluster's labels, as they are after this run (in check mode, as
+      they were), sorted by name. With O(servers) empty and check mode, a read-only look at the whole cluster.
+  returned: always
+  type: list
+  elements: dict
 plan:
   description: Per server, C(action) (create, update, delete, unchanged), C(changes), C(drift) and C(id).
   returned: always
