@@ -41,7 +41,7 @@ class FloatingIpsMixin(HcloudCore):
                     "protection": {"delete": False},
                     "dns_ptr": [
                         {
-                            "ip": str(address).split("/")[0],
+                            "ip": str(address).split("/", maxsplit=1)[0],
                             "dns_ptr": reverse_dns(str(address)),
                         }
                     ],

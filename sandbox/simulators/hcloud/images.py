@@ -78,7 +78,7 @@ class ImagesMixin(HcloudCore):
                 "blocked": False,
                 "location": catalog.location(location),
                 "ip": ip,
-                "dns_ptr": [{"ip": ip.split("/")[0], "dns_ptr": reverse_dns(ip)}],
+                "dns_ptr": [{"ip": ip.split("/", maxsplit=1)[0], "dns_ptr": reverse_dns(ip)}],
                 "protection": {"delete": False},
                 "type": kind,
                 "auto_delete": True,

@@ -41,7 +41,7 @@ class ServerActionsMixin(HcloudCore):
             if server["status"] == "off":
                 server["status"] = "starting"
 
-        return self._server_action(call, "start_server", change, lambda server, ok: self._powered(server, ok))
+        return self._server_action(call, "start_server", change, self._powered)
 
     def _off(self, server: dict[str, Any], ok: bool) -> None:
         if ok:

@@ -262,6 +262,6 @@ def test_poll_until_gives_up_at_the_deadline():
     clock = iter(range(100))
     calls = []
     results = poll_until(
-        [1, 2], lambda item: calls.append(item), 3, 1.0, clock=lambda: next(clock), sleep=lambda s: None
+        [1, 2], calls.append, 3, 1.0, clock=lambda: next(clock), sleep=lambda s: None
     )
     assert results == [None, None] and 2 <= len(calls) <= 6

@@ -199,16 +199,16 @@ def test_talosconfig_keeps_its_client_certificate_while_the_ca_is_the_same_and_i
         "key": "OLDKEY",
     }
     assert 199 <= (expiry - module_expiry_now()).days <= 200
-    other_ca, _ = module.render_talosconfig(generated, previous.replace("CA1", "CA0"), [])
+    other_ca = module.render_talosconfig(generated, previous.replace("CA1", "CA0"), [])[0]
     assert yaml.safe_load(other_ca)["contexts"]["c"]["crt"] == new
 
 
 @pytest.mark.parametrize("days_left,renewed", [(10, True), (29, True), (31, False)])
 def test_talosconfig_client_certificate_is_renewed_before_it_expires(days_left, renewed):
     new, old = _certificate(365), _certificate(days_left)
-    text, _ = module.render_talosconfig(
+    text = module.render_talosconfig(
         _talosconfig("CA1", new, "NEWKEY"), _talosconfig("CA1", old, "OLDKEY"), [], renew_before_days=30
-    )
+    )[0]
     assert yaml.safe_load(text)["contexts"]["c"]["crt"] == (new if renewed else old)
 
 
