@@ -1,7 +1,7 @@
 """Benchmark: configure and bootstrap N Talos nodes (the site playbook's Talos stage) against the sandbox.
 
 For N in (3, 10, 50) it writes a sandbox inventory with N nodes (3 control planes, the rest workers), powers on N
-simulated Talos nodes in maintenance mode, and runs talosforge.cluster.site without the images stage, twice:
+simulated Talos nodes in maintenance mode, and runs talosforge.cluster.site without the images and infrastructure stages, twice:
 the first run (secrets, configs, apply, bootstrap, kubeconfig, health) and a re-run (nothing to do). It prints
 wall time and the number of talosctl invocations. Work across nodes runs in parallel inside the modules, so the
 first run for 50 nodes should take well under 5 times as long as for 3. Not a timed test.
@@ -49,7 +49,7 @@ def definition(count: int, factory_url: str, cache_dir: str) -> dict:
 def run_site(inventory: Path, env: dict) -> float:
     started = time.monotonic()
     subprocess.run(
-        ["ansible-playbook", "talosforge.cluster.site", "-i", str(inventory), "--skip-tags", "images"],
+        ["ansible-playbook", "talosforge.cluster.site", "-i", str(inventory), "--skip-tags", "images,infra"],
         check=True,
         stdout=subprocess.DEVNULL,
         env=env,

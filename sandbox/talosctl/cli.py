@@ -176,6 +176,9 @@ def main(
     folder = Path(cwd) if cwd is not None else Path.cwd()
     out, err = stdout or sys.stdout, stderr or sys.stderr
     state = state_dir(environment)
+    from . import validation
+
+    validation.CACHE_DIR[:] = [state / "talos" / "schema-cache"]
     record: dict[str, Any] = {
         "ts": utc_now(),
         "argv": arguments,

@@ -49,7 +49,7 @@ def gen_secrets(rt: Runtime) -> None:
     bundle = secrets.generate()
     token = rt.flag("kubernetes-bootstrap-token")
     if token:
-        if not secrets.TOKEN_PATTERN.match(token):
+        if not validation.TOKEN_PATTERN.match(token):
             raise TalosctlError(f'failed to create secrets bundle: invalid bootstrap token "{token}"')
         bundle.bootstrap_token = token
     _write(rt, rt.flag("output-file") or "secrets.yaml", bundle.to_yaml(), 0o600, announce=False)

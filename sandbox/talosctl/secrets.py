@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 import secrets as random
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 from . import pki, yamlio
 
 _TOKEN_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-TOKEN_PATTERN = re.compile(r"^[a-z0-9]{6}\.[a-z0-9]{16}$")
 
 
 def token() -> str:

