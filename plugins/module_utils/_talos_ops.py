@@ -186,14 +186,25 @@ def machine_status(talosctl: Talosctl, node: Node, insecure: bool = False) -> di
     return status
 
 
-def probe(talosctl: Talosctl, node: Node, insecure: str = "auto") -> dict[str, Any]:
+def probe(talosctl: Talosctl, node: Node, insecure: str = "auto", maintenance_first: bool = False) -> dict[str, Any]:
     """Which API the node answers: {"maintenance": bool, "insecure": bool, "stage", "ready"}.
 
     With ``insecure=auto`` the node is read over mTLS with the talosconfig first. When that is refused the way a
     node in maintenance mode refuses it (TLS or certificate errors, "maintenance mode"), the insecure maintenance
     API is tried; a node that answers there is in maintenance mode. A node that answers neither raises
     TalosctlError naming it. ``always`` goes straight to the insecure API, ``never`` uses mTLS only.
+    ``maintenance_first`` (with ``auto``) tries the two in the other order: one call instead of two for a node that
+    is in maintenance mode, as every node is on a cluster's first run.
     """
+    if insecure == "auto" and maintenance_first:
+        try:
+            status = machine_status(talosctl, node, insecure=True)
+            return {**status, "maintenance": True, "insecure": True}
+        except TalosctlError as exc:
+            if classify_error(exc.stderr or str(exc)) != "maintenance":
+                raise
+        status = machine_status(talosctl, node)  # it wants a client certificate: it is configured
+        return {"maintenance": status["stage"] == "maintenance", "insecure": False, **status}
     if insecure != "always":
         try:
             status = machine_status(talosctl, node)

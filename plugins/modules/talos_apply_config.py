@@ -18,7 +18,9 @@ description:
   - "How a node is reached is detected per node (O(insecure=auto)): the module reads the node's C(machinestatus)
     over mTLS with O(talosconfig). A node that refuses the client certificate the way a node in maintenance mode
     does (TLS or certificate errors) is read again through the insecure maintenance API; if it answers there, it
-    is in maintenance mode and gets C(--insecure). A node that answers neither fails the task."
+    is in maintenance mode and gets C(--insecure). A node that answers neither fails the task. When the first
+    node of the list turns out to be in maintenance mode, the others are asked in the other order (the
+    maintenance API first, then mTLS), which saves a call per node on a cluster's first run."
   - A node in maintenance mode has no configuration yet, so applying always changes it. For a configured node,
     C(talosctl apply-config --dry-run) decides whether anything would change and provides the diff; the
     configuration is applied only to the nodes where it would.
@@ -250,13 +252,15 @@ def _mode(params: dict[str, Any], entry: dict[str, Any]) -> str:
     return "auto" if entry["maintenance"] else params["mode"]
 
 
-def read_node(talosctl: Talosctl, node: Node, params: dict[str, Any]) -> dict[str, Any]:
+def read_node(
+    talosctl: Talosctl, node: Node, params: dict[str, Any], maintenance_first: bool = False
+) -> dict[str, Any]:
     """Probe the node, then dry-run the configuration on it: whether it changes, how, and the diff.
 
     A node in maintenance mode checks the configuration in the dry run too, so that a configuration it would refuse
     fails the task before any node is changed; applying to it is always a change.
     """
-    state = probe(talosctl, node, params["insecure"])
+    state = probe(talosctl, node, params["insecure"], maintenance_first)
     entry: dict[str, Any] = {
         "name": node["name"],
         "address": node["address"],
@@ -309,7 +313,13 @@ def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | No
     named = by_name(nodes)
     names = list(named)
 
-    outcomes = talosctl.run_per_node(names, lambda client, name: read_node(client, named[name], params), parallel)
+    # The first node says which API to try first on the others: on a first run every node is in maintenance mode.
+    outcomes = talosctl.run_per_node(names[:1], lambda client, name: read_node(client, named[name], params), parallel)
+    first = outcomes[0][0] if outcomes and outcomes[0][1] is None else None
+    fresh = bool(first and first["entry"]["maintenance"])
+    outcomes += talosctl.run_per_node(
+        names[1:], lambda client, name: read_node(client, named[name], params, fresh), parallel
+    )
     reads, errors = split_outcomes(nodes, outcomes)
     if errors:
         raise TalosModuleError(

@@ -104,7 +104,8 @@ def applied(lab: Lab) -> list[list[str]]:
 def test_apply_insecure_first_then_mtls_unchanged(lab):
     planned = lab.run(talos_apply_config, check_mode=True, nodes=lab.nodes("cp1", "w1", config=True))
     assert planned["changed"] is True and applied(lab) == []
-    assert len(lab.last.commands()) == 6  # per node: mTLS refused, insecure read, dry run
+    # cp1: mTLS refused, insecure read, dry run; then, as cp1 was in maintenance mode, w1: insecure read, dry run
+    assert len(lab.last.commands()) == 5
     assert all(entry["maintenance"] and entry["insecure"] for entry in planned["nodes"])
     assert {lab.node(name).stage for name in ADDRESSES} == {"maintenance"}
 
@@ -125,6 +126,18 @@ def test_apply_insecure_first_then_mtls_unchanged(lab):
     assert all(not entry["insecure"] and not entry["maintenance"] for entry in again["nodes"])
     assert applied(lab) == []
     assert not any("--insecure" in argv for argv in lab.last.commands())
+
+
+def test_apply_a_configured_node_after_one_in_maintenance_mode(lab):
+    lab.run(talos_apply_config, nodes=lab.nodes("w1", config=True))
+    result = lab.run(talos_apply_config, nodes=lab.nodes("cp1", "w1", config=True))
+    entries = {entry["name"]: entry for entry in result["nodes"]}
+    assert entries["cp1"]["applied"] and entries["cp1"]["maintenance"]
+    assert not entries["w1"]["applied"] and not entries["w1"]["insecure"] and not entries["w1"]["changed"]
+    w1 = lab.node("w1").address
+    probes = [argv for argv in lab.last.commands() if argv[:2] == ["get", "machinestatus"] and w1 in argv]
+    # cp1 (first) was in maintenance mode, so w1 was asked on the maintenance API first, refused it, then mTLS
+    assert ["--insecure" in argv for argv in probes][:2] == [True, False]
 
 
 def test_apply_dry_run_decides_and_masks_the_diff(cluster):
