@@ -1,8 +1,9 @@
 """Benchmark: configure and bootstrap N Talos nodes (the site playbook's Talos stage) against the sandbox.
 
 For N in (3, 10, 50) it writes a sandbox inventory with N nodes (3 control planes, the rest workers), powers on N
-simulated Talos nodes in maintenance mode, and runs talosforge.cluster.site without the images and infrastructure stages, twice:
-the first run (secrets, configs, apply, bootstrap, kubeconfig, health) and a re-run (nothing to do). It prints
+simulated Talos nodes in maintenance mode, and runs talosforge.cluster.site without the images and infrastructure
+stages, twice: the first run (secrets, configs, apply, bootstrap, kubeconfig, health) and a re-run (nothing to do).
+It prints
 wall time and the number of talosctl invocations. Work across nodes runs in parallel inside the modules, so the
 first run for 50 nodes should take well under 5 times as long as for 3. Not a timed test.
 Run with: bench/run talos
