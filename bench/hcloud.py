@@ -16,9 +16,6 @@ Run with: bench/run hcloud
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from benchlib import run_playbook  # noqa: E402
 
 from sandbox.harness import running  # noqa: E402
 
@@ -79,21 +78,6 @@ def nodes(count: int) -> list[dict]:
         }
         for index in range(count)
     ]
-
-
-def run_playbook(playbook: str, extra: dict, workdir: Path) -> float:
-    path = workdir / "playbook.yml"
-    path.write_text(playbook, encoding="utf-8")
-    extra_file = workdir / "extra.json"
-    extra_file.write_text(json.dumps(extra), encoding="utf-8")
-    started = time.monotonic()
-    subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "-c", "local", str(path), "-e", f"@{extra_file}"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        env={**os.environ, "ANSIBLE_PYTHON_INTERPRETER": sys.executable},
-    )
-    return time.monotonic() - started
 
 
 def api_requests(sim) -> int:

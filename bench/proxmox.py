@@ -17,16 +17,14 @@ Run with: bench/run proxmox
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from benchlib import run_playbook  # noqa: E402
 
 from sandbox.harness import running  # noqa: E402
 from sandbox.simulators.proxmox import DEFAULT_TOKEN, ca_file  # noqa: E402
@@ -117,24 +115,6 @@ def nodes(count: int, volid: str) -> list[dict]:
         }
         for index in range(count)
     ]
-
-
-def run_playbook(playbook: str, extra: dict, workdir: Path) -> float:
-    path = workdir / "playbook.yml"
-    path.write_text(playbook, encoding="utf-8")
-    extra_file = workdir / "extra.json"
-    extra_file.write_text(json.dumps(extra), encoding="utf-8")
-    started = time.monotonic()
-    done = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "-c", "local", str(path), "-e", f"@{extra_file}"],
-        check=False,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ANSIBLE_PYTHON_INTERPRETER": sys.executable},
-    )
-    if done.returncode:
-        raise SystemExit(f"ansible-playbook failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
-    return time.monotonic() - started
 
 
 def api_requests(pve) -> int:
