@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import HcloudClient, HcloudError
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
+    HcloudClient,
+    HcloudError,
+    PartlyFailed,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_image import (
     Wanted,
     find_snapshot,
@@ -25,10 +29,8 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_image_b
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
 
 
-class ImagesFailed(HcloudError):
-    def __init__(self, message: str, result: dict[str, Any], failures: list[dict[str, Any]]):
-        super().__init__(message, failures[0].get("status"), failures[0].get("code"), failures[0].get("details"))
-        self.result = result
+class ImagesFailed(PartlyFailed):
+    """Some images could not be built."""
 
 
 def _entry(wanted: Wanted, image: Mapping[str, Any] | None, state: str) -> dict[str, Any]:

@@ -14,7 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import HcloudClient, HcloudError
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
+    HcloudClient,
+    HcloudError,
+    PartlyFailed,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_labels import (
     cluster_labels,
     parse_selector,
@@ -34,11 +38,8 @@ UNPROTECT = {
 }
 
 
-class ResourcesFailed(HcloudError):
-    def __init__(self, message: str, result: dict[str, Any], failures: list[dict[str, Any]]):
-        super().__init__(message, failures[0].get("status"), failures[0].get("code"), failures[0].get("details"))
-        self.result = result
-        self.failures = failures
+class ResourcesFailed(PartlyFailed):
+    """Some resources could not be deleted."""
 
 
 def cluster_selector(cluster: str, extra: str | None = None) -> str:

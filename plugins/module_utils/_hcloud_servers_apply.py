@@ -16,7 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import HcloudClient, HcloudError
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
+    HcloudClient,
+    HcloudError,
+    PartlyFailed,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_labels import (
     CLUSTER,
     cluster_labels,
@@ -37,14 +41,8 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_servers
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
 
 
-class ServersFailed(HcloudError):
-    """Some servers could not be converged; ``result`` holds what is known, ``failures`` one entry per server."""
-
-    def __init__(self, message: str, result: dict[str, Any], failures: list[dict[str, Any]]):
-        first = failures[0]
-        super().__init__(message, first.get("status"), first.get("code"), first.get("details"))
-        self.result = result
-        self.failures = failures
+class ServersFailed(PartlyFailed):
+    """Some servers could not be converged."""
 
 
 def _create_body(want: Desired, refs: References) -> dict[str, Any]:

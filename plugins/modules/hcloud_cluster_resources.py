@@ -101,12 +101,12 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
-    HcloudError,
     auth_argument_spec,
     client_from_params,
+    finish,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_labels import LabelError
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_resources import ResourcesFailed, run
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_resources import run
 
 
 def argument_spec() -> dict[str, Any]:
@@ -125,17 +125,7 @@ def argument_spec() -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = run(client_from_params(module.params), module.params, module.check_mode)
-    except LabelError as exc:
-        module.fail_json(msg=str(exc))
-    except ResourcesFailed as exc:
-        module.fail_json(msg=str(exc), **exc.result)
-    except HcloudError as exc:
-        module.fail_json(msg=str(exc), failure=exc.failure())
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    finish(module, lambda: run(client_from_params(module.params), module.params, module.check_mode), (LabelError,))
 
 
 if __name__ == "__main__":

@@ -204,13 +204,13 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
-    HcloudError,
     auth_argument_spec,
     client_from_params,
+    finish,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_labels import LabelError
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_servers import ROLES, ServerSpecError
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_servers_apply import ServersFailed, converge
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_servers_apply import converge
 
 
 def argument_spec() -> dict[str, Any]:
@@ -253,17 +253,11 @@ def argument_spec() -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = converge(client_from_params(module.params), module.params, module.check_mode)
-    except (ServerSpecError, LabelError) as exc:
-        module.fail_json(msg=str(exc))
-    except ServersFailed as exc:
-        module.fail_json(msg=str(exc), **exc.result)
-    except HcloudError as exc:
-        module.fail_json(msg=str(exc), failure=exc.failure())
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    finish(
+        module,
+        lambda: converge(client_from_params(module.params), module.params, module.check_mode),
+        (ServerSpecError, LabelError),
+    )
 
 
 if __name__ == "__main__":

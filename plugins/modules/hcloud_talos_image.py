@@ -160,12 +160,12 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
-    HcloudError,
     auth_argument_spec,
     client_from_params,
+    finish,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_image import ARCHES, ImageSpecError
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_image_run import ImagesFailed, run
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_image_run import run
 
 
 def argument_spec() -> dict[str, Any]:
@@ -203,15 +203,11 @@ def module_runner(module: AnsibleModule) -> Any:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = run(client_from_params(module.params), module_runner(module), module.params, module.check_mode)
-    except ImageSpecError as exc:
-        module.fail_json(msg=str(exc))
-    except ImagesFailed as exc:
-        module.fail_json(msg=str(exc), **exc.result)
-    except HcloudError as exc:
-        module.fail_json(msg=str(exc), failure=exc.failure())
-    module.exit_json(**result)
+    finish(
+        module,
+        lambda: run(client_from_params(module.params), module_runner(module), module.params, module.check_mode),
+        (ImageSpecError,),
+    )
 
 
 if __name__ == "__main__":
