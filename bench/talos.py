@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from sandbox.harness import running  # noqa: E402
+from sandbox.talosctl import resident  # noqa: E402
 from sandbox.talosctl.nodes import TalosNodes  # noqa: E402
 
 
@@ -68,7 +69,7 @@ def measure(count: int, keep: Path | None = None) -> list[tuple[str, float, int]
     with tempfile.TemporaryDirectory(prefix="talosforge-bench-talos-") as tmp:
         work = keep / f"n{count}" if keep else Path(tmp)
         state = work / "sandbox"
-        with running("image-factory", state) as factory:
+        with running("image-factory", state) as factory, resident.running(state):
             inventory_dir = work / "inventory"
             (inventory_dir / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
             inventory = inventory_dir / "bench.talosforge.yml"

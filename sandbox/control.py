@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from . import paths, requestlog, simulators
+from .talosctl import client as talosctl_client
+from .talosctl import resident as talosctl_resident
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
@@ -38,10 +40,11 @@ class SimulatorStatus:
     pid: int | None
     up: bool
     requests: int
+    unit: str = "requests"
 
     def line(self) -> str:
         state = "up" if self.up else "down"
-        return f"{self.name:<16} {self.url or '-':<26} {state:<5} {self.requests} requests"
+        return f"{self.name:<16} {self.url or '-':<26} {state:<5} {self.requests} {self.unit}"
 
 
 # --- state file ------------------------------------------------------------------------------------------------
@@ -238,7 +241,21 @@ def start(root: Path, only: list[str] | None = None, options: dict[str, dict[str
     save_state(root, state)
     if failures:
         raise RuntimeError("\n".join(failures))
+    if only is None:
+        messages.append(_start_resident_talosctl(root))
     return messages
+
+
+RESIDENT_TALOSCTL = "talosctl"
+
+
+def _start_resident_talosctl(root: Path) -> str:
+    """The resident talosctl stand-in (sandbox.talosctl.resident) for this state folder, started once."""
+    pid = talosctl_client.ping(str(root))
+    if pid:
+        return f"{RESIDENT_TALOSCTL}: resident stand-in already running (pid {pid})"
+    process = talosctl_resident.spawn(root, paths.server_output(root, RESIDENT_TALOSCTL))
+    return f"{RESIDENT_TALOSCTL}: resident stand-in started (pid {process.pid})"
 
 
 def status(root: Path) -> list[SimulatorStatus]:
@@ -252,6 +269,9 @@ def status(root: Path) -> list[SimulatorStatus]:
                 name, entry.get("url"), entry.get("port"), entry.get("pid"), up, requestlog.count(root, name)
             )
         )
+    pid = talosctl_client.ping(str(root))
+    calls = requestlog.count(root, RESIDENT_TALOSCTL)  # the stand-in's call log sits beside the request logs
+    result.append(SimulatorStatus(RESIDENT_TALOSCTL, "resident (unix socket)", None, pid, bool(pid), calls, "calls"))
     return result
 
 
@@ -278,6 +298,10 @@ def stop(root: Path) -> list[str]:
         _reap(int(pid))
         entry["pid"] = None
     save_state(root, state)
+    pid = talosctl_client.ping(str(root))
+    if pid:
+        how = "stopped" if talosctl_resident.terminate(pid) else f"killed after {STOP_TIMEOUT_S:.0f} s"
+        messages.append(f"{RESIDENT_TALOSCTL}: resident stand-in {how} (pid {pid})")
     return messages
 
 

@@ -1,7 +1,8 @@
 """The stand-in's entry point: parse like talosctl, run the command against the sandbox state, log the call.
 
 Every call is appended to ``<state>/logs/talosctl.jsonl`` as one JSON line: ``ts``, ``argv`` (without the binary),
-``command``, ``cwd``, ``exit_code``, ``duration_ms``, ``pid`` and, for a failure, ``error`` (its first line).
+``command``, ``cwd``, ``exit_code``, ``duration_ms``, ``pid``, ``ppid`` (the resident stand-in's pid when it ran the
+call, see :mod:`sandbox.talosctl.resident`) and, for a failure, ``error`` (its first line).
 """
 
 from __future__ import annotations
@@ -185,6 +186,7 @@ def main(
         "command": None,
         "cwd": str(folder),
         "pid": os.getpid(),
+        "ppid": os.getppid(),
     }
 
     class _Tee:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -53,8 +54,14 @@ def test_start_status_reset_stop_cycle(tmp_path: Path) -> None:
         assert recorded["url"] == url and recorded["port"] == port and recorded["pid"] > 0
         pid = recorded["pid"]
 
+        resident = re.search(r"talosctl: resident stand-in started \(pid (\d+)\)", started.stdout)
+        assert resident, started.stdout
+        resident_pid = int(resident.group(1))
+
         again = _cli(state, port, "start")
         assert again.returncode == 0 and "already running" in again.stdout
+        assert f"talosctl: resident stand-in already running (pid {resident_pid})" in again.stdout
+        assert "talosctl         resident (unix socket)     up    0 calls" in _cli(state, port, "status").stdout
 
         assert call(url, "POST", "/schematics", QEMU_SCHEMATIC).status == 201
         status = _cli(state, port, "status").stdout.split()
@@ -72,11 +79,13 @@ def test_start_status_reset_stop_cycle(tmp_path: Path) -> None:
 
         stopped = _cli(state, port, "stop")
         assert stopped.returncode == 0 and f"stopped (pid {pid})" in stopped.stdout
+        assert f"talosctl: resident stand-in stopped (pid {resident_pid})" in stopped.stdout
         deadline = time.monotonic() + 5
-        while not _process_gone(pid) and time.monotonic() < deadline:
+        while not (_process_gone(pid) and _process_gone(resident_pid)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _process_gone(pid)
-        assert _cli(state, port, "status").stdout.split()[2] == "down"
+        assert _process_gone(pid) and _process_gone(resident_pid)
+        status = _cli(state, port, "status").stdout
+        assert status.split()[2] == "down" and "talosctl         resident (unix socket)     down" in status
         assert json.loads((state / "sandbox.json").read_text())["simulators"]["image-factory"]["pid"] is None
         assert (state / "image-factory" / "schematics").is_dir()  # data stays for the next start
     finally:
