@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import paths, requestlog, simulators
+from . import paths, processes, requestlog, simulators
+from .processes import is_alive
 from .talosctl import client as talosctl_client
 from .talosctl import resident as talosctl_resident
 
@@ -96,26 +97,6 @@ def health(url: str, timeout: float = 1.0, context: ssl.SSLContext | None = None
         return None
 
 
-def _process_state(pid: int) -> str | None:
-    """The /proc state letter (R, S, Z, ...), or None when there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError, PermissionError):
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return "?"
-    return "?"
-
-
-def is_alive(pid: int | None) -> bool:
-    return bool(pid) and _process_state(int(pid)) not in (None, "Z", "X")
-
-
 def is_sandbox_process(pid: int, name: str) -> bool:
     """True when ``pid`` is a ``python -m sandbox serve NAME`` process (guards against a reused pid)."""
     try:
@@ -124,13 +105,6 @@ def is_sandbox_process(pid: int, name: str) -> bool:
         return is_alive(pid)  # no /proc: trust the pid file
     words = [word.decode(errors="replace") for word in argv]
     return "sandbox" in words and "serve" in words and name in words
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)  # only succeeds when we are the parent (tests calling this module directly)
-    except (ChildProcessError, OSError):
-        pass
 
 
 def _free_port() -> int:
@@ -285,22 +259,15 @@ def stop(root: Path) -> list[str]:
             messages.append(f"{name}: not running")
             entry["pid"] = None
             continue
-        os.killpg(int(pid), signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < deadline and is_alive(pid):
-            _reap(int(pid))
-            time.sleep(POLL_S)
-        if is_alive(pid):
-            os.killpg(int(pid), signal.SIGKILL)
-            messages.append(f"{name}: killed (pid {pid}) after {STOP_TIMEOUT_S:.0f} s")
-        else:
+        if processes.terminate(int(pid), STOP_TIMEOUT_S, group=True):
             messages.append(f"{name}: stopped (pid {pid})")
-        _reap(int(pid))
+        else:
+            messages.append(f"{name}: killed (pid {pid}) after {STOP_TIMEOUT_S:.0f} s")
         entry["pid"] = None
     save_state(root, state)
     pid = talosctl_client.ping(str(root))
     if pid:
-        how = "stopped" if talosctl_resident.terminate(pid) else f"killed after {STOP_TIMEOUT_S:.0f} s"
+        how = "stopped" if processes.terminate(pid, STOP_TIMEOUT_S) else f"killed after {STOP_TIMEOUT_S:.0f} s"
         messages.append(f"{RESIDENT_TALOSCTL}: resident stand-in {how} (pid {pid})")
     return messages
 

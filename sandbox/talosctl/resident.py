@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import processes
 from . import CLI_MD, cli, validation
 from .client import HEADER_SIZE, MAGIC_PING, MAGIC_RUN, STARTED, encode_code, ping, socket_address
 
@@ -294,33 +295,6 @@ def spawn(state: Path, output: Path | None = None) -> subprocess.Popen[bytes]:
     )
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)  # reaps it when we started it
-    except ChildProcessError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
-
-
-def terminate(pid: int) -> bool:
-    """SIGTERM the resident stand-in (it ends its running commands), SIGKILL after a bounded wait; False then."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return True
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if _gone(pid):
-            return True
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    return False
-
-
 @contextmanager
 def running(state: str | os.PathLike[str]) -> Iterator[int]:
     """A resident stand-in for ``state`` while the block runs; yields its pid."""
@@ -329,7 +303,7 @@ def running(state: str | os.PathLike[str]) -> Iterator[int]:
     try:
         yield process.pid
     finally:
-        terminate(process.pid)
+        processes.terminate(process.pid, STOP_TIMEOUT_S)
         process.wait(timeout=STOP_TIMEOUT_S)
 
 
