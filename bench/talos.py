@@ -1,7 +1,8 @@
 """Benchmark: configure and bootstrap N Talos nodes (the site playbook's Talos stage) against the sandbox.
 
 For N in (3, 10, 50) it writes a sandbox inventory with N nodes (3 control planes, the rest workers), powers on N
-simulated Talos nodes in maintenance mode, and runs talosforge.cluster.site without the images and infrastructure
+simulated Talos nodes in maintenance mode, starts a resident talosctl stand-in (so that a call costs what a Go
+binary's would, not a Python start-up), and runs talosforge.cluster.site without the images and infrastructure
 stages, twice: the first run (secrets, configs, apply, bootstrap, kubeconfig, health) and a re-run (nothing to do).
 It prints
 wall time and the number of talosctl invocations. Work across nodes runs in parallel inside the modules, so the
