@@ -4,9 +4,8 @@ For N in (3, 10, 50) it writes a sandbox inventory with N nodes (3 control plane
 simulated Talos nodes in maintenance mode, starts a resident talosctl stand-in (so that a call costs what a Go
 binary's would, not a Python start-up), and runs talosforge.cluster.site without the images and infrastructure
 stages, twice: the first run (secrets, configs, apply, bootstrap, kubeconfig, health) and a re-run (nothing to do).
-It prints
-wall time and the number of talosctl invocations. Work across nodes runs in parallel inside the modules, so the
-first run for 50 nodes should take well under 5 times as long as for 3. Not a timed test.
+It prints wall time and the number of talosctl invocations. Work across nodes runs in parallel inside the modules,
+so the first run for 50 nodes should take well under 5 times as long as for 3. Not a timed test.
 Run with: bench/run talos
 """
 
