@@ -33,6 +33,7 @@ PLAY = """
     - ansible.builtin.copy: {content: "{{ talosforge_infra | to_json }}", dest: "{{ infra_file }}", mode: "0600"}
       run_once: true
       delegate_to: localhost
+      changed_when: false  # the test's own record, not a change to the cluster
 """
 DESTROY = """
 - hosts: all
@@ -45,7 +46,7 @@ DESTROY = """
 """
 
 
-def playbook(tmp_path: Path, inventory: Path, text: str) -> dict[str, int]:
+def playbook(tmp_path: Path, inventory: Path, text: str, *options: str) -> dict[str, int]:
     path = tmp_path / "play.yml"
     path.write_text(text, encoding="utf-8")
     collections = os.pathsep.join([str(REPO / ".build" / "collections"), *sys.path])
@@ -57,7 +58,7 @@ def playbook(tmp_path: Path, inventory: Path, text: str) -> dict[str, int]:
     }
     binary = Path(sys.executable).parent / "ansible-playbook"
     done = subprocess.run(
-        [str(binary), "-i", str(inventory), str(path), "-e", f"infra_file={tmp_path / 'infra.json'}"],
+        [str(binary), "-i", str(inventory), str(path), "-e", f"infra_file={tmp_path / 'infra.json'}", *options],
         capture_output=True,
         text=True,
         env=env,
@@ -116,6 +117,19 @@ def test_converge_rerun_destroy(tmp_path):
         assert len([v for v in volumes if v.startswith("local:import/talosforge-sandbox-")]) == 5  # per-node images
 
         assert sum(playbook(tmp_path, target, PLAY).values()) == 0
+
+        # a run limited to the workers still publishes the control planes, from their static addresses
+        assert sum(playbook(tmp_path, target, PLAY, "--limit", "worker").values()) == 0
+        limited = json.loads((tmp_path / "infra.json").read_text())
+        assert limited["endpoint"]["address"] == "10.5.0.10"
+        assert [(n["name"], n["talos_address"], n["status"]) for n in limited["nodes"]] == [
+            ("cp-1", "10.5.0.11", None),
+            ("cp-2", "10.5.0.12", None),
+            ("cp-3", "10.5.0.13", None),
+            ("worker-1", "10.5.0.21", "running"),
+            ("worker-2", "10.5.0.22", "running"),
+        ]
+        assert limited["nodes"][3]["provider_id"] and limited["nodes"][0]["provider_id"] is None
 
         playbook(tmp_path, target, DESTROY)
         assert pve.app.cluster.nodes["pve1"].vms == {}
