@@ -41,6 +41,13 @@ def header(magic: bytes, length: int) -> bytes:
     return magic + length.to_bytes(4, "big")
 
 
+def parse_header(data: bytes) -> tuple[bytes, int]:
+    """``(magic, payload length)`` of a header; ``(b"", 0)`` for anything that is not one."""
+    if len(data) != HEADER_SIZE:
+        return b"", 0
+    return data[:4], int.from_bytes(data[4:], "big")
+
+
 def encode_code(code: int) -> bytes:
     return code.to_bytes(CODE_SIZE, "big", signed=True)
 
@@ -67,7 +74,8 @@ def socket_address(state: str) -> str:
     return f"\0talosforge-talosctl-{digest:016x}"
 
 
-def _receive(sock: _socket.socket, size: int) -> bytes:
+def receive(sock: _socket.socket, size: int) -> bytes:
+    """``size`` bytes from ``sock``, or fewer when the other side closed first."""
     data = b""
     while len(data) < size:
         chunk = sock.recv(size - len(data))
@@ -95,7 +103,7 @@ def ping(state: str, timeout: float = 2.0) -> int | None:
         return None
     try:
         sock.sendall(header(MAGIC_PING, 0))
-        answer = _receive(sock, CODE_SIZE)
+        answer = receive(sock, CODE_SIZE)
     except OSError:
         return None
     finally:
@@ -136,12 +144,12 @@ def run_resident(argv: list[str]) -> int | None:
     try:
         try:
             _send_request(sock, marshal.dumps(request, MARSHAL_VERSION))
-            if _receive(sock, 1) != STARTED:
+            if receive(sock, 1) != STARTED:
                 return None  # refused before running anything
         except OSError:
             return None
         try:
-            answer = _receive(sock, CODE_SIZE)
+            answer = receive(sock, CODE_SIZE)
         except OSError:
             answer = b""
     finally:

@@ -34,7 +34,17 @@ from typing import Any
 
 from .. import processes
 from . import CLI_MD, cli, validation
-from .client import HEADER_SIZE, MAGIC_PING, MAGIC_RUN, STARTED, encode_code, ping, socket_address
+from .client import (
+    HEADER_SIZE,
+    MAGIC_PING,
+    MAGIC_RUN,
+    STARTED,
+    encode_code,
+    parse_header,
+    ping,
+    receive,
+    socket_address,
+)
 
 REQUEST_TIMEOUT_S = 2.0  # a caller sends its request as soon as it connects
 START_TIMEOUT_S = 15.0
@@ -74,16 +84,11 @@ def _read_request(conn: socket.socket) -> tuple[dict[str, Any], list[int]] | Non
     message, descriptors, _flags, _address = socket.recv_fds(conn, HEADER_SIZE, 3)
     request = None
     try:
-        magic, length = (message[:4], int.from_bytes(message[4:], "big")) if len(message) == HEADER_SIZE else (b"", 0)
+        magic, length = parse_header(message)
         if magic == MAGIC_PING:
             conn.sendall(encode_code(os.getpid()))
         elif magic == MAGIC_RUN and len(descriptors) == 3 and length <= MAX_PAYLOAD:
-            payload = b""
-            while len(payload) < length:
-                chunk = conn.recv(length - len(payload))
-                if not chunk:
-                    break
-                payload += chunk
+            payload = receive(conn, length)
             request = marshal.loads(payload) if len(payload) == length else None
     finally:
         if not (

@@ -47,10 +47,10 @@ class Sandbox:
                     "PATH": path}
         self.env.pop("TALOSCONFIG", None)
 
-    def talosctl(self, *argv: str, timeout: float = 30) -> Run:
+    def talosctl(self, *argv: str, timeout: float = 30, stdin: str | None = None) -> Run:
         done = subprocess.run(
             [str(TALOSCTL), *argv], cwd=self.work, env=self.env, capture_output=True, text=True, timeout=timeout,
-            check=False,
+            check=False, input=stdin,
         )
         return Run(list(argv), done.returncode, done.stdout, done.stderr)
 

@@ -78,7 +78,6 @@ def test_the_same_answer_with_and_without_the_resident_stand_in(
 def test_working_folder_umask_environment_and_stdin_travel_with_the_call(served: Sandbox, alone: Sandbox) -> None:
     results = []
     for sandbox in (served, alone):
-        sandbox.env["TALOSCONFIG"] = str(sandbox.work / "from-env" / "talosconfig")
         done = subprocess.run(
             ["sh", "-c", f"umask 027 && exec {client.REPO}/sandbox/bin/talosctl gen secrets -o relative/secrets.yaml"],
             cwd=sandbox.work,
@@ -103,22 +102,22 @@ def test_working_folder_umask_environment_and_stdin_travel_with_the_call(served:
             "-o",
             "out",
         )
-        piped = subprocess.run(
-            [f"{client.REPO}/sandbox/bin/talosctl", "validate", "--config", "/dev/stdin", "--mode", "metal"],
-            input=(sandbox.work / "out" / "worker.yaml").read_text(),
-            cwd=sandbox.work,
-            env=sandbox.env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
+        piped = sandbox.talosctl(
+            "validate",
+            "--config",
+            "/dev/stdin",
+            "--mode",
+            "metal",
+            stdin=(sandbox.work / "out" / "worker.yaml").read_text(),
         )
-        merged = sandbox.ok("config", "info", "--talosconfig", "out/talosconfig")
+        sandbox.env["TALOSCONFIG"] = str(sandbox.work / "out" / "talosconfig")
+        merged = sandbox.ok("config", "info")  # finds the talosconfig through the environment only
         results.append((secrets.stat().st_mode & 0o777, folder_mode, piped.returncode, piped.stdout, merged.stdout))
     served_result, alone_result = results
     assert served_result == alone_result
     assert served_result[0] == 0o600 and served_result[1] == 0o750  # gen secrets' own mode; the caller's umask
     assert served_result[2:4] == (0, "/dev/stdin is valid for metal mode\n")
+    assert served_result[4].startswith("Current context:     lab\n")
 
 
 def test_a_caller_that_goes_away_ends_its_command(served: Sandbox) -> None:
