@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
+import subprocess
 import sys
 from dataclasses import dataclass
 from email.message import Message
@@ -65,3 +67,25 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def sandbox_cli(
+    state: Path, ports: dict[str, int], *arguments: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -m sandbox ARGUMENTS --state-dir STATE``, each named simulator on its port (0: a free one).
+
+    ``TALOSFORGE_SANDBOX_DIR`` points nowhere, so that only ``--state-dir`` can choose the state folder.
+    """
+    from sandbox.simulators import port_env_var
+
+    environment = {**os.environ, "TALOSFORGE_SANDBOX_DIR": "/nonexistent"}
+    environment.update({port_env_var(name): str(port) for name, port in ports.items()})
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", *arguments, "--state-dir", str(state)],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

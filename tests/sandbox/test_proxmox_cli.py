@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from proxmox_testlib import PVEClient
-from sandbox_testlib import REPO_ROOT, free_port
+from sandbox_testlib import free_port, sandbox_cli
 
 from sandbox import control
 from sandbox.simulators.proxmox import ca_file
@@ -24,16 +22,7 @@ class _Running:
 
 
 def _cli(state: Path, port: int, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "TALOSFORGE_SANDBOX_PORT_PROXMOX": str(port), "TALOSFORGE_SANDBOX_DIR": "/nonexistent"}
-    return subprocess.run(
-        [sys.executable, "-m", "sandbox", *arguments, "--state-dir", str(state)],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return sandbox_cli(state, {"proxmox": port}, *arguments)
 
 
 def test_background_proxmox_over_https(tmp_path: Path) -> None:

@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from sandbox_testlib import QEMU_SCHEMATIC, REPO_ROOT, call, free_port
+from sandbox_testlib import QEMU_SCHEMATIC, call, free_port, sandbox_cli
 
 pytestmark = pytest.mark.slow
 
 
 def _cli(state: Path, port: int, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ,
-        "TALOSFORGE_SANDBOX_PORT_IMAGE_FACTORY": str(port),
-        "TALOSFORGE_SANDBOX_PORT_HCLOUD": "0",
-        "TALOSFORGE_SANDBOX_PORT_PROXMOX": "0",
-        "TALOSFORGE_SANDBOX_DIR": "/nonexistent",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "sandbox", *arguments, "--state-dir", str(state)],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return sandbox_cli(state, {"image-factory": port, "hcloud": 0, "proxmox": 0}, *arguments, timeout=30)
 
 
 def _process_gone(pid: int) -> bool:
