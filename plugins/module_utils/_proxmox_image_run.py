@@ -25,7 +25,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_download
     parse_checksum,
     published_checksum,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed, in_parallel
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_api import (
     ProxmoxClient,
     ProxmoxError,
@@ -45,12 +45,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_images
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_tasks import wait_tasks
 
 ERRORS = (ProxmoxError, DownloadError, HttpError, OSError, ImagePlanError)
-
-
-class ImagesFailed(Exception):
-    def __init__(self, message: str, result: dict[str, Any]):
-        super().__init__(message)
-        self.result = result
 
 
 def storage_status(client: ProxmoxClient, node: str, storage: str, content: str) -> Mapping[str, Any]:
@@ -185,7 +179,7 @@ def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClie
             if id(t) in failures
         ]
         parts = "; ".join(f"{f['pve_node']} {f['url']}: {f['msg']}" for f in result["failures"])
-        raise ImagesFailed(f"{len(failures)} of {len(missing)} image copies failed: {parts}", result)
+        raise ItemsFailed(f"{len(failures)} of {len(missing)} image copies failed: {parts}", result)
     return result
 
 
@@ -228,5 +222,5 @@ def run_images(
     client: ProxmoxClient | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Raises ProxmoxError, ImagePlanError, DownloadError, HttpError, OSError, or ImagesFailed."""
+    """Raises ProxmoxError, ImagePlanError, DownloadError, HttpError, OSError, or ItemsFailed."""
     return run_state(params, check_mode, run_present, run_absent, client, sleep)

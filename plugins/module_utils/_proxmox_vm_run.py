@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this file is not a public API of the collection and may change without notice.
-"""What talosforge.cluster.proxmox_vms does, without Ansible: parameters in, result out (or VmsFailed)."""
+"""What talosforge.cluster.proxmox_vms does, without Ansible: parameters in, result out (or ItemsFailed)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_api import (
     ProxmoxClient,
     ProxmoxError,
@@ -25,14 +26,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_vm_ops
     wait_for_agents,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_vms import PlanError, Step, VmSpec, node_facts
-
-
-class VmsFailed(Exception):
-    """Some VMs failed; ``result`` holds what is known about all of them."""
-
-    def __init__(self, message: str, result: dict[str, Any]):
-        super().__init__(message)
-        self.result = result
 
 
 def specs_from_params(params: Mapping[str, Any]) -> list[VmSpec]:
@@ -173,7 +166,7 @@ def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClie
             {"name": name, "msg": msg, "task_log": run.task_logs.get(name, [])} for name, msg in run.failures.items()
         ]
         parts = "; ".join(f"{name}: {msg}" for name, msg in run.failures.items())
-        raise VmsFailed(f"{len(run.failures)} of {len(steps) + len(pruned)} VMs failed: {parts}", result)
+        raise ItemsFailed(f"{len(run.failures)} of {len(steps) + len(pruned)} VMs failed: {parts}", result)
     return result
 
 
@@ -195,7 +188,7 @@ def run_absent(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClien
         result["failures"] = [
             {"name": n, "msg": m, "task_log": run.task_logs.get(n, [])} for n, m in run.failures.items()
         ]
-        raise VmsFailed("; ".join(f"{n}: {m}" for n, m in run.failures.items()), result)
+        raise ItemsFailed("; ".join(f"{n}: {m}" for n, m in run.failures.items()), result)
     return result
 
 
@@ -205,5 +198,5 @@ def run_vms(
     client: ProxmoxClient | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Raises ProxmoxError, PlanError, or VmsFailed (with the partial result)."""
+    """Raises ProxmoxError, PlanError, or ItemsFailed (with the partial result)."""
     return run_state(params, check_mode, run_present, run_absent, client, sleep)

@@ -356,7 +356,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory 
     normalize_version,
     registry_from_url,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed, in_parallel, worker_count
 
 # Keys an entry of ``images`` may leave out to take the value of the top-level option of the same name.
 INHERITED = ("talos_version", "platform", "arch", "format", "secureboot", "decompress")
@@ -365,14 +365,6 @@ REQUIRED_ONE_OF = [("schematic_id", "images")]
 REQUIRED_BY = {"schematic_id": ("talos_version",)}
 # What one image can fail with; the list mode reports it for that image and goes on with the others.
 IMAGE_ERRORS = (ImageFactoryError, DownloadError, HttpError, OSError)
-
-
-class ImagesFailed(Exception):
-    """Some images of a list failed; ``result`` holds what is known about all of them."""
-
-    def __init__(self, message: str, result: dict[str, Any]):
-        super().__init__(message)
-        self.result = result
 
 
 def argument_spec() -> dict[str, Any]:
@@ -594,7 +586,7 @@ def run_many(
 ) -> dict[str, Any]:
     """Name every image of ``images``; with ``dest_dir`` download the distinct ones in parallel.
 
-    Raises ImageFactoryError or DownloadError (before any download) and ImagesFailed when some downloads fail.
+    Raises ImageFactoryError or DownloadError (before any download) and ItemsFailed when some downloads fail.
     """
     workers = worker_count(params.get("parallel", 4), ImageFactoryError)
     images = describe_all(params)
@@ -615,7 +607,7 @@ def run_many(
     result: dict[str, Any] = {"changed": changed, "images": results}
     if failures:
         result["failures"] = failures
-        raise ImagesFailed(_failure_message(failures, len(downloads)), result)
+        raise ItemsFailed(_failure_message(failures, len(downloads)), result)
     return result
 
 
@@ -632,7 +624,7 @@ def _failure_message(failures: list[dict[str, Any]], total: int) -> str:
 def run_module(params: dict[str, Any], check_mode: bool, http: HttpClient | None = None) -> dict[str, Any]:
     """Build names, download when asked; return the result.
 
-    Raises ImageFactoryError, DownloadError, HttpError, OSError, or ImagesFailed for a list with failed images.
+    Raises ImageFactoryError, DownloadError, HttpError, OSError, or ItemsFailed for a list with failed images.
     """
     if params.get("images") is not None:
         return run_many(params, check_mode, (lambda: http) if http else None)
@@ -649,7 +641,7 @@ def main() -> None:
     )
     try:
         module.exit_json(**run_module(module.params, module.check_mode))
-    except ImagesFailed as exc:
+    except ItemsFailed as exc:
         module.fail_json(msg=str(exc), **exc.result)
     except (ImageFactoryError, DownloadError) as exc:
         module.fail_json(msg=str(exc))

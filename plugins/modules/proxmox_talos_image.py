@@ -204,11 +204,12 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpError
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_download import DownloadError
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_api import (
     ProxmoxError,
     proxmox_argument_spec,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_image_run import ImagesFailed, run_images
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_image_run import run_images
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_images import ImagePlanError
 
 
@@ -246,7 +247,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         module.exit_json(**run_images(module.params, module.check_mode))
-    except ImagesFailed as exc:
+    except ItemsFailed as exc:
         module.fail_json(msg=str(exc), **exc.result)
     except (ImagePlanError, DownloadError) as exc:
         module.fail_json(msg=str(exc))

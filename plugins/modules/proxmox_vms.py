@@ -241,11 +241,12 @@ api_requests:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_api import (
     ProxmoxError,
     proxmox_argument_spec,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_vm_run import VmsFailed, run_vms
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_vm_run import run_vms
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_vms import PlanError
 
 
@@ -296,7 +297,7 @@ def main() -> None:
     )
     try:
         result = run_vms(module.params, module.check_mode)
-    except VmsFailed as exc:
+    except ItemsFailed as exc:
         module.fail_json(msg=str(exc), **exc.result)
     except PlanError as exc:
         module.fail_json(msg=str(exc))
