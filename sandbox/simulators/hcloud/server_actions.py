@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from . import catalog
@@ -19,6 +20,32 @@ _KIND_OF_PATH = {
     "images": "image",
     "primary_ips": "primary_ip",
 }
+
+
+def _each_kind(template: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``operation("GET", ...)`` for each resource path that has actions, ``{kind}`` in ``template`` replaced."""
+
+    def mark(handler: Callable[..., Any]) -> Callable[..., Any]:
+        for path in _KIND_OF_PATH:
+            operation("GET", template.replace("{kind}", path))(handler)
+        return handler
+
+    return mark
+
+
+def _kind(call: Call) -> str:
+    return _KIND_OF_PATH[call.request.path.split("/")[2]]
+
+
+def _about(action: dict[str, Any], kind: str, resource_id: int | None = None) -> bool:
+    """True when ``action`` concerns a resource of ``kind`` (and of ``resource_id``, when given)."""
+    return any(res["type"] == kind and resource_id in (None, res["id"]) for res in action["resources"])
+
+
+def _with_status(call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The actions whose status the ``status`` query parameter names (all of them without one)."""
+    wanted = call.get("status")
+    return [item for item in items if item["status"] in wanted] if wanted else items
 
 
 class ServerActionsMixin(HcloudCore):
@@ -205,75 +232,36 @@ class ServerActionsMixin(HcloudCore):
     def list_actions(self, call: Call) -> Any:
         wanted = set(call.get("id") or [])
         items = [item for item in self.store.all("actions") if not wanted or item["id"] in wanted]
-        if call.get("status"):
-            items = [item for item in items if item["status"] in call.get("status")]
-        return self.listing(call, "actions", items, self.actions.show)
+        return self.listing(call, "actions", _with_status(call, items), self.actions.show)
 
     @operation("GET", "/actions/{id}")
     def get_action(self, call: Call) -> Any:
         return 200, {"action": self.actions.show(self.store.need("actions", call.id(), "Action"))}
 
-    @operation("GET", "/servers/actions")
-    @operation("GET", "/networks/actions")
-    @operation("GET", "/firewalls/actions")
-    @operation("GET", "/load_balancers/actions")
-    @operation("GET", "/floating_ips/actions")
-    @operation("GET", "/images/actions")
-    @operation("GET", "/primary_ips/actions")
+    @_each_kind("/{kind}/actions")
     def list_kind_actions(self, call: Call) -> Any:
-        kind = _KIND_OF_PATH[call.request.path.split("/")[2]]
-        wanted = set(call.get("id") or [])
+        kind, wanted = _kind(call), set(call.get("id") or [])
         items = [
-            item
-            for item in self.store.all("actions")
-            if any(res["type"] == kind for res in item["resources"]) and (not wanted or item["id"] in wanted)
+            item for item in self.store.all("actions") if _about(item, kind) and (not wanted or item["id"] in wanted)
         ]
-        if call.get("status"):
-            items = [item for item in items if item["status"] in call.get("status")]
-        return self.listing(call, "actions", items, self.actions.show)
+        return self.listing(call, "actions", _with_status(call, items), self.actions.show)
 
-    @operation("GET", "/servers/actions/{id}")
-    @operation("GET", "/networks/actions/{id}")
-    @operation("GET", "/firewalls/actions/{id}")
-    @operation("GET", "/load_balancers/actions/{id}")
-    @operation("GET", "/floating_ips/actions/{id}")
-    @operation("GET", "/images/actions/{id}")
-    @operation("GET", "/primary_ips/actions/{id}")
+    @_each_kind("/{kind}/actions/{id}")
     def get_kind_action(self, call: Call) -> Any:
-        kind = _KIND_OF_PATH[call.request.path.split("/")[2]]
         action = self.store.need("actions", call.id(), "Action")
-        if not any(res["type"] == kind for res in action["resources"]):
+        if not _about(action, _kind(call)):
             raise APIError.of("not_found", f"Action with ID '{call.id()}' not found")
         return 200, {"action": self.actions.show(action)}
 
-    @operation("GET", "/servers/{id}/actions")
-    @operation("GET", "/networks/{id}/actions")
-    @operation("GET", "/firewalls/{id}/actions")
-    @operation("GET", "/load_balancers/{id}/actions")
-    @operation("GET", "/floating_ips/{id}/actions")
-    @operation("GET", "/images/{id}/actions")
-    @operation("GET", "/primary_ips/{id}/actions")
+    @_each_kind("/{kind}/{id}/actions")
     def list_resource_actions(self, call: Call) -> Any:
-        kind = _KIND_OF_PATH[call.request.path.split("/")[2]]
-        items = [
-            item
-            for item in self.store.all("actions")
-            if any(res["type"] == kind and res["id"] == call.id() for res in item["resources"])
-        ]
-        if call.get("status"):
-            items = [item for item in items if item["status"] in call.get("status")]
-        return self.listing(call, "actions", items, self.actions.show)
+        kind = _kind(call)
+        items = [item for item in self.store.all("actions") if _about(item, kind, call.id())]
+        return self.listing(call, "actions", _with_status(call, items), self.actions.show)
 
-    @operation("GET", "/servers/{id}/actions/{action_id}")
-    @operation("GET", "/networks/{id}/actions/{action_id}")
-    @operation("GET", "/firewalls/{id}/actions/{action_id}")
-    @operation("GET", "/load_balancers/{id}/actions/{action_id}")
-    @operation("GET", "/floating_ips/{id}/actions/{action_id}")
-    @operation("GET", "/images/{id}/actions/{action_id}")
-    @operation("GET", "/primary_ips/{id}/actions/{action_id}")
+    @_each_kind("/{kind}/{id}/actions/{action_id}")
     def get_resource_action(self, call: Call) -> Any:
-        kind = _KIND_OF_PATH[call.request.path.split("/")[2]]
         action = self.store.need("actions", call.id("action_id"), "Action")
-        if not any(res["type"] == kind and res["id"] == call.id() for res in action["resources"]):
+        if not _about(action, _kind(call), call.id()):
             raise APIError.of("not_found", f"Action with ID '{call.id('action_id')}' not found")
         return 200, {"action": self.actions.show(action)}
