@@ -1,4 +1,4 @@
-"""What the benchmarks share: run a playbook on localhost with extra variables, and time it."""
+"""What the benchmarks share: run a playbook on localhost with extra variables and time it; a first run and a re-run."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -30,3 +31,14 @@ def run_playbook(playbook: str, extra: dict, workdir: Path) -> float:
     if done.returncode:
         raise SystemExit(f"ansible-playbook failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
     return time.monotonic() - started
+
+
+def first_run_and_rerun(run: Callable[[], float], count: Callable[[], int]) -> list[tuple[str, float, int]]:
+    """``run()`` twice, the first run and a re-run with nothing left to do: for each, its phase, the wall time it
+    returned and how much ``count()`` (the requests or calls logged so far) grew."""
+    rows = []
+    for phase in ("first run", "re-run"):
+        before = count()
+        seconds = run()
+        rows.append((phase, seconds, count() - before))
+    return rows

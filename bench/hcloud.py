@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchlib import run_playbook  # noqa: E402
+from benchlib import first_run_and_rerun, run_playbook  # noqa: E402
 
 from sandbox.harness import running  # noqa: E402
 
@@ -87,7 +87,6 @@ def api_requests(sim) -> int:
 
 def measure(variant: str, count: int, action_ms: float) -> list[tuple[str, float, int]]:
     playbook = PLAYBOOK_OURS if variant == "ours" else PLAYBOOK_BASELINE
-    rows = []
     with tempfile.TemporaryDirectory(prefix="talosforge-bench-") as tmp:
         workdir = Path(tmp)
         with running("hcloud", workdir / "state", action_latency_ms=action_ms, rate_limit=100000) as sim:
@@ -103,11 +102,7 @@ def measure(variant: str, count: int, action_ms: float) -> list[tuple[str, float
                 },
             )
             extra = {"token": TOKEN, "endpoint": sim.url + "/v1", "nodes": nodes(count)}
-            for phase in ("first run", "re-run"):
-                before = api_requests(sim)
-                seconds = run_playbook(playbook, extra, workdir)
-                rows.append((phase, seconds, api_requests(sim) - before))
-    return rows
+            return first_run_and_rerun(lambda: run_playbook(playbook, extra, workdir), lambda: api_requests(sim))
 
 
 def main() -> int:

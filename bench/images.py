@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchlib import run_playbook  # noqa: E402
+from benchlib import first_run_and_rerun, run_playbook  # noqa: E402
 
 from sandbox.harness import running  # noqa: E402
 
@@ -70,7 +70,6 @@ def schematics(count: int) -> list[dict]:
 
 def measure(variant: str, count: int, latency_ms: float, image_kib: int) -> list[tuple[str, float, int]]:
     playbook = PLAYBOOK_OURS if variant == "ours" else PLAYBOOK_BASELINE
-    rows = []
     with tempfile.TemporaryDirectory(prefix="talosforge-bench-") as tmp:
         workdir = Path(tmp)
         with running("image-factory", workdir / "state", raw_image_size=image_kib * 1024) as factory:
@@ -81,11 +80,7 @@ def measure(variant: str, count: int, latency_ms: float, image_kib: int) -> list
                 "version": VERSION,
                 "schematics": schematics(count),
             }
-            for phase in ("first run", "re-run"):
-                before = len(factory.requests())
-                seconds = run_playbook(playbook, extra, workdir)
-                rows.append((phase, seconds, len(factory.requests()) - before))
-    return rows
+            return first_run_and_rerun(lambda: run_playbook(playbook, extra, workdir), lambda: len(factory.requests()))
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchlib import run_playbook  # noqa: E402
+from benchlib import first_run_and_rerun, run_playbook  # noqa: E402
 
 from sandbox.harness import running  # noqa: E402
 from sandbox.simulators.proxmox import DEFAULT_TOKEN, ca_file  # noqa: E402
@@ -124,7 +124,6 @@ def api_requests(pve) -> int:
 def measure(variant: str, count: int, task_s: float, latency_ms: float) -> list[tuple[str, float, int]]:
     playbook = PLAYBOOK_OURS if variant == "ours" else PLAYBOOK_BASELINE
     token_id, token_secret = DEFAULT_TOKEN.split("=", 1)
-    rows = []
     with tempfile.TemporaryDirectory(prefix="talosforge-bench-") as tmp:
         workdir = Path(tmp)
         state = workdir / "state"
@@ -145,11 +144,7 @@ def measure(variant: str, count: int, task_s: float, latency_ms: float) -> list[
             run_playbook(PLAYBOOK_STAGE, extra, workdir)
             extra["nodes"] = nodes(count, (workdir / "volid").read_text(encoding="utf-8").strip())
             pve.set_latency(latency_ms)
-            for phase in ("first run", "re-run"):
-                before = api_requests(pve)
-                seconds = run_playbook(playbook, extra, workdir)
-                rows.append((phase, seconds, api_requests(pve) - before))
-    return rows
+            return first_run_and_rerun(lambda: run_playbook(playbook, extra, workdir), lambda: api_requests(pve))
 
 
 def main() -> int:

@@ -24,6 +24,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchlib import first_run_and_rerun  # noqa: E402
+
 from sandbox.harness import running  # noqa: E402
 from sandbox.talosctl import resident  # noqa: E402
 from sandbox.talosctl.nodes import TalosNodes  # noqa: E402
@@ -65,7 +67,6 @@ def invocations(state: Path) -> int:
 
 
 def measure(count: int, keep: Path | None = None) -> list[tuple[str, float, int]]:
-    rows = []
     with tempfile.TemporaryDirectory(prefix="talosforge-bench-talos-") as tmp:
         work = keep / f"n{count}" if keep else Path(tmp)
         state = work / "sandbox"
@@ -89,11 +90,7 @@ def measure(count: int, keep: Path | None = None) -> list[tuple[str, float, int]
             addresses += [f"10.6.2.{index + 1}" for index in range(count - min(3, count))]
             nodes.add(*addresses)
             env = {**os.environ, "TALOSFORGE_SANDBOX_DIR": str(state)}
-            for phase in ("first run", "re-run"):
-                before = invocations(state)
-                seconds = run_site(inventory, env)
-                rows.append((phase, seconds, invocations(state) - before))
-    return rows
+            return first_run_and_rerun(lambda: run_site(inventory, env), lambda: invocations(state))
 
 
 def main() -> int:
