@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,20 @@ def qemu_schematic(factory: RunningSimulator) -> str:
     reply = call(factory.url, "POST", "/schematics", QEMU_SCHEMATIC)
     assert reply.status == 201, reply.text
     return str(reply.json()["id"])
+
+
+@pytest.fixture
+def hcloud_sim(tmp_path: Path) -> Iterator[RunningSimulator]:
+    """A Hetzner Cloud simulator that checks its requests and answers against the OpenAPI spec."""
+    from hcloud_testlib import checked_simulator
+
+    with checked_simulator(tmp_path) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def client(hcloud_sim: RunningSimulator) -> Any:
+    """The hcloud Python library's client, pointed at ``hcloud_sim``."""
+    from hcloud_testlib import make_client
+
+    return make_client(hcloud_sim)

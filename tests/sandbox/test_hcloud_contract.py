@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from hcloud_testlib import CONTRACT_DIR, api, checked_simulator, control, make_client, spec_problems
+from hcloud_testlib import CONTRACT_DIR, api, control, spec_problems
 
-from sandbox.harness import RunningSimulator, running
+from sandbox.harness import running
 from sandbox.simulators.hcloud.contract import Contract, shared_contract
 from sandbox.simulators.hcloud.state import parse_selector, selector_matches
 
 SERVER_BODY = {"name": "cp-1", "server_type": "cx22", "image": "debian-12", "location": "fsn1"}
-
-
-@pytest.fixture
-def hcloud_sim(tmp_path: Path) -> Iterator[RunningSimulator]:
-    with checked_simulator(tmp_path) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def client(hcloud_sim: RunningSimulator) -> Any:
-    return make_client(hcloud_sim)
 
 
 def test_the_vendored_spec_is_the_official_openapi_31_document() -> None:

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-from hcloud_testlib import TOKEN, api, checked_simulator, control, hcloud, make_client, spec_problems
+from hcloud_testlib import TOKEN, api, control, hcloud, spec_problems
 
-from sandbox.harness import RunningSimulator, running
+from sandbox.harness import running
 from sandbox.simulators.hcloud.ratelimit import RateLimit
 
 SERVER = {"name": "cp-1", "server_type": "cx22", "image": "debian-12", "location": "fsn1"}
-
-
-@pytest.fixture
-def hcloud_sim(tmp_path: Path) -> Iterator[RunningSimulator]:
-    with checked_simulator(tmp_path) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def client(hcloud_sim: RunningSimulator) -> Any:
-    return make_client(hcloud_sim)
 
 
 def test_every_answer_carries_the_rate_limit_headers(hcloud_sim) -> None:

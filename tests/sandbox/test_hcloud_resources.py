@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hcloud.firewalls import FirewallResource, FirewallResourceLabelSelector, FirewallRule
@@ -21,20 +19,7 @@ from hcloud.networks import NetworkSubnet
 from hcloud.server_types import ServerType
 from hcloud_testlib import api, checked_simulator, hcloud, make_client
 
-from sandbox.harness import RunningSimulator
-
 APIException = hcloud.APIException
-
-
-@pytest.fixture
-def hcloud_sim(tmp_path: Path) -> Iterator[RunningSimulator]:
-    with checked_simulator(tmp_path) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def client(hcloud_sim: RunningSimulator) -> Any:
-    return make_client(hcloud_sim)
 
 
 def make_server(client, name: str = "cp-1", **extra):
