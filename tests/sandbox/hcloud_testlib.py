@@ -69,6 +69,21 @@ def make_client(simulator: RunningSimulator) -> Any:
     return hcloud.Client(token=TOKEN, api_endpoint=simulator.url + "/v1", poll_interval=0.02, timeout=10)
 
 
+def boot(
+    client: Any, name: str, image: Any, server_type: str = "cx22", location: str | None = None, **extra: Any
+) -> Any:
+    """Create a server through the hcloud library, wait for its create and start actions, and read it back."""
+    if location:
+        extra["location"] = hcloud.locations.Location(name=location)
+    created = client.servers.create(
+        name=name, server_type=hcloud.server_types.ServerType(name=server_type), image=image, **extra
+    )
+    created.action.wait_until_finished(max_retries=200)
+    for action in created.next_actions:
+        action.wait_until_finished(max_retries=200)
+    return client.servers.get_by_id(created.server.id)
+
+
 def api(simulator: RunningSimulator, method: str, path: str, body: Any = None, token: str = TOKEN) -> Any:
     """One raw API call: (status, headers, parsed JSON or None)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hcloud_testlib import TOKEN, control, spec_problems
+from hcloud_testlib import TOKEN, boot, control, spec_problems
 from sandbox_testlib import ASSET_SIZE, QEMU_SCHEMATIC, RAW_IMAGE_SIZE, call
 
 from sandbox.harness import running
@@ -19,9 +19,7 @@ from sandbox.talosctl.state import Store
 
 hcloud = pytest.importorskip("hcloud")
 from hcloud.images import Image  # noqa: E402
-from hcloud.locations import Location  # noqa: E402
 from hcloud.networks import NetworkSubnet  # noqa: E402
-from hcloud.server_types import ServerType  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
@@ -71,16 +69,6 @@ def ssh(key: Path, address: str, command: str, stdin: bytes = b"") -> subprocess
     )
 
 
-def boot(client, name: str, image, **extra):
-    created = client.servers.create(
-        name=name, server_type=ServerType(name="cx22"), image=image, location=Location(name="fsn1"), **extra
-    )
-    created.action.wait_until_finished(max_retries=200)
-    for action in created.next_actions:
-        action.wait_until_finished(max_retries=200)
-    return client.servers.get_by_id(created.server.id)
-
-
 def listening(address: str) -> bool:
     try:
         with socket.create_connection((address, 22), timeout=1):
@@ -97,7 +85,7 @@ def test_rescue_write_snapshot_and_boot_talos(sandbox) -> None:
     raw = lzma.decompress(download.body)
 
     ssh_key = client.ssh_keys.create(name="upload", public_key=(key.parent / "id.pub").read_text())
-    helper = boot(client, "talos-upload", Image(name="debian-12"), ssh_keys=[ssh_key])
+    helper = boot(client, "talos-upload", Image(name="debian-12"), location="fsn1", ssh_keys=[ssh_key])
     address = helper.public_net.ipv4.ip
     assert not listening(address)  # booted from its disk: no rescue system yet
     rescue = helper.enable_rescue(type="linux64", ssh_keys=[ssh_key.id])
@@ -144,11 +132,12 @@ def test_rescue_write_snapshot_and_boot_talos(sandbox) -> None:
         ip_range="10.0.0.0/16",
         subnets=[NetworkSubnet(type="cloud", ip_range="10.0.1.0/24", network_zone="eu-central")],
     )
-    node = boot(client, "cp-1", snapshot, networks=[network])
+    node = boot(client, "cp-1", snapshot, location="fsn1", networks=[network])
     private = boot(
         client,
         "cp-2",
         snapshot,
+        location="fsn1",
         networks=[network],
         public_net=hcloud.servers.ServerCreatePublicNetwork(enable_ipv4=False, enable_ipv6=False),
     )
@@ -171,7 +160,7 @@ def test_rescue_write_snapshot_and_boot_talos(sandbox) -> None:
 def test_deleting_a_server_in_rescue_stops_its_sshd(sandbox) -> None:
     _factory, _cloud, client, key = sandbox
     ssh_key = client.ssh_keys.create(name="k", public_key=(key.parent / "id.pub").read_text())
-    server = boot(client, "rescue-me", Image(name="ubuntu-24.04"))
+    server = boot(client, "rescue-me", Image(name="ubuntu-24.04"), location="fsn1")
     server.enable_rescue(ssh_keys=[ssh_key.id]).action.wait_until_finished()
     server.power_off().wait_until_finished()
     server.power_on().wait_until_finished()

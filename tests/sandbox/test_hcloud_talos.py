@@ -10,7 +10,7 @@ from hcloud.images import Image
 from hcloud.networks import NetworkSubnet
 from hcloud.server_types import ServerType
 from hcloud.servers import ServerCreatePublicNetwork
-from hcloud_testlib import checked_simulator, control, make_client
+from hcloud_testlib import boot, checked_simulator, control, make_client
 from sandbox_testlib import QEMU_SCHEMATIC, call
 
 from sandbox.harness import RunningSimulator
@@ -37,14 +37,6 @@ def snapshot_of(client, simulator: RunningSimulator, disk: bytes, server_type: s
     made.action.wait_until_finished()
     created.server.delete().wait_until_finished()
     return client.images.get_by_id(made.image.id)
-
-
-def boot(client, name: str, image, server_type: str = "cx22", **extra):
-    created = client.servers.create(name=name, server_type=ServerType(name=server_type), image=image, **extra)
-    created.action.wait_until_finished()
-    for action in created.next_actions:
-        action.wait_until_finished()
-    return client.servers.get_by_id(created.server.id)
 
 
 def test_the_factory_label_is_recognised(factory: RunningSimulator, tmp_path: Path) -> None:
