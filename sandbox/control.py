@@ -25,6 +25,7 @@ from typing import Any
 
 from . import paths, processes, requestlog, simulators
 from .processes import is_alive
+from .talosctl import LOG_NAME as TALOSCTL_LOG
 from .talosctl import client as talosctl_client
 from .talosctl import resident as talosctl_resident
 
@@ -244,7 +245,7 @@ def status(root: Path) -> list[SimulatorStatus]:
             )
         )
     pid = talosctl_client.ping(str(root))
-    calls = requestlog.count(root, RESIDENT_TALOSCTL)  # the stand-in's call log sits beside the request logs
+    calls = requestlog.count(root, TALOSCTL_LOG)  # the stand-in's call log sits beside the request logs
     result.append(SimulatorStatus(RESIDENT_TALOSCTL, "resident (unix socket)", None, pid, bool(pid), calls, "calls"))
     return result
 
