@@ -69,8 +69,7 @@ def warm(state: Path) -> None:
     for target in cli.IMPLEMENTED.values():
         importlib.import_module(f"{__package__}.{target.split(':', 1)[0]}")
     cli.load(CLI_MD, cache_dir=state / "talos" / "cache")
-    for kind in ("v1alpha1.Config", *validation._kinds().values()):  # noqa: SLF001 - our own module
-        validation._validator(kind)  # noqa: SLF001
+    validation.warm()
 
 
 def _same_user(conn: socket.socket) -> bool:

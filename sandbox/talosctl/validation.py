@@ -55,6 +55,12 @@ def _validator(definition: str) -> Any:
     return Draft202012Validator({"$ref": f"#/$defs/{definition}", "$defs": schema()["$defs"]})
 
 
+def warm() -> None:
+    """Build the validator of every document kind now (what the resident stand-in does once, before forking)."""
+    for definition in ("v1alpha1.Config", *_kinds().values()):
+        _validator(definition)
+
+
 def _path(parts: Any) -> str:
     text = ""
     for part in parts:
