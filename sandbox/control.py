@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths, processes, requestlog, simulators
+from .kube.cluster import SandboxCluster
 from .processes import is_alive
 from .talosctl import LOG_NAME as TALOSCTL_LOG
 from .talosctl import client as talosctl_client
@@ -247,6 +248,7 @@ def status(root: Path) -> list[SimulatorStatus]:
     pid = talosctl_client.ping(str(root))
     calls = requestlog.count(root, TALOSCTL_LOG)  # the stand-in's call log sits beside the request logs
     result.append(SimulatorStatus(RESIDENT_TALOSCTL, "resident (unix socket)", None, pid, bool(pid), calls, "calls"))
+    result.extend(cluster.status() for cluster in SandboxCluster.all(root))  # real API servers (sandbox/kube)
     return result
 
 
@@ -270,6 +272,9 @@ def stop(root: Path) -> list[str]:
     if pid:
         how = "stopped" if processes.terminate(pid, STOP_TIMEOUT_S) else f"killed after {STOP_TIMEOUT_S:.0f} s"
         messages.append(f"{RESIDENT_TALOSCTL}: resident stand-in {how} (pid {pid})")
+    for cluster in SandboxCluster.all(root):
+        cluster.stop()
+        messages.append(f"kube-apiserver: cluster {cluster.name} stopped (etcd, kube-apiserver, kubelet stand-in)")
     return messages
 
 
@@ -289,4 +294,7 @@ def reset(root: Path) -> list[str]:
         shutil.rmtree(paths.data_dir(root, name), ignore_errors=True)
         paths.request_log(root, name).unlink(missing_ok=True)
         messages.append(f"{name}: reset")
+    for cluster in SandboxCluster.all(root):
+        cluster.remove()
+        messages.append(f"kube-apiserver: cluster {cluster.name} stopped and forgotten")
     return messages

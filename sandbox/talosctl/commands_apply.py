@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
-from . import canonical, configdiff, nodes, patches, validation, yamlio
+from . import canonical, configdiff, control_plane, nodes, patches, validation, yamlio
 from .argv import format_duration
 from .errors import TalosctlError, multierror, rpc
 from .kubeconfigs import admin_kubeconfig, merge_kubeconfig
@@ -131,7 +132,7 @@ def apply_config(rt: Runtime) -> None:
         rt.info(details)
 
 
-def _bootstrap_one(session: Session, node: Node, revision: int | None) -> None:
+def _bootstrap_one(session: Session, node: Node, revision: int | None, snapshot: Path | None) -> None:
     session.admin(node)
     if node.stage != "running":
         raise NodeFailure(node.address, rpc("FailedPrecondition", "bootstrap is not available yet"))
@@ -140,6 +141,7 @@ def _bootstrap_one(session: Session, node: Node, revision: int | None) -> None:
     cluster = session.store.cluster(str(node.cluster_id))
     if node.etcd_member or cluster.bootstrapped:
         raise NodeFailure(node.address, rpc("AlreadyExists", "etcd data directory is not empty"))
+    control_plane.bootstrap(session.store, node, snapshot)
     cluster.cluster_name = node.cluster_name or ""
     cluster.bootstrapped, cluster.bootstrap_node, cluster.members = True, node.address, [node.address]
     cluster.revision = max(cluster.revision, revision or 0) + 1
@@ -154,7 +156,7 @@ def _bootstrap_one(session: Session, node: Node, revision: int | None) -> None:
 
 
 def bootstrap(rt: Runtime) -> None:
-    revision = None
+    revision, snapshot = None, None
     if rt.flag("recover-from"):
         from .commands_etcd import read_snapshot
 
@@ -165,11 +167,14 @@ def bootstrap(rt: Runtime) -> None:
             f"total keys {info['keys']}, total size {info['size']}"
         )
         revision = int(info["revision"])
+        snapshot = Path(rt.path(name)) if info.get("real") else None
     with rt.session() as session:
         addresses = session.node_list()
         if len(addresses) > 1:
             raise TalosctlError('command "bootstrap" is not supported with multiple nodes')
-        session.each(addresses, lambda node: _bootstrap_one(session, node, revision), "error executing bootstrap: ")
+        session.each(
+            addresses, lambda node: _bootstrap_one(session, node, revision, snapshot), "error executing bootstrap: "
+        )
 
 
 def _kubeconfig_target(rt: Runtime, merge: bool) -> str:

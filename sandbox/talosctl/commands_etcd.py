@@ -14,7 +14,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from . import nodes
+from ..kube.etcd import EtcdError
+from . import control_plane, nodes
 from .errors import TalosctlError, rpc
 from .resources import tabulate
 from .runtime import Runtime
@@ -61,6 +62,20 @@ def members(rt: Runtime) -> None:
 
         def collect(node: Node) -> None:
             cluster = _member_of(session, node)
+            real = control_plane.cluster_of(session.store, node)
+            if real is not None and real.served():
+                for item in _real(node, real.members):
+                    rows.append(
+                        [
+                            node.address,
+                            f"{item['id']:016x}",
+                            item["name"],
+                            ",".join(item["peer_urls"]),
+                            ",".join(item["client_urls"]),
+                            str(item["learner"]).lower(),
+                        ]
+                    )
+                return
             for address in cluster.members:
                 member = session.peer(address)
                 hostname = member.hostname if member else address
@@ -104,6 +119,30 @@ def status(rt: Runtime) -> None:
 
         def collect(node: Node) -> None:
             cluster = _member_of(session, node)
+            real = control_plane.cluster_of(session.store, node)
+            if real is not None and real.served():
+                member = next((m for m in real.etcd.running() if m.address == node.address), None)
+                if member is None:
+                    raise NodeFailure(node.address, rpc("Unavailable", NOT_RUNNING))
+                found = _real(node, lambda: real.etcd.status(member))
+                size, in_use = found["db_size"], found["db_size_in_use"]
+                rows.append(
+                    [
+                        node.address,
+                        f"{found['id']:016x}",
+                        humanize_bytes(size),
+                        f"{humanize_bytes(in_use)} ({in_use / size * 100:.2f}%)" if size else "0 B (0.00%)",
+                        f"{found['leader']:016x}",
+                        str(found["raft_index"]),
+                        str(found["raft_term"]),
+                        str(found["raft_applied_index"]),
+                        str(found["learner"]).lower(),
+                        found["version"],
+                        found["storage_version"],
+                        ", ".join(found["errors"]),
+                    ]
+                )
+                return
             size = _database_size(cluster)
             in_use = size * 3 // 4
             leader = cluster.bootstrap_node if cluster.bootstrap_node in cluster.members else cluster.members[0]
@@ -149,7 +188,12 @@ def read_snapshot(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise TalosctlError(f"open {path}: {(error.strerror or str(error)).lower()}") from None
     payload, trailer = data[:-32], data[-32:]
-    if not payload.startswith(SNAPSHOT_MAGIC) or hashlib.sha256(payload).digest() != trailer:
+    if not payload.startswith(SNAPSHOT_MAGIC):
+        try:
+            return {**control_plane.snapshot_info(path), "real": True}
+        except EtcdError as error:
+            raise TalosctlError(f"snapshot file {path} is not an etcd snapshot: {error}") from None
+    if hashlib.sha256(payload).digest() != trailer:
         raise TalosctlError(
             f"snapshot file {path} has no matching sha256 trailer: not a snapshot written by "
             "the talosforge sandbox stand-in (or corrupted)"
@@ -169,6 +213,11 @@ def snapshot(rt: Runtime) -> None:
     with rt.session() as session:
         addresses = _single(session, "etcd snapshot")
         clusters = session.each(addresses, lambda node: _member_of(session, node), "error reading file: ")
+        node = session.store.node(addresses[0])
+        real = control_plane.cluster_of(session.store, node) if node else None
+        if real is not None and real.served():
+            _real_snapshot(rt, session, real, addresses[0], Path(target))
+            return
         payload = snapshot_payload(session.store, clusters[0])
     data = payload + hashlib.sha256(payload).digest()
     partial = Path(f"{target}.part")
@@ -181,6 +230,34 @@ def snapshot(rt: Runtime) -> None:
         raise TalosctlError(f"error creating temporary file: {error}") from None
     info = read_snapshot(target)
     rt.print(f'etcd snapshot saved to "{rt.args[0]}" ({len(data)} bytes)')
+    rt.print(
+        f"snapshot info: hash {info['hash']:08x}, revision {info['revision']}, total keys {info['keys']}, "
+        f"total size {info['size']}"
+    )
+
+
+def _real(node: Node, read: Any) -> Any:
+    try:
+        return read()
+    except EtcdError as error:
+        raise NodeFailure(node.address, rpc("Unavailable", str(error))) from None
+
+
+def _real_snapshot(rt: Runtime, session: Session, real: Any, address: str, target: Path) -> None:
+    """A real etcd snapshot of the member on that node (etcdctl snapshot save), reported as talosctl reports it."""
+    member = next((m for m in real.etcd.running() if m.address == address), None)
+    if member is None:
+        raise TalosctlError(f"error reading file: 1 error occurred:\n\t* {address}: {rpc('Unavailable', NOT_RUNNING)}")
+    partial = Path(f"{target}.part")
+    try:
+        real.etcd.snapshot(partial, member)
+        os.chmod(partial, 0o600)
+        os.replace(partial, target)
+    except (EtcdError, OSError) as error:
+        partial.unlink(missing_ok=True)
+        raise TalosctlError(f"error reading file: {error}") from None
+    info = control_plane.snapshot_info(target)
+    rt.print(f'etcd snapshot saved to "{rt.args[0]}" ({target.stat().st_size} bytes)')
     rt.print(
         f"snapshot info: hash {info['hash']:08x}, revision {info['revision']}, total keys {info['keys']}, "
         f"total size {info['size']}"

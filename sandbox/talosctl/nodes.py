@@ -89,6 +89,9 @@ def join_etcd(store: Store, node: Node) -> None:
         return
     cluster = store.cluster(node.cluster_id)
     if cluster.bootstrapped and node.address not in cluster.members:
+        from . import control_plane  # the real etcd, for a cluster served at a loopback endpoint
+
+        control_plane.join(store, node)
         cluster.members.append(node.address)
         cluster.revision += 1
         store.save_cluster(cluster)
@@ -101,6 +104,9 @@ def leave_etcd(store: Store, node: Node) -> Cluster | None:
         return None
     cluster = store.cluster(node.cluster_id)
     if node.address in cluster.members:
+        from . import control_plane
+
+        control_plane.leave(store, node, last=cluster.members == [node.address])
         cluster.members.remove(node.address)
         cluster.revision += 1
         if not cluster.members:

@@ -1,0 +1,172 @@
+"""The control plane's files, made from a Talos control-plane machine config as a Talos node makes them.
+
+A Talos control plane derives everything its kube-apiserver and etcd need from the machine config: the
+Kubernetes CA (``cluster.ca``), the aggregator CA (``cluster.aggregatorCA``), the service-account key
+(``cluster.serviceAccount``) and the etcd CA (``cluster.etcd.ca``); it issues itself the serving and client
+certificates signed by those CAs. :func:`write` does the same into a folder, so that the sandbox's real
+kube-apiserver and etcd run with the cluster's own PKI and an admin kubeconfig from ``talosctl kubeconfig``
+authenticates against them unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from ..talosctl import pki
+
+LEAF_VALIDITY = datetime.timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class ClusterPKI:
+    """The CAs and the service-account key of one cluster, read from a control-plane machine config."""
+
+    kubernetes: pki.CertAndKey
+    aggregator: pki.CertAndKey
+    etcd: pki.CertAndKey
+    service_account_key: bytes
+    service_subnet: str
+    dns_domain: str
+    extra_sans: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, v1alpha1: dict[str, Any]) -> ClusterPKI:
+        cluster = v1alpha1.get("cluster") or {}
+        missing = [
+            name
+            for name, value in (
+                ("cluster.ca", cluster.get("ca")),
+                ("cluster.aggregatorCA", cluster.get("aggregatorCA")),
+                ("cluster.serviceAccount", cluster.get("serviceAccount")),
+                ("cluster.etcd.ca", (cluster.get("etcd") or {}).get("ca")),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(f"the control-plane config lacks {', '.join(missing)}")
+
+        def pair(section: dict[str, Any]) -> pki.CertAndKey:
+            return pki.CertAndKey(pki.unb64(section["crt"]), pki.unb64(section["key"]))
+
+        network = cluster.get("network") or {}
+        return cls(
+            kubernetes=pair(cluster["ca"]),
+            aggregator=pair(cluster["aggregatorCA"]),
+            etcd=pair(cluster["etcd"]["ca"]),
+            service_account_key=pki.unb64(cluster["serviceAccount"]["key"]),
+            service_subnet=str((network.get("serviceSubnets") or ["10.96.0.0/12"])[0]),
+            dns_domain=str(network.get("dnsDomain") or "cluster.local"),
+            extra_sans=tuple(str(san) for san in (cluster.get("apiServer") or {}).get("certSANs") or ()),
+        )
+
+
+def _issue(
+    ca: pki.CertAndKey, common_name: str, organizations: list[str], sans: list[str], server: bool, client: bool
+) -> pki.CertAndKey:
+    ca_cert, ca_key = pki.load_cert(ca.crt), pki.load_key(ca.key)
+    key = pki.new_key("ecdsa")
+    start = pki.now() - datetime.timedelta(minutes=5)
+    usages = ([ExtendedKeyUsageOID.SERVER_AUTH] if server else []) + (
+        [ExtendedKeyUsageOID.CLIENT_AUTH] if client else []
+    )
+    names: list[x509.GeneralName] = []
+    for san in dict.fromkeys(sans):
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(san)))
+        except ValueError:
+            names.append(x509.DNSName(san))
+    subject = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org) for org in organizations]
+    subject.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(subject))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + LEAF_VALIDITY)
+        .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+    )
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    algorithm = None if isinstance(ca_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    return pki.CertAndKey(builder.sign(ca_key, algorithm).public_bytes(serialization.Encoding.PEM), pki.key_pem(key))
+
+
+def _write(folder: Path, name: str, data: bytes, private: bool = False) -> Path:
+    path = folder / name
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    return path
+
+
+def issue_client(ca: pki.CertAndKey, common_name: str, organizations: list[str]) -> pki.CertAndKey:
+    """A client certificate (CN = user, O = groups) signed by ``ca``."""
+    return _issue(ca, common_name, organizations, [], server=False, client=True)
+
+
+def write_pair(folder: Path, name: str, cert: pki.CertAndKey) -> None:
+    """``<name>.crt`` (0644) and ``<name>.key`` (0600) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder, f"{name}.crt", cert.crt)
+    _write(folder, f"{name}.key", cert.key, private=True)
+
+
+def first_service_ip(subnet: str) -> str:
+    return str(next(ipaddress.ip_network(subnet, strict=False).hosts()))
+
+
+def write_apiserver(folder: Path, cluster: ClusterPKI, endpoint_host: str) -> None:
+    """ca.crt, apiserver.{crt,key}, front-proxy-ca.crt, front-proxy-client.{crt,key}, sa.{key,pub},
+    apiserver-etcd-client.{crt,key} and etcd-ca.crt: what kube-apiserver's flags name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    domain = cluster.dns_domain
+    sans = [
+        endpoint_host,
+        *cluster.extra_sans,
+        "127.0.0.1",
+        "localhost",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        f"kubernetes.default.svc.{domain}",
+        first_service_ip(cluster.service_subnet),
+    ]
+    _write(folder, "ca.crt", cluster.kubernetes.crt)
+    write_pair(folder, "apiserver", _issue(cluster.kubernetes, "kube-apiserver", [], sans, server=True, client=False))
+    _write(folder, "front-proxy-ca.crt", cluster.aggregator.crt)
+    write_pair(folder, "front-proxy-client", _issue(cluster.aggregator, "front-proxy-client", [], [], False, True))
+    key = pki.load_key(cluster.service_account_key)
+    _write(folder, "sa.key", cluster.service_account_key, private=True)
+    _write(
+        folder,
+        "sa.pub",
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+    )
+    _write(folder, "etcd-ca.crt", cluster.etcd.crt)
+    client = _issue(cluster.etcd, "kube-apiserver-etcd-client", ["system:masters"], [], server=False, client=True)
+    write_pair(folder, "apiserver-etcd-client", client)
+
+
+def write_etcd_member(folder: Path, cluster: ClusterPKI, address: str, name: str) -> None:
+    """ca.crt, server.{crt,key} and peer.{crt,key} of one etcd member, plus client.{crt,key} for etcdctl."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sans = [address, "127.0.0.1", "localhost", name]
+    _write(folder, "ca.crt", cluster.etcd.crt)
+    write_pair(folder, "server", _issue(cluster.etcd, name, [], sans, server=True, client=True))
+    write_pair(folder, "peer", _issue(cluster.etcd, name, [], sans, server=True, client=True))
+    write_pair(folder, "client", _issue(cluster.etcd, "talosforge-sandbox", ["system:masters"], [], False, True))

@@ -1,0 +1,66 @@
+"""Where the simulated Talos nodes meet the sandbox's real control plane (sandbox/kube).
+
+A cluster whose API endpoint is a loopback address is served for real: ``bootstrap`` starts its first etcd
+member and kube-apiserver, a control plane that joins etcd adds a real member, one that leaves removes it, and
+``etcd members|status|snapshot`` and ``bootstrap --recover-from`` read and write the real etcd. A cluster at any
+other address (the stand-in's own tests use documentation addresses that nothing can listen on) keeps the simulated
+etcd record of state.py and has no Kubernetes API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..kube.cluster import SandboxCluster, for_node_config
+from ..kube.etcd import EtcdError, snapshot_status
+from .errors import rpc
+from .state import Node, Store
+from .transport import NodeFailure
+
+
+def cluster_of(store: Store, node: Node) -> SandboxCluster | None:
+    """The real control plane of the node's cluster, or None when the cluster is not served for real."""
+    text = store.config(node.address)
+    return for_node_config(store.state_dir, text) if text else None
+
+
+def _failure(node: Node, error: Exception) -> NodeFailure:
+    return NodeFailure(node.address, rpc("Unknown", str(error)))
+
+
+def bootstrap(store: Store, node: Node, snapshot: Path | None) -> None:
+    cluster = cluster_of(store, node)
+    if cluster is None:
+        return
+    try:
+        cluster.bootstrap(store.config(node.address) or "", node.address, node.hostname, snapshot)
+    except (EtcdError, OSError, ValueError) as error:
+        raise _failure(node, error) from None
+
+
+def join(store: Store, node: Node) -> None:
+    cluster = cluster_of(store, node)
+    if cluster is None or not cluster.served():
+        return
+    try:
+        cluster.join(store.config(node.address) or "", node.address, node.hostname)
+    except (EtcdError, OSError, ValueError) as error:
+        raise _failure(node, error) from None
+
+
+def leave(store: Store, node: Node, last: bool) -> None:
+    cluster = cluster_of(store, node)
+    if cluster is None:
+        return
+    try:
+        if last:
+            cluster.remove()
+        else:
+            cluster.leave(node.address)
+    except (EtcdError, OSError, ValueError) as error:
+        raise _failure(node, error) from None
+
+
+def snapshot_info(path: Path) -> dict[str, int]:
+    """hash, revision, keys and size of a real etcd snapshot (EtcdError when it is not one)."""
+    return snapshot_status(path)
