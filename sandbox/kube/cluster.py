@@ -142,6 +142,12 @@ class SandboxCluster:
             config = v1alpha1(self._config_file.read_text())
             self._start_apiserver(certs.ClusterPKI.from_config(config), config)
 
+    def wipe_member(self, address: str) -> None:
+        """The node's etcd member stops and loses its data, without leaving the member list."""
+        for member in self.etcd.running():
+            if member.address == address:
+                self.etcd.wipe(member)
+
     @property
     def _config_file(self) -> Path:
         # The control-plane config the cluster was bootstrapped with, 0600: it holds the CAs' keys.

@@ -61,6 +61,17 @@ def leave(store: Store, node: Node, last: bool) -> None:
         raise _failure(node, error) from None
 
 
+def wiped(store: Store, node: Node) -> None:
+    """The node's disks were wiped without leaving etcd: its member stops and loses its data (it stays in etcd's
+    member list, as a dead member would); without a member left, the whole control plane goes."""
+    cluster = cluster_of(store, node)
+    if cluster is None:
+        return
+    cluster.wipe_member(node.address)
+    if not cluster.served():
+        cluster.remove()
+
+
 def snapshot_info(path: Path) -> dict[str, int]:
     """hash, revision, keys and size of a real etcd snapshot (EtcdError when it is not one)."""
     return snapshot_status(path)

@@ -191,7 +191,22 @@ def reboot(store: Store, node: Node, calls: int = 0, **pending: Any) -> None:
 
 
 def wipe(store: Store, node: Node, power_off: bool) -> None:
-    """After a reset: no config, no cluster; maintenance mode, or off."""
+    """After a reset: no config, no cluster; maintenance mode, or off.
+
+    A control plane reset without leaving etcd first loses its etcd data: its member stops (etcd still lists it,
+    as a dead member, in the real etcd), and when it was the last member left the cluster's etcd is gone, so the
+    cluster can be bootstrapped again (``bootstrap --recover-from``, Talos's disaster recovery)."""
+    if node.etcd_member and node.cluster_id:
+        from . import control_plane
+
+        control_plane.wiped(store, node)
+        cluster = store.cluster(node.cluster_id)
+        if node.address in cluster.members:
+            cluster.members.remove(node.address)
+            if not cluster.members:
+                cluster.bootstrapped, cluster.bootstrap_node = False, None
+            cluster.revision += 1
+            store.save_cluster(cluster)
     store.write_config(node.address, None)
     store.write_config(node.address, None, staged=True)
     for name in (
