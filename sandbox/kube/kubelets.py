@@ -13,8 +13,9 @@ talosctl stand-in's node records and, for each configured, running node of the c
   until a CNI is installed, ``True`` after; a CNI counts as installed when one of :data:`CNI_DAEMONSETS` exists;
 - renews the node's Lease in ``kube-node-lease`` every ``LEASE_RENEW_S``.
 
-A node that is reset (its record gone, or back in maintenance mode) has its Node object deleted. Writes happen only
-when something changes (and the lease renewals), so a quiet cluster stays quiet in the audit log.
+A node that is reset (its record gone, or back in maintenance mode) has its Node object deleted; one that reboots
+keeps it. Writes happen only when something changes (and the lease renewals), so a quiet cluster stays quiet in
+the audit log.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ LEASE_RENEW_S = 10.0
 LEASE_DURATION_S = 40
 # (namespace, name) of the DaemonSets whose presence means a CNI is installed. Cilium's chart names its agent
 # "cilium" in the release namespace (kube-system on Talos); flannel, Talos's default CNI, "kube-flannel".
-CNI_DAEMONSETS = (("kube-system", "cilium"), ("kube-system", "kube-flannel"), ("kube-flannel", "kube-flannel-ds"))
+CNI_DAEMONSETS = {("kube-system", "cilium"), ("kube-system", "kube-flannel"), ("kube-flannel", "kube-flannel-ds")}
 NOT_READY = (
     "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
     "message:Network plugin returns error: cni plugin not initialized"
@@ -100,67 +101,62 @@ class Kubelets:
         self.ca = certs.ClusterPKI.from_config(bootstrap_config).kubernetes
         self.leases: dict[str, float] = {}
         self.registered: dict[str, str] = {}  # node name -> fingerprint of what was last written
+        self.identities: dict[str, Api] = {}
+        self.configs: dict[str, dict[str, Any]] = {}  # parsed machine configs by their SHA-256
 
     def _identity(self, hostname: str) -> Api:
-        crt = self.kubelet_dir / f"{hostname}.crt"
-        if not crt.exists():
-            client = certs.issue_client(self.ca, f"system:node:{hostname}", ["system:nodes"])
-            certs.write_pair(self.kubelet_dir, hostname, client)
-        return Api(self.url, self.pki_dir / "ca.crt", crt, self.kubelet_dir / f"{hostname}.key")
+        if hostname not in self.identities:
+            crt = self.kubelet_dir / f"{hostname}.crt"
+            if not crt.exists():
+                client = certs.issue_client(self.ca, f"system:node:{hostname}", ["system:nodes"])
+                certs.write_pair(self.kubelet_dir, hostname, client)
+            key = self.kubelet_dir / f"{hostname}.key"
+            self.identities[hostname] = Api(self.url, self.pki_dir / "ca.crt", crt, key)
+        return self.identities[hostname]
 
     def _nodes(self) -> list[tuple[Node, dict[str, Any]]]:
+        """The cluster's configured nodes (any stage but maintenance and off) with their parsed machine configs."""
         found = []
         for node in self.store.nodes():
-            if node.cluster_id != self.cluster_id or not node.configured or node.stage != "running":
+            if node.cluster_id != self.cluster_id or not node.configured:
                 continue
-            text = self.store.config(node.address)
-            if text:
-                found.append((node, v1alpha1(text)))
+            digest = str(node.config_sha256)
+            if digest not in self.configs:
+                text = self.store.config(node.address)
+                if not text:
+                    continue
+                self.configs[digest] = v1alpha1(text)
+            found.append((node, self.configs[digest]))
         return found
 
-    def _cni_installed(self) -> bool:
-        for namespace, name in CNI_DAEMONSETS:
-            if self.admin.call("GET", f"/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}") is not None:
-                return True
-        return False
-
     def sync(self) -> None:
+        """One round: two reads (the Node list, the DaemonSet list), and writes only where something changed."""
         nodes = self._nodes()
-        ready = self._cni_installed() if nodes else False
+        listed = {item["metadata"]["name"]: item for item in (self.admin.call("GET", "/api/v1/nodes") or {})["items"]}
+        ready = False
+        if nodes:
+            daemonsets = (self.admin.call("GET", "/apis/apps/v1/daemonsets") or {})["items"]
+            ready = bool({(d["metadata"]["namespace"], d["metadata"]["name"]) for d in daemonsets} & CNI_DAEMONSETS)
         wanted = set()
         for node, config in nodes:
-            wanted.add(node.hostname)
-            self._register(node, config, ready)
-        listed = self.admin.call("GET", "/api/v1/nodes") or {"items": []}
-        for item in listed["items"]:
-            name = item["metadata"]["name"]
+            wanted.add(node.hostname)  # a node that reboots or upgrades keeps its Node object
+            if node.stage == "running":
+                self._register(node, config, ready, listed.get(node.hostname))
+        for name, item in listed.items():
             if name not in wanted and item["metadata"].get("annotations", {}).get("talosforge.dev/sandbox") == "true":
                 self.admin.call("DELETE", f"/api/v1/nodes/{name}")
                 self.registered.pop(name, None)
                 self.leases.pop(name, None)
 
-    def _register(self, node: Node, config: dict[str, Any], ready: bool) -> None:
+    def _register(self, node: Node, config: dict[str, Any], ready: bool, current: dict[str, Any] | None) -> None:
         machine, cluster = config.get("machine") or {}, config.get("cluster") or {}
         kubelet = self._identity(node.hostname)
         name = node.hostname
         arch = "arm64" if "arm64" in str(node.installer_image or "") else "amd64"
         external_cloud = bool((cluster.get("externalCloudProvider") or {}).get("enabled"))
-        fingerprint = json.dumps(
-            [
-                node.address,
-                node.kubernetes_version,
-                machine.get("nodeLabels"),
-                machine.get("nodeTaints"),
-                ready,
-                external_cloud,
-                node.config_sha256,
-            ]
-        )
-        current = kubelet.call("GET", f"/api/v1/nodes/{name}")
+        fingerprint = json.dumps([node.address, node.kubernetes_version, ready, external_cloud, node.config_sha256])
         if current is None:
-            taints = [
-                {"key": "node.cloudprovider.kubernetes.io/uninitialized", "value": "true", "effect": "NoSchedule"}
-            ]
+            uninitialized = {"key": "node.cloudprovider.kubernetes.io/uninitialized", "value": "true"}
             body = {
                 "apiVersion": "v1",
                 "kind": "Node",
@@ -175,12 +171,12 @@ class Kubelets:
                     },
                     "annotations": {"talosforge.dev/sandbox": "true"},
                 },
-                "spec": {"taints": taints} if external_cloud else {},
+                "spec": {"taints": [{**uninitialized, "effect": "NoSchedule"}]} if external_cloud else {},
             }
-            kubelet.call("POST", "/api/v1/nodes", body)
+            current = kubelet.call("POST", "/api/v1/nodes", body)
             self.registered.pop(name, None)
         if self.registered.get(name) != fingerprint:
-            self._labels_and_taints(name, machine, ready)
+            self._labels_and_taints(name, machine, cluster, ready, current or {})
             kubelet.call(
                 "PATCH",
                 f"/api/v1/nodes/{name}/status",
@@ -192,37 +188,29 @@ class Kubelets:
             self._renew_lease(kubelet, name)
             self.leases[name] = time.monotonic()
 
-    def _labels_and_taints(self, name: str, machine: dict[str, Any], ready: bool) -> None:
+    def _labels_and_taints(
+        self, name: str, machine: dict[str, Any], cluster: dict[str, Any], ready: bool, current: dict[str, Any]
+    ) -> None:
+        """Role label and taint, machine.nodeLabels and machine.nodeTaints, with the admin identity (as machined)."""
         labels = {str(key): str(value) for key, value in (machine.get("nodeLabels") or {}).items()}
         taints = []
         for key, spec in (machine.get("nodeTaints") or {}).items():
             value, _, effect = str(spec).rpartition(":")
-            taints.append(
-                {"key": str(key), "value": value, "effect": effect} if value else {"key": str(key), "effect": effect}
-            )
+            taints.append({"key": str(key), "effect": effect, **({"value": value} if value else {})})
         if machine.get("type") == "controlplane":
             labels["node-role.kubernetes.io/control-plane"] = ""
-        current = self.admin.call("GET", f"/api/v1/nodes/{name}") or {}
+            if not cluster.get("allowSchedulingOnControlPlanes"):
+                taints.append({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
         kept = [t for t in (current.get("spec") or {}).get("taints") or [] if t["key"].startswith("node.")]
         if ready:
             # Tier 1 runs no kube-controller-manager, whose node lifecycle controller lifts this taint.
             kept = [t for t in kept if t["key"] != "node.kubernetes.io/not-ready"]
-        if machine.get("type") == "controlplane":
-            allow = bool((self._cluster_of(name) or {}).get("allowSchedulingOnControlPlanes"))
-            if not allow:
-                taints.append({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
         self.admin.call(
             "PATCH",
             f"/api/v1/nodes/{name}",
             {"metadata": {"labels": labels}, "spec": {"taints": kept + taints}},
             "application/merge-patch+json",
         )
-
-    def _cluster_of(self, name: str) -> dict[str, Any] | None:
-        for node, config in self._nodes():
-            if node.hostname == name:
-                return config.get("cluster") or {}
-        return None
 
     def _status(self, node: Node, ready: bool) -> dict[str, Any]:
         now = _now()

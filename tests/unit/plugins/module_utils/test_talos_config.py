@@ -535,7 +535,7 @@ def test_user_patches_come_after_the_collections_and_in_model_order():
     node["patches"] = [
         {"machine": {"install": {"disk": "/dev/vda"}}},
         "machine:\n  install:\n    disk: /dev/nvme0n1\n",
-        {"apiVersion": "v1alpha1", "kind": "Layer2VIPConfig", "name": "10.5.0.10", "$patch": "delete"},
+        {"apiVersion": "v1alpha1", "kind": "Layer2VIPConfig", "name": "127.5.0.10", "$patch": "delete"},
     ]
     docs = render_node(fixture("controlplane.config"), cluster, node, RenderOptions(), [{"debug": True}])
     assert docs[0]["machine"]["install"]["disk"] == "/dev/nvme0n1"

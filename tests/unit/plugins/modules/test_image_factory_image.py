@@ -236,10 +236,9 @@ def test_list_downloads_in_parallel_then_reports_no_change(factory, tmp_path, ca
     assert first["images"][3] == first["images"][1]
     records = logged(factory, before + 6)[before:]
     assert len(records) == 6 and len(image_gets(records)) == 3  # each download once; each .sha256 answers 402
-    # Parallel: the simulator served several of the delayed requests at once, and the whole task took well under
-    # the time the six delayed requests (a .sha256 and an image each) take one after the other.
-    assert most_at_once(records) >= 2
-    assert elapsed < 6 * latency * 0.75, f"three downloads took {elapsed:.2f}s; one at a time at least {6 * latency}s"
+    # Parallel: the simulator served several of the delayed requests at once. (How long the task took is the
+    # benchmark's business: on a loaded machine a wall-clock bound fails without the module being any slower.)
+    assert most_at_once(records) >= 2, f"the downloads did not overlap ({elapsed:.2f} s in all)"
 
     second = run_module(module, args, capsys)
     assert second["changed"] is False

@@ -98,17 +98,17 @@ def test_converge_rerun_destroy(tmp_path):
         assert sum(first.values()) > 0
         infra = json.loads((tmp_path / "infra.json").read_text())
         assert infra["provider"] == "proxmox" and infra["endpoint"] == {
-            "address": "10.5.0.10",
+            "address": "127.5.0.10",
             "port": 6443,
             "kind": "vip",
         }
         assert [n["name"] for n in infra["nodes"]] == ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2"]
         assert [n["talos_address"] for n in infra["nodes"]] == [
-            "10.5.0.11",
-            "10.5.0.12",
-            "10.5.0.13",
-            "10.5.0.21",
-            "10.5.0.22",
+            "127.5.0.11",
+            "127.5.0.12",
+            "127.5.0.13",
+            "127.5.0.21",
+            "127.5.0.22",
         ]
         assert {n["status"] for n in infra["nodes"]} == {"running"}
         vms = pve.app.cluster.nodes["pve1"].vms
@@ -121,13 +121,13 @@ def test_converge_rerun_destroy(tmp_path):
         # a run limited to the workers still publishes the control planes, from their static addresses
         assert sum(playbook(tmp_path, target, PLAY, "--limit", "worker").values()) == 0
         limited = json.loads((tmp_path / "infra.json").read_text())
-        assert limited["endpoint"]["address"] == "10.5.0.10"
+        assert limited["endpoint"]["address"] == "127.5.0.10"
         assert [(n["name"], n["talos_address"], n["status"]) for n in limited["nodes"]] == [
-            ("cp-1", "10.5.0.11", None),
-            ("cp-2", "10.5.0.12", None),
-            ("cp-3", "10.5.0.13", None),
-            ("worker-1", "10.5.0.21", "running"),
-            ("worker-2", "10.5.0.22", "running"),
+            ("cp-1", "127.5.0.11", None),
+            ("cp-2", "127.5.0.12", None),
+            ("cp-3", "127.5.0.13", None),
+            ("worker-1", "127.5.0.21", "running"),
+            ("worker-2", "127.5.0.22", "running"),
         ]
         assert limited["nodes"][3]["provider_id"] and limited["nodes"][0]["provider_id"] is None
 

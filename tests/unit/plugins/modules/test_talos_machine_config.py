@@ -254,7 +254,7 @@ def test_renders_three_nodes_then_changes_nothing(env):
         assert ("Layer2VIPConfig" in kinds) == name.startswith("cp-")
         assert docs[1]["hostname"] == name
     talosconfig = yaml.safe_load((env["out"] / "talosconfig").read_text())
-    assert talosconfig["contexts"][talosconfig["context"]]["endpoints"] == ["10.5.0.11", "10.5.0.12", "10.5.0.13"]
+    assert talosconfig["contexts"][talosconfig["context"]]["endpoints"] == ["127.5.0.11", "127.5.0.12", "127.5.0.13"]
 
     before = snapshot(env["out"])
     again, talosctl = run_checked(env["params"])
