@@ -3,6 +3,8 @@
 - :mod:`sandbox.talosctl.contract`: the talosctl command-line contract, read from the CLI reference (cli.md);
   ``load(path).check(argv)`` lists what the real talosctl would refuse in a command line.
 - :mod:`sandbox.talosctl.cli`: the executable behind ``sandbox/bin/talosctl``.
+- :mod:`sandbox.talosctl.talos_config`: ``gen secrets``, ``gen config``, ``validate`` and the nodes' config checks
+  run Talos's own code, the ``talos-config`` program built by :mod:`sandbox.gotools`.
 - :mod:`sandbox.talosctl.state`: the simulated nodes, kept in ``<state>/talos/``.
 - :mod:`sandbox.talosctl.nodes_cli`: ``python -m sandbox talos add|list|fault|remove|boot``.
 

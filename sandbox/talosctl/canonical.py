@@ -8,15 +8,45 @@ in a user's file never shows up as a change.
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
-from . import validation, yamlio
+from . import SCHEMA_JSON, yamlio
 
 _V1ALPHA1_TOP = ("version", "debug", "persist", "machine", "cluster")
 
 
+@functools.lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The published config schema (config.schema.json of the contract), read once per process."""
+    return json.loads(SCHEMA_JSON.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def _kinds() -> dict[str, str]:
+    """Document kind -> ``$defs`` name (the v1alpha1 document, which has no kind, is ``v1alpha1.Config``)."""
+    result = {}
+    for name, definition in schema()["$defs"].items():
+        kind = definition.get("properties", {}).get("kind", {}).get("enum")
+        if kind:
+            result[kind[0]] = name
+    return result
+
+
+def definition_for(document: dict[str, Any]) -> str | None:
+    if "kind" not in document and "apiVersion" not in document:
+        return "v1alpha1.Config"
+    return _kinds().get(str(document.get("kind")))
+
+
+def warm() -> None:
+    """Read the schema now (what the resident stand-in does once, before forking)."""
+    _kinds()
+
+
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    definitions = validation.schema()["$defs"]
+    definitions = schema()["$defs"]
     for _depth in range(16):
         reference = node.get("$ref")
         if not reference:
@@ -41,7 +71,7 @@ def _ordered(value: Any, schema: dict[str, Any]) -> Any:
 
 
 def document(doc: dict[str, Any]) -> dict[str, Any]:
-    name = validation.definition_for(doc)
+    name = definition_for(doc)
     if name is None:
         return doc
     ordered = _ordered(doc, {"$ref": f"#/$defs/{name}"})

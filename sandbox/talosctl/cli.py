@@ -27,10 +27,11 @@ from .state import utc_now
 STATE_DIR_ENV = "TALOSFORGE_SANDBOX_DIR"
 CLI_MD_ENV = "TALOSFORGE_TALOSCTL_CLI_MD"
 
+# A command returns None (success) or its exit code; gen and validate are Talos's own code (talos_config.py).
 IMPLEMENTED = {
-    ("gen", "secrets"): "commands_gen:gen_secrets",
-    ("gen", "config"): "commands_gen:gen_config",
-    ("validate",): "commands_gen:validate",
+    ("gen", "secrets"): "talos_config:hand_off",
+    ("gen", "config"): "talos_config:hand_off",
+    ("validate",): "talos_config:hand_off",
     ("apply-config",): "commands_apply:apply_config",
     ("bootstrap",): "commands_apply:bootstrap",
     ("kubeconfig",): "commands_apply:kubeconfig",
@@ -149,9 +150,9 @@ def _run(
         return 1
     module_name, function_name = target.split(":")
     module = importlib.import_module(f"{__package__}.{module_name}")
-    runtime = Runtime(state, contract, invocation, env, cwd, out, err)
+    runtime = Runtime(state, contract, invocation, env, cwd, out, err, argv=argv)
     try:
-        getattr(module, function_name)(runtime)
+        code = getattr(module, function_name)(runtime)
     except TalosctlError as error:
         err.write(f"{error.message}\n")
         return error.exit_code
@@ -160,7 +161,7 @@ def _run(
         err.write(traceback.format_exc())
         record["internal_error"] = True
         return 1
-    return 0
+    return code or 0
 
 
 def main(
@@ -177,9 +178,9 @@ def main(
     folder = Path(cwd) if cwd is not None else Path.cwd()
     out, err = stdout or sys.stdout, stderr or sys.stderr
     state = state_dir(environment)
-    from . import validation
+    from . import talos_config
 
-    validation.CACHE_DIR[:] = [state / "talos" / "schema-cache"]
+    talos_config.CACHE_DIR[:] = [state / "talos" / "config-check-cache"]
     record: dict[str, Any] = {
         "ts": utc_now(),
         "argv": arguments,

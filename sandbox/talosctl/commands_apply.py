@@ -6,16 +6,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import canonical, configdiff, control_plane, nodes, patches, validation, yamlio
+from . import canonical, configdiff, control_plane, nodes, talos_config, yamlio
 from .argv import format_duration
-from .errors import TalosctlError, multierror, rpc
+from .errors import TalosctlError, rpc
 from .kubeconfigs import admin_kubeconfig, merge_kubeconfig
 from .runtime import Runtime
 from .state import Node
 from .transport import NodeFailure, Session
 
 
-def _read_config(rt: Runtime) -> str:
+def _read_config(rt: Runtime) -> talos_config.NodeCheck:
+    """The config to send, patched as talosctl patches it (Talos's patcher), with Talos's verdict on it."""
     name = rt.flag("file")
     if not name:
         raise TalosctlError("no filename supplied for configuration")
@@ -27,40 +28,41 @@ def _read_config(rt: Runtime) -> str:
         ) from None
     if not text:
         raise TalosctlError("no configuration data read")
-    if rt.flag("config-patch"):
-        try:
-            text = yamlio.dump_documents(patches.apply(yamlio.load_documents(text), rt.flag("config-patch")))
-        except (patches.PatchError, yamlio.YAMLError) as error:
-            raise TalosctlError(str(error)) from None
-    return text
+    return talos_config.node_check(text, list(rt.flag("config-patch") or []), rt.cwd)
 
 
 class _Plan:
-    """The config to apply, decoded and checked once for both kinds of node (to be installed, or installed)."""
+    """The config to apply, decoded once, and what Talos's checks say of it for each kind of node."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.decode_error: str | None = None
+    def __init__(self, check: talos_config.NodeCheck) -> None:
+        self.check = check
+        self.text = check.text
+        self.decode_error: str | None = check.decode_error or None
         self.documents: list[dict[str, Any]] = []
+        if self.decode_error:
+            return
         try:
-            self.documents = yamlio.load_documents(text)
+            self.documents = yamlio.load_documents(self.text)
         except yamlio.YAMLError as error:
             self.decode_error = str(error)
-            return
-        self.installed = validation.problems(self.documents, mode="cloud")
-        self.to_install = validation.problems(self.documents, mode="metal")
 
     def refusal(self, node: Node) -> str | None:
+        """The node's InvalidArgument answer, in the order of Talos's apply-config handler; None to go on."""
         if self.decode_error:
             return rpc("InvalidArgument", self.decode_error)
-        found = self.to_install if node.platform == "metal" and not node.configured else self.installed
-        if node.configured and not any("kind" not in document for document in self.documents):
+        if node.configured and not self.check.v1alpha1:
             return rpc(
                 "InvalidArgument",
                 "the applied machine configuration doesn't contain v1alpha1 config, did "
                 "you mean to patch the machine config instead?",
             )
-        return rpc("InvalidArgument", multierror(found)) if found else None
+        error, _warnings = self.check.verdict(talos_config.runtime_mode(node.platform), installed=node.configured)
+        return rpc("InvalidArgument", error) if error else None
+
+    def warnings(self, node: Node) -> str:
+        """``WARNING: ...`` lines talosctl prints before the result (Talos's validation warnings)."""
+        _error, found = self.check.verdict(talos_config.runtime_mode(node.platform), installed=node.configured)
+        return "".join(f"WARNING: {warning}\n" for warning in found)
 
 
 def _apply_one(rt: Runtime, session: Session, plan: _Plan, node: Node) -> str:
@@ -90,14 +92,15 @@ def _apply_one(rt: Runtime, session: Session, plan: _Plan, node: Node) -> str:
         new_text = canonical.encode(plan.documents) if not plan.decode_error else plan.text
         changes = configdiff.diff(canonical.encode_text(current), new_text) or "No changes."
         return f"Dry run summary:\n{details} (skipped in dry-run).\nConfig diff:\n\n{changes}"
+    warnings = plan.warnings(node)  # a dry run's answer carries none
     if maintenance:
         nodes.install(store, node, plan.documents, plan.text)
-        return details + suffix
+        return warnings + details + suffix
     if mode == "staged":
         store.write_config(node.address, plan.text, staged=True)
         node.staged = True
         node.event("apply", mode="staged")
-        return details
+        return warnings + details
     new_cluster = (next(d for d in plan.documents if "kind" not in d).get("cluster") or {}).get("id")
     if node.etcd_member and new_cluster and new_cluster != node.cluster_id:
         nodes.leave_etcd(store, node)
@@ -114,7 +117,7 @@ def _apply_one(rt: Runtime, session: Session, plan: _Plan, node: Node) -> str:
             "\nThe config is applied in 'try' mode and will be automatically reverted back in "
             f"{format_duration(rt.flag('timeout'))}"
         )
-    return details + suffix
+    return warnings + details + suffix
 
 
 def apply_config(rt: Runtime) -> None:

@@ -10,13 +10,20 @@ from pathlib import Path
 
 from . import REPO_ROOT, errors, nodes, yamlio
 from .errors import TalosctlError, rpc
-from .machineconfig import CONTROL_PLANE_IMAGES, KUBELET_IMAGE, image
 from .runtime import Runtime
 from .state import Node, parse_installer
 from .transport import NodeFailure, Session
 
 VERSIONS_JSON = REPO_ROOT / "sandbox" / "simulators" / "image_factory" / "data" / "versions.json"
 _SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
+# The images upgrade-k8s moves to the new version (the repositories Talos's generated configs use).
+KUBELET_IMAGE = "ghcr.io/siderolabs/kubelet"
+CONTROL_PLANE_IMAGES = {
+    "apiServer": "registry.k8s.io/kube-apiserver",
+    "controllerManager": "registry.k8s.io/kube-controller-manager",
+    "proxy": "registry.k8s.io/kube-proxy",
+    "scheduler": "registry.k8s.io/kube-scheduler",
+}
 LAST_MEMBER = "failed to leave etcd cluster: etcdserver: re-configuration failed due to not enough started members"
 
 
@@ -78,6 +85,10 @@ def _semver(text: str) -> tuple[int, int, int]:
     if not match:
         raise TalosctlError(f'error creating upgrade path error parsing version "{text}"')
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
+
+
+def image(repository: str, kubernetes_version: str) -> str:
+    return f"{repository}:v{kubernetes_version.lstrip('v')}"
 
 
 def _patch_images(text: str, version: str, controlplane: bool) -> str:

@@ -1,9 +1,10 @@
-"""Real keys and certificates for the stand-in, shaped like the ones Talos makes.
+"""Real keys and certificates for the stand-in, read from and shaped like the ones Talos makes.
 
-Talos' CAs: ``os`` (Talos API) is Ed25519 with O=talos; ``etcd`` (O=etcd), ``k8s`` (O=kubernetes) and
-``k8saggregator`` (CN=front-proxy) are ECDSA P-256; the service-account key is ECDSA P-256. CAs are valid for
-87600 h (10 years) and carry key usage digitalSignature+keyCertSign and extended key usage serverAuth+clientAuth.
-PEM blocks are written as Talos writes them: ``EC PRIVATE KEY`` (SEC1) and ``ED25519 PRIVATE KEY`` (PKCS#8 body).
+The CAs come from Talos itself (``gen secrets`` / ``gen config`` run Talos's code, see talos_config.py): ``os``
+(Talos API) is Ed25519, ``etcd``, ``k8s`` and ``k8saggregator`` are ECDSA P-256, the service-account key is RSA.
+What the stand-in issues from them (kubeconfig client certificates) uses the CA's key type; :func:`new_ca` makes a
+CA shaped like Talos's (valid 87600 h, digitalSignature+keyCertSign, serverAuth+clientAuth) for tests that need a
+stranger's. PEM blocks are written as Talos writes them: ``EC PRIVATE KEY`` (SEC1) and ``ED25519 PRIVATE KEY``.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_VALIDITY = datetime.timedelta(hours=87600)
 ADMIN_VALIDITY = datetime.timedelta(hours=8760)
 _ED25519_LABEL = b"ED25519 PRIVATE KEY"
 
-PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,6 @@ class CertAndKey:
 
     crt: bytes
     key: bytes
-
-    def encoded(self) -> dict[str, str]:
-        """``{"crt": base64, "key": base64}`` as machine configs and secrets bundles carry them."""
-        return {"crt": b64(self.crt), "key": b64(self.key)}
 
 
 def b64(data: bytes) -> str:
@@ -71,7 +68,7 @@ def key_pem(key: PrivateKey) -> bytes:
 def load_key(pem: bytes) -> PrivateKey:
     data = pem.replace(_ED25519_LABEL, b"PRIVATE KEY")
     key = serialization.load_pem_private_key(data, password=None)
-    if not isinstance(key, (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
+    if not isinstance(key, (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey)):
         raise ValueError(f"unsupported key type {type(key).__name__}")
     return key
 
@@ -139,9 +136,23 @@ def issue_client(
         .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(authority_key_identifier(ca_cert), critical=False)
     )
     return CertAndKey(_sign(builder, ca_key).public_bytes(serialization.Encoding.PEM), key_pem(key))
+
+
+def authority_key_identifier(ca_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    """The AuthorityKeyIdentifier of a certificate ``ca_cert`` signs: the CA's own SubjectKeyIdentifier.
+
+    Computing it from the CA's public key is not the same thing: Go (1.25 and later, so Talos's CAs) derives the
+    identifier from a truncated SHA-256, cryptography from SHA-1, and OpenSSL refuses a chain whose identifiers
+    differ ("unable to get local issuer certificate").
+    """
+    try:
+        identifier = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key())  # type: ignore[arg-type]
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(identifier)
 
 
 def signed_by(crt_pem: bytes, ca_pem: bytes) -> bool:
@@ -151,13 +162,6 @@ def signed_by(crt_pem: bytes, ca_pem: bytes) -> bool:
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
-
-
-def same_certificate(a_pem: bytes, b_pem: bytes) -> bool:
-    try:
-        return load_cert(a_pem) == load_cert(b_pem)
-    except ValueError:
-        return False
 
 
 def not_after(crt_pem: bytes) -> datetime.datetime:

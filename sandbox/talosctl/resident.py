@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import processes
-from . import CLI_MD, cli, validation
+from . import CLI_MD, canonical, cli
 from .client import (
     HEADER_SIZE,
     MAGIC_PING,
@@ -65,11 +65,11 @@ class _Job:
 
 
 def warm(state: Path) -> None:
-    """Import every command and build what each call would otherwise build: the contract and the validators."""
+    """Import every command and build what each call would otherwise build: the contract and the schema."""
     for target in cli.IMPLEMENTED.values():
         importlib.import_module(f"{__package__}.{target.split(':', 1)[0]}")
     cli.load(CLI_MD, cache_dir=state / "talos" / "cache")
-    validation.warm()
+    canonical.warm()
 
 
 def _same_user(conn: socket.socket) -> bool:

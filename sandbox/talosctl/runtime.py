@@ -23,6 +23,7 @@ class Runtime:
     out: TextIO
     err: TextIO
     notes: dict[str, Any] = field(default_factory=dict)
+    argv: list[str] = field(default_factory=list)  # the command line as given (without the binary)
 
     @property
     def store(self) -> Store:

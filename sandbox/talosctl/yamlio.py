@@ -34,7 +34,7 @@ def dump_documents(documents: list[dict[str, Any]]) -> str:
 
 class _Loader(yaml.SafeLoader):
     """The safe loader with go-yaml v3/v4's plain scalars: no timestamps, and only true/false are booleans
-    (``auto: off`` is the text "off"; where a boolean is expected the schema check accepts yes/no/on/off)."""
+    (``auto: off`` is the text "off")."""
 
 
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -46,7 +46,6 @@ _Loader.yaml_implicit_resolvers = {
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-LEGACY_BOOLS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())
 
 
 def load_all(text: str) -> list[Any]:

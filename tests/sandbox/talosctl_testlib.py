@@ -1,4 +1,4 @@
-"""Helpers for the talosctl stand-in tests: run the executable in a temporary sandbox, validate documents."""
+"""Helpers for the talosctl stand-in tests: run the executable in a temporary sandbox."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sandbox_testlib import REPO_ROOT
 
 TALOSCTL = REPO_ROOT / "sandbox" / "bin" / "talosctl"
 CONTRACTS = REPO_ROOT / "tests" / "contracts" / "talos" / "v1.13.9"
 CLI_MD = CONTRACTS / "cli.md"
-SCHEMA = CONTRACTS / "config.schema.json"
 FACTORY_IMAGE = "factory.talos.dev/metal-installer/{schematic}:{version}"
 VANILLA = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
 QEMU = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515"
@@ -86,27 +84,3 @@ class Sandbox:
             "--install-disk", "/dev/vda", "--output-types", "controlplane,worker,talosconfig", "-o", "out",
             "--with-docs=false", "--with-examples=false", *extra,
         )
-
-
-def schema_validator(document: dict[str, Any]) -> Any:
-    """A Draft 2020-12 validator for the ``$defs`` entry of this document's kind."""
-    from jsonschema import Draft202012Validator
-
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    if "kind" not in document:
-        name = "v1alpha1.Config"
-    else:
-        name = next(key for key, value in schema["$defs"].items()
-                    if value.get("properties", {}).get("kind", {}).get("enum") == [document["kind"]])
-    return Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": schema["$defs"]})
-
-
-def schema_errors(path: Path) -> list[str]:
-    """Every schema error of every document of a multi-document machine config."""
-    problems = []
-    for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-        if document is None:
-            continue
-        problems += [f"{document.get('kind', 'v1alpha1')}: {list(error.absolute_path)}: {error.message}"
-                     for error in schema_validator(document).iter_errors(document)]
-    return problems

@@ -78,8 +78,15 @@ def test_the_same_answer_with_and_without_the_resident_stand_in(
 def test_working_folder_umask_environment_and_stdin_travel_with_the_call(served: Sandbox, alone: Sandbox) -> None:
     results = []
     for sandbox in (served, alone):
+        talosctl = f"{client.REPO}/sandbox/bin/talosctl"
         done = subprocess.run(
-            ["sh", "-c", f"umask 027 && exec {client.REPO}/sandbox/bin/talosctl gen secrets -o relative/secrets.yaml"],
+            [
+                "sh",
+                "-c",
+                f"umask 027 && {talosctl} gen secrets -o secrets.yaml && exec {talosctl} gen config lab "
+                f"https://10.5.0.10:6443 --with-secrets secrets.yaml --install-image "
+                f"factory.talos.dev/metal-installer/{QEMU}:v1.13.9 -o relative/out",
+            ],
             cwd=sandbox.work,
             env=sandbox.env,
             capture_output=True,
@@ -88,36 +95,27 @@ def test_working_folder_umask_environment_and_stdin_travel_with_the_call(served:
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        secrets = sandbox.work / "relative" / "secrets.yaml"
-        folder_mode = (sandbox.work / "relative").stat().st_mode & 0o777
-        sandbox.ok(
-            "gen",
-            "config",
-            "lab",
-            "https://10.5.0.10:6443",
-            "--with-secrets",
-            "relative/secrets.yaml",
-            "--install-image",
-            f"factory.talos.dev/metal-installer/{QEMU}:v1.13.9",
-            "-o",
-            "out",
-        )
+        modes = [
+            (sandbox.work / name).stat().st_mode & 0o777
+            for name in ("secrets.yaml", "relative", "relative/out", "relative/out/worker.yaml")
+        ]
         piped = sandbox.talosctl(
             "validate",
             "--config",
             "/dev/stdin",
             "--mode",
             "metal",
-            stdin=(sandbox.work / "out" / "worker.yaml").read_text(),
+            stdin=(sandbox.work / "relative" / "out" / "worker.yaml").read_text(),
         )
-        sandbox.env["TALOSCONFIG"] = str(sandbox.work / "out" / "talosconfig")
+        sandbox.env["TALOSCONFIG"] = str(sandbox.work / "relative" / "out" / "talosconfig")
         merged = sandbox.ok("config", "info")  # finds the talosconfig through the environment only
-        results.append((secrets.stat().st_mode & 0o777, folder_mode, piped.returncode, piped.stdout, merged.stdout))
+        results.append((modes, piped.returncode, piped.stdout, merged.stdout))
     served_result, alone_result = results
     assert served_result == alone_result
-    assert served_result[0] == 0o600 and served_result[1] == 0o750  # gen secrets' own mode; the caller's umask
-    assert served_result[2:4] == (0, "/dev/stdin is valid for metal mode\n")
-    assert served_result[4].startswith("Current context:     lab\n")
+    # gen secrets' and gen config's own modes (0600, 0777 for folders, 0644), less the caller's umask
+    assert served_result[0] == [0o600, 0o750, 0o750, 0o640]
+    assert served_result[1:3] == (0, "/dev/stdin is valid for metal mode\n")
+    assert served_result[3].startswith("Current context:     lab\n")
 
 
 def test_a_caller_that_goes_away_ends_its_command(served: Sandbox) -> None:
@@ -137,12 +135,18 @@ def test_a_caller_that_goes_away_ends_its_command(served: Sandbox) -> None:
             time.sleep(0.02)
         command = _children(pid)
         assert len(command) == 1
+        (child,) = command
+        while not _children(child) and time.monotonic() < deadline:  # the command hands off to talos-config
+            time.sleep(0.02)
+        (program,) = _children(child)
+        assert Path(f"/proc/{program}/exe").resolve().name == "talos-config"
         waiting.kill()
         waiting.wait(timeout=10)
         deadline = time.monotonic() + 10
-        while _children(pid) and time.monotonic() < deadline:
+        while (_children(pid) or Path(f"/proc/{program}").exists()) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert not _children(pid)
+        assert not Path(f"/proc/{program}").exists()  # talos-config ended with the command
         assert client.ping(str(served.state)) == pid  # the server itself carries on
         served.ok("version", "--help")
     finally:
