@@ -31,16 +31,15 @@ from sandbox.gotools.build import build, build_all, go_version  # noqa: E402
 
 def builds(cold: bool) -> None:
     go = go_version()
-    print(f"{'program':26} {'warm s':>7} {'rebuild s':>10}" + (f" {'cold s':>8}" if cold else ""))
+    print(f"{'program':26} {'tier':>4} {'warm s':>7} {'rebuild s':>10}" + (f" {'cold s':>8}" if cold else ""))
     cold_times: dict[str, float] = {}
     if cold:
         with tempfile.TemporaryDirectory(prefix="gotools-cold-") as scratch:
             saved = {key: os.environ.get(key) for key in ("GOCACHE", "GOMODCACHE", "TALOSFORGE_GOTOOLS_BIN")}
             os.environ.update(GOCACHE=f"{scratch}/cache", GOMODCACHE=f"{scratch}/mod", TALOSFORGE_GOTOOLS_BIN=scratch)
             try:
-                for program in PROGRAMS.values():
-                    if program.tier == 1:
-                        cold_times[program.name] = build(program, go, say=lambda _text: None)
+                for program in PROGRAMS.values():  # in order: each family's first program pays its downloads
+                    cold_times[program.name] = build(program, go, say=lambda _text: None)
             finally:
                 subprocess.run(["go", "clean", "-modcache"], check=False)  # its files are read-only
                 for key, value in saved.items():
@@ -49,14 +48,12 @@ def builds(cold: bool) -> None:
                     else:
                         os.environ[key] = value
     for program in PROGRAMS.values():
-        if program.tier != 1:
-            continue
         started = time.monotonic()
-        build_all([program.name], say=lambda _text: None)
+        build_all([program.name], tier=2, say=lambda _text: None)
         warm = time.monotonic() - started
         (bin_dir() / f"{program.name}.stamp").unlink(missing_ok=True)
         rebuild = build(program, go, say=lambda _text: None)
-        line = f"{program.name:26} {warm:7.2f} {rebuild:10.1f}"
+        line = f"{program.name:26} {program.tier:4} {warm:7.2f} {rebuild:10.1f}"
         if cold:
             line += f" {cold_times[program.name]:8.1f}"
         print(line, flush=True)

@@ -87,7 +87,7 @@ def build(program: Program, go: str, say=print) -> float:
     return seconds
 
 
-def build_all(names: list[str] | None = None, tier: int = 1, say=print) -> dict[str, float]:
+def build_all(names: list[str] | None = None, tier: int = 2, say=print) -> dict[str, float]:
     """Build the named programs (default: every program of ``tier`` and below); 0.0 for those up to date."""
     chosen = [PROGRAMS[name] for name in names] if names else [p for p in PROGRAMS.values() if p.tier <= tier]
     go = go_version()
@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     build_cmd = commands.add_parser("build", help="build what is missing or changed")
     build_cmd.add_argument("names", nargs="*", choices=[*PROGRAMS, []], metavar="NAME", help="programs (default: all)")
-    build_cmd.add_argument("--tier", type=int, default=1, choices=(1, 2), help="2 adds kube-controller-manager, ...")
+    build_cmd.add_argument(
+        "--tier", type=int, default=2, choices=(1, 2), help="1: only etcd, kube-apiserver, helm, talos-config"
+    )
     commands.add_parser("list", help="each program, its tier and whether it is built")
     args = parser.parse_args(argv)
     if args.command == "list":

@@ -92,6 +92,7 @@ PROGRAMS: dict[str, Program] = {
             tags=_KUBE_TAGS,
             ldflags=_kube_version_ldflags,
         ),
+        Program("kwok", "kwok", "sigs.k8s.io/kwok/cmd/kwok", "sigs.k8s.io/kwok", tier=2),
     )
 }
 
@@ -107,9 +108,8 @@ def binary(name: str) -> Path:
         raise KeyError(f"unknown Go program {name!r} (known: {', '.join(PROGRAMS)})")
     path = bin_dir() / name
     if not os.access(path, os.X_OK):
-        tier = " --tier 2" if PROGRAMS[name].tier > 1 else ""
         raise MissingProgram(
-            f"{name} is not built ({path} is missing): run `python -m sandbox.gotools build{tier}` "
+            f"{name} is not built ({path} is missing): run `python -m sandbox.gotools build {name}` "
             "(scripts/test and scripts/sandbox-site do it)"
         )
     return path

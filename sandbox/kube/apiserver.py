@@ -2,9 +2,9 @@
 
 Built from ``k8s.io/kubernetes`` (sandbox/gotools/kube), it runs with the cluster's own PKI (certs.py), stores in
 the cluster's real etcd members and writes an audit log (metadata level: who did what to which object), which is
-how tests and benchmarks count the collection's requests. Tier 1 runs no kube-controller-manager, so the
-ServiceAccount admission plugin is off (no controller would create the default service accounts) and namespaces
-are not finalised; see docs/sandbox-kube.md.
+how tests and benchmarks count the collection's requests. Without the second tier (controllers.py) no
+kube-controller-manager runs, so the ServiceAccount admission plugin is off (no controller would create the
+default service accounts) and namespaces are not finalised; see docs/sandbox-kube.md.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class ApiServer:
     def url(self) -> str | None:
         return self.record.get("url")
 
-    def start(self, pki: certs.ClusterPKI, host: str, port: int, etcd_urls: list[str]) -> None:
+    def start(self, pki: certs.ClusterPKI, host: str, port: int, etcd_urls: list[str], controllers: bool) -> None:
         certs.write_apiserver(self.pki_dir, pki, host)
         admin = certs.issue_client(pki.kubernetes, "talosforge-sandbox", ["system:masters"])
         certs.write_pair(self.pki_dir, "sandbox-admin", admin)
@@ -90,13 +90,15 @@ class ApiServer:
             "--authorization-mode=Node,RBAC",
             "--allow-privileged=true",
             "--enable-admission-plugins=NodeRestriction",
-            "--disable-admission-plugins=ServiceAccount",
             f"--audit-policy-file={self.root / 'audit-policy.yaml'}",
             f"--audit-log-path={self.audit_log}",
             "--audit-log-format=json",
             "--profiling=false",
             f"--cert-dir={self.root / 'cert-dir'}",
         ]
+        if not controllers:
+            # without kube-controller-manager no default ServiceAccount would ever exist for the plugin to find
+            command.append("--disable-admission-plugins=ServiceAccount")
         self.daemon.start(command, env=environment())
         (self.root / "apiserver.json").write_text(
             json.dumps({"url": url, "host": host, "port": port, "etcd_urls": etcd_urls})

@@ -36,6 +36,7 @@ class ClusterPKI:
     etcd: pki.CertAndKey
     service_account_key: bytes
     service_subnet: str
+    pod_subnet: str
     dns_domain: str
     extra_sans: tuple[str, ...]
 
@@ -65,6 +66,7 @@ class ClusterPKI:
             etcd=pair(cluster["etcd"]["ca"]),
             service_account_key=pki.unb64(cluster["serviceAccount"]["key"]),
             service_subnet=str((network.get("serviceSubnets") or ["10.96.0.0/12"])[0]),
+            pod_subnet=str((network.get("podSubnets") or ["10.244.0.0/16"])[0]),
             dns_domain=str(network.get("dnsDomain") or "cluster.local"),
             extra_sans=tuple(str(san) for san in (cluster.get("apiServer") or {}).get("certSANs") or ()),
         )
@@ -98,7 +100,7 @@ def _issue(
         .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
         .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(pki.authority_key_identifier(ca_cert), critical=False)
     )
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from ..paths import REPO_ROOT, log_dir
 from . import certs
 from .apiserver import ApiServer
+from .controllers import Controllers
 from .etcd import EtcdCluster, EtcdError, Member
 from .processes import Daemon, environment
 
@@ -59,13 +60,15 @@ class Status:
     ready: bool
     etcd_members: list[str]
     objects: int | None
+    controllers: list[str]
 
     def line(self) -> str:
         state = "up" if self.ready else ("starting" if self.apiserver_pid else "down")
         objects = f"{self.objects} objects" if self.objects is not None else "objects unknown"
+        second = f", {'+'.join(self.controllers)}" if self.controllers else ""
         return (
             f"{'kube-apiserver':<16} {self.url or '-':<26} {state:<5} {objects}, pid {self.apiserver_pid or '-'}, "
-            f"etcd {len(self.etcd_members)} member(s) [{self.name}]"
+            f"etcd {len(self.etcd_members)} member(s){second} [{self.name}]"
         )
 
 
@@ -79,6 +82,7 @@ class SandboxCluster:
         self.etcd = EtcdCluster(self.dir, f"{self.name}-{digest}", self.logs)
         self.apiserver = ApiServer(self.dir, self.logs, f"{self.name}-{digest}")
         self.kubelets = Daemon(self.dir / "kubelets.pid", self.logs / f"kubelets-{self.name}-{digest}.log")
+        self.controllers = Controllers(self.dir, self.logs, f"{self.name}-{digest}")
         self.cluster_id = cluster_id
 
     @classmethod
@@ -89,27 +93,46 @@ class SandboxCluster:
             found.append(cls(state_dir, data["cluster_id"], data["name"]))
         return found
 
-    def _save(self, config: dict[str, Any]) -> None:
+    def _save(self, config: dict[str, Any], with_controllers: bool) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         host, port = endpoint_of(config)
-        record = {"cluster_id": self.cluster_id, "name": self.name, "endpoint_host": host, "endpoint_port": port}
+        record = {
+            "cluster_id": self.cluster_id,
+            "name": self.name,
+            "endpoint_host": host,
+            "endpoint_port": port,
+            "controllers": with_controllers,
+        }
         (self.dir / "cluster.json").write_text(json.dumps(record, indent=2) + "\n")
 
-    def bootstrap(self, config_text: str, address: str, member_name: str, snapshot: Path | None = None) -> None:
-        """The first control plane: a new etcd cluster (or one restored from a snapshot) and kube-apiserver."""
+    @property
+    def with_controllers(self) -> bool:
+        try:
+            return bool(json.loads((self.dir / "cluster.json").read_text()).get("controllers"))
+        except (FileNotFoundError, ValueError):
+            return False
+
+    def bootstrap(
+        self, config_text: str, address: str, member_name: str, snapshot: Path | None = None, controllers: bool = False
+    ) -> None:
+        """The first control plane: a new etcd cluster (or one restored from a snapshot) and kube-apiserver; with
+        ``controllers``, the second tier too (kube-controller-manager, kube-scheduler, kwok)."""
         config = v1alpha1(config_text)
         pki = certs.ClusterPKI.from_config(config)
         self.stop()
-        self._save(config)
+        self._save(config, controllers)
         self._config_file.touch(mode=0o600, exist_ok=True)
         self._config_file.write_text(config_text)
         self.etcd.bootstrap(Member(member_name, address), pki, snapshot)
         self._start_apiserver(pki, config)
         self._start_kubelets()
+        if controllers:
+            self.controllers.start(pki, str(self.apiserver.url), self.apiserver.pki_dir, pki.pod_subnet)
 
     def _start_apiserver(self, pki: certs.ClusterPKI, config: dict[str, Any]) -> None:
         host, port = endpoint_of(config)
-        self.apiserver.start(pki, host, port, [member.client_url for member in self.etcd.running()])
+        etcd_urls = [member.client_url for member in self.etcd.running()]
+        self.apiserver.start(pki, host, port, etcd_urls, self.with_controllers)
 
     def _start_kubelets(self) -> None:
         command = [
@@ -168,11 +191,13 @@ class SandboxCluster:
                 objects = int(next(line for line in counted.splitlines() if line.startswith('"Count"')).split(":")[1])
             except (EtcdError, ValueError, subprocess.TimeoutExpired):
                 objects = None
+        running = [program for program, pid in self.controllers.running().items() if pid]
         return Status(
-            self.name, self.apiserver.url, self.apiserver.daemon.pid, self.apiserver.ready(), members, objects
+            self.name, self.apiserver.url, self.apiserver.daemon.pid, self.apiserver.ready(), members, objects, running
         )
 
     def stop(self) -> None:
+        self.controllers.stop()
         self.kubelets.stop()
         self.apiserver.stop()
         self.etcd.stop_all()

@@ -74,10 +74,22 @@ class EtcdCluster:
         return members
 
     def ctl(self, *args: str, member: Member | None = None, timeout: float = 30.0) -> str:
-        """Run etcdctl against ``member`` (default: any running member) with the sandbox's client certificate."""
-        member = member or next(iter(self.running()), None)
-        if member is None:
+        """Run etcdctl against ``member`` (default: the first running member that is not a learner, which refuses
+        most requests) with the sandbox's client certificate."""
+        if member is not None:
+            return self._ctl(member, args, timeout)
+        running = self.running()
+        if not running:
             raise EtcdError("no etcd member of this cluster is running")
+        for candidate in running:
+            try:
+                return self._ctl(candidate, args, timeout)
+            except EtcdError as error:
+                if "not supported for learner" not in str(error) or candidate == running[-1]:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _ctl(self, member: Member, args: tuple[str, ...], timeout: float) -> str:
         pki = self._pki(member)
         command = [
             str(gotools.binary("etcdctl")),

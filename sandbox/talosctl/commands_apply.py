@@ -135,7 +135,7 @@ def apply_config(rt: Runtime) -> None:
         rt.info(details)
 
 
-def _bootstrap_one(session: Session, node: Node, revision: int | None, snapshot: Path | None) -> None:
+def _bootstrap_one(rt: Runtime, session: Session, node: Node, revision: int | None, snapshot: Path | None) -> None:
     session.admin(node)
     if node.stage != "running":
         raise NodeFailure(node.address, rpc("FailedPrecondition", "bootstrap is not available yet"))
@@ -144,7 +144,7 @@ def _bootstrap_one(session: Session, node: Node, revision: int | None, snapshot:
     cluster = session.store.cluster(str(node.cluster_id))
     if node.etcd_member or cluster.bootstrapped:
         raise NodeFailure(node.address, rpc("AlreadyExists", "etcd data directory is not empty"))
-    control_plane.bootstrap(session.store, node, snapshot)
+    control_plane.bootstrap(session.store, node, snapshot, rt.env)
     cluster.cluster_name = node.cluster_name or ""
     cluster.bootstrapped, cluster.bootstrap_node, cluster.members = True, node.address, [node.address]
     cluster.revision = max(cluster.revision, revision or 0) + 1
@@ -176,7 +176,7 @@ def bootstrap(rt: Runtime) -> None:
         if len(addresses) > 1:
             raise TalosctlError('command "bootstrap" is not supported with multiple nodes')
         session.each(
-            addresses, lambda node: _bootstrap_one(session, node, revision, snapshot), "error executing bootstrap: "
+            addresses, lambda node: _bootstrap_one(rt, session, node, revision, snapshot), "error executing bootstrap: "
         )
 
 

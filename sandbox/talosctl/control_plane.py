@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..kube import controllers
 from ..kube.cluster import SandboxCluster, for_node_config
 from ..kube.etcd import EtcdError, snapshot_status
 from .errors import rpc
@@ -28,12 +29,13 @@ def _failure(node: Node, error: Exception) -> NodeFailure:
     return NodeFailure(node.address, rpc("Unknown", str(error)))
 
 
-def bootstrap(store: Store, node: Node, snapshot: Path | None) -> None:
+def bootstrap(store: Store, node: Node, snapshot: Path | None, env: dict[str, str]) -> None:
     cluster = cluster_of(store, node)
     if cluster is None:
         return
     try:
-        cluster.bootstrap(store.config(node.address) or "", node.address, node.hostname, snapshot)
+        text = store.config(node.address) or ""
+        cluster.bootstrap(text, node.address, node.hostname, snapshot, controllers.enabled(env))
     except (EtcdError, OSError, ValueError) as error:
         raise _failure(node, error) from None
 

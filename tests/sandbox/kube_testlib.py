@@ -20,6 +20,7 @@ from talosctl_testlib import FACTORY_IMAGE, VANILLA, Sandbox
 
 from sandbox.gotools import binary
 from sandbox.kube.cluster import SandboxCluster
+from sandbox.kube.controllers import ENABLE_ENV
 from sandbox.talosctl.nodes import TalosNodes
 
 PORTS = (6443, 2379, 2380)
@@ -77,19 +78,36 @@ class LiveCluster:
         return self.sandbox.mtls(node, node)
 
     @classmethod
-    def create(cls, root: Path, control_planes: int = 3, workers: int = 1, name: str = "live") -> LiveCluster:
-        for program in ("etcd", "etcdctl", "etcdutl", "kube-apiserver", "talos-config"):
+    def create(
+        cls, root: Path, control_planes: int = 3, workers: int = 1, name: str = "live", controllers: bool = False
+    ) -> LiveCluster:
+        """``controllers``: the second tier too (kube-controller-manager, kube-scheduler, kwok)."""
+        programs = ["etcd", "etcdctl", "etcdutl", "kube-apiserver", "talos-config"]
+        if controllers:
+            programs += ["kube-controller-manager", "kube-scheduler", "kwok"]
+        for program in programs:
             binary(program)  # MissingProgram says how to build it: a missing program fails, never skips
         sandbox = Sandbox(root)
+        if controllers:
+            sandbox.env[ENABLE_ENV] = "1"
         prefix = free_subnet()
         cps = [f"{prefix}.{11 + index}" for index in range(control_planes)]
         wks = [f"{prefix}.{21 + index}" for index in range(workers)]
         TalosNodes(sandbox.state).add(*cps, *wks)
         sandbox.ok("gen", "secrets", "-o", "secrets.yaml")
         sandbox.ok(
-            "gen", "config", name, f"https://{prefix}.10:6443", "--with-secrets", "secrets.yaml",
-            "--install-image", FACTORY_IMAGE.format(schematic=VANILLA, version="v1.13.9"),
-            "-o", "out", "--with-docs=false", "--with-examples=false",
+            "gen",
+            "config",
+            name,
+            f"https://{prefix}.10:6443",
+            "--with-secrets",
+            "secrets.yaml",
+            "--install-image",
+            FACTORY_IMAGE.format(schematic=VANILLA, version="v1.13.9"),
+            "-o",
+            "out",
+            "--with-docs=false",
+            "--with-examples=false",
         )
         for address in cps:
             sandbox.ok("apply-config", "--insecure", "-n", address, "-e", address, "--file", "out/controlplane.yaml")

@@ -127,8 +127,12 @@ def test_server_side_apply_through_the_python_client(live: LiveCluster) -> None:
     from kubernetes.client.rest import ApiException
 
     configmaps = dynamic.DynamicClient(live.api()).resources.get(api_version="v1", kind="ConfigMap")
-    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa", "namespace": "default"},
-            "data": {"owner": "talosforge"}}
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "ssa", "namespace": "default"},
+        "data": {"owner": "talosforge"},
+    }
     first = configmaps.server_side_apply(body=body, field_manager="talosforge", namespace="default")
     again = configmaps.server_side_apply(body=body, field_manager="talosforge", namespace="default")
     assert first.metadata.resourceVersion == again.metadata.resourceVersion  # the same intent changes nothing
@@ -139,7 +143,9 @@ def test_server_side_apply_through_the_python_client(live: LiveCluster) -> None:
     with pytest.raises(ApiException) as conflict:
         configmaps.server_side_apply(body=other, field_manager="intruder", namespace="default")
     assert conflict.value.status == 409 and 'conflict with "talosforge"' in json.loads(conflict.value.body)["message"]
-    forced = configmaps.server_side_apply(body=other, field_manager="intruder", namespace="default", force_conflicts=True)
+    forced = configmaps.server_side_apply(
+        body=other, field_manager="intruder", namespace="default", force_conflicts=True
+    )
     assert forced.data.owner == "someone-else"
 
 
@@ -172,8 +178,14 @@ def test_server_side_apply_through_kubernetes_core(live: LiveCluster, tmp_path: 
         )
     )
     command = [
-        str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-        "-e", f"ansible_python_interpreter={sys.executable}", str(playbook),
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        str(playbook),
     ]
     runs = [subprocess.run(command, capture_output=True, text=True, timeout=120, check=False) for _ in range(2)]
     for run in runs:
@@ -194,7 +206,9 @@ def test_nodes_register_not_ready_and_turn_ready_once_a_cni_is_installed(live: L
     from kubernetes import client
 
     nodes = wait_for(lambda: (found := live.nodes()) and len(found) == 4 and found, 30, "four Node objects")
-    roles = {name: "node-role.kubernetes.io/control-plane" in (n["metadata"]["labels"] or {}) for name, n in nodes.items()}
+    roles = {
+        name: "node-role.kubernetes.io/control-plane" in (n["metadata"]["labels"] or {}) for name, n in nodes.items()
+    }
     assert sorted(roles.values()) == [False, True, True, True]
     for node in nodes.values():
         assert ready(node) == "False"
@@ -203,13 +217,18 @@ def test_nodes_register_not_ready_and_turn_ready_once_a_cni_is_installed(live: L
         assert node["status"]["node_info"]["kubelet_version"] == _kube_version()
         address = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
         assert address in live.control_planes + live.workers
-    control_plane = next(n for n in nodes.values() if "node-role.kubernetes.io/control-plane" in n["metadata"]["labels"])
+    control_plane = next(
+        n for n in nodes.values() if "node-role.kubernetes.io/control-plane" in n["metadata"]["labels"]
+    )
     assert {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"} in [
         {"key": t["key"], "effect": t["effect"]} for t in control_plane["spec"]["taints"]
     ]
     # the kubelet identities are the nodes' own: the Node authorizer let each create only its own object
-    creators = {e["user"]["username"] for e in live.audit() if e.get("verb") == "create" and
-                e["objectRef"].get("resource") == "nodes"}
+    creators = {
+        e["user"]["username"]
+        for e in live.audit()
+        if e.get("verb") == "create" and e["objectRef"].get("resource") == "nodes"
+    }
     assert creators == {f"system:node:{name}" for name in nodes}
 
     apps = client.AppsV1Api(live.api())
@@ -273,7 +292,9 @@ def test_an_etcd_snapshot_is_real_and_a_recovery_restores_it(tmp_path: Path) -> 
         recovered = live.sandbox.ok("bootstrap", "--recover-from", "db.snapshot", *live.mtls(node)).stdout
         assert 'recovering from snapshot "db.snapshot"' in recovered
         live.real().apiserver.wait_ready()
-        names = {item.metadata.name for item in client.CoreV1Api(live.api()).list_namespaced_config_map("default").items}
+        names = {
+            item.metadata.name for item in client.CoreV1Api(live.api()).list_namespaced_config_map("default").items
+        }
         assert "a" in names and "b" not in names
         assert client.CoreV1Api(live.api()).read_namespaced_config_map("a", "default").data == {"k": "before"}
     finally:
