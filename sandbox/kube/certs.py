@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 
 from ..talosctl import pki
 
@@ -75,37 +72,9 @@ class ClusterPKI:
 def _issue(
     ca: pki.CertAndKey, common_name: str, organizations: list[str], sans: list[str], server: bool, client: bool
 ) -> pki.CertAndKey:
-    ca_cert, ca_key = pki.load_cert(ca.crt), pki.load_key(ca.key)
-    key = pki.new_key("ecdsa")
+    # five minutes back, so that a certificate made now is valid on every process's clock at once
     start = pki.now() - datetime.timedelta(minutes=5)
-    usages = ([ExtendedKeyUsageOID.SERVER_AUTH] if server else []) + (
-        [ExtendedKeyUsageOID.CLIENT_AUTH] if client else []
-    )
-    names: list[x509.GeneralName] = []
-    for san in dict.fromkeys(sans):
-        try:
-            names.append(x509.IPAddress(ipaddress.ip_address(san)))
-        except ValueError:
-            names.append(x509.DNSName(san))
-    subject = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org) for org in organizations]
-    subject.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name(subject))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + LEAF_VALIDITY)
-        .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(pki.authority_key_identifier(ca_cert), critical=False)
-    )
-    if names:
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    algorithm = None if isinstance(ca_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
-    return pki.CertAndKey(builder.sign(ca_key, algorithm).public_bytes(serialization.Encoding.PEM), pki.key_pem(key))
+    return pki.issue(ca, organizations, common_name, LEAF_VALIDITY, sans, server=server, client=client, start=start)
 
 
 def _write(folder: Path, name: str, data: bytes, private: bool = False) -> Path:

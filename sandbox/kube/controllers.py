@@ -31,6 +31,18 @@ IDENTITIES = {
 }
 
 
+def _component_flags(kubeconfig: Path) -> list[str]:
+    """What kube-controller-manager and kube-scheduler share: one identity for the API server and for checking their
+    own callers, no serving port (nothing here scrapes them), no leader election (one of each)."""
+    return [
+        f"--kubeconfig={kubeconfig}",
+        f"--authentication-kubeconfig={kubeconfig}",
+        f"--authorization-kubeconfig={kubeconfig}",
+        "--secure-port=0",
+        "--leader-elect=false",
+    ]
+
+
 def enabled(env: dict[str, str] | None = None) -> bool:
     return (env if env is not None else os.environ).get(ENABLE_ENV, "") in ("1", "true", "yes")
 
@@ -82,11 +94,7 @@ class Controllers:
         self.daemons["kube-controller-manager"].start(
             [
                 str(gotools.binary("kube-controller-manager")),
-                f"--kubeconfig={kcm}",
-                f"--authentication-kubeconfig={kcm}",
-                f"--authorization-kubeconfig={kcm}",
-                "--secure-port=0",
-                "--leader-elect=false",
+                *_component_flags(kcm),
                 "--use-service-account-credentials=true",
                 f"--service-account-private-key-file={apiserver_pki / 'sa.key'}",
                 f"--root-ca-file={self.ca}",
@@ -103,11 +111,7 @@ class Controllers:
         self.daemons["kube-scheduler"].start(
             [
                 str(gotools.binary("kube-scheduler")),
-                f"--kubeconfig={scheduler}",
-                f"--authentication-kubeconfig={scheduler}",
-                f"--authorization-kubeconfig={scheduler}",
-                "--secure-port=0",
-                "--leader-elect=false",
+                *_component_flags(scheduler),
             ],
             env=env,
         )

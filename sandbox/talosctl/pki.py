@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import ipaddress
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -122,9 +123,29 @@ def issue_client(
     start: datetime.datetime | None = None,
 ) -> CertAndKey:
     """A client certificate signed by ``ca`` (same key type as the CA's)."""
+    return issue(ca, organizations, common_name, validity, start=start)
+
+
+def issue(
+    ca: CertAndKey,
+    organizations: list[str],
+    common_name: str | None,
+    validity: datetime.timedelta,
+    sans: list[str] | None = None,
+    server: bool = False,
+    client: bool = True,
+    start: datetime.datetime | None = None,
+) -> CertAndKey:
+    """A leaf certificate signed by ``ca`` (same key type as the CA's): client and/or server use, with subject
+    alternative names (IP addresses and DNS names) when given."""
     start = start or now()
     ca_cert, ca_key = load_cert(ca.crt), load_key(ca.key)
     key = new_key("ed25519" if isinstance(ca_key, ed25519.Ed25519PrivateKey) else "ecdsa")
+    usages = [
+        usage
+        for usage, wanted in ((ExtendedKeyUsageOID.SERVER_AUTH, server), (ExtendedKeyUsageOID.CLIENT_AUTH, client))
+        if wanted
+    ]
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(organizations, common_name))
@@ -134,10 +155,18 @@ def issue_client(
         .not_valid_before(start)
         .not_valid_after(start + validity)
         .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(authority_key_identifier(ca_cert), critical=False)
     )
+    names: list[x509.GeneralName] = []
+    for san in dict.fromkeys(sans or []):
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(san)))
+        except ValueError:
+            names.append(x509.DNSName(san))
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     return CertAndKey(_sign(builder, ca_key).public_bytes(serialization.Encoding.PEM), key_pem(key))
 
 

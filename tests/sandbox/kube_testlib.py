@@ -147,3 +147,22 @@ class LiveCluster:
 
 def ready(node: dict[str, Any]) -> str:
     return next(c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready")
+
+
+def cni_daemonset() -> dict[str, Any]:
+    """A DaemonSet named as Cilium's agent is (kube-system/cilium): to the sandbox, a CNI being installed."""
+    labels = {"k8s-app": "cilium"}
+    return {
+        "metadata": {"name": "cilium", "namespace": "kube-system"},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "hostNetwork": True,
+                    "tolerations": [{"operator": "Exists"}],
+                    "containers": [{"name": "cilium-agent", "image": "quay.io/cilium/cilium:v1.20.0"}],
+                },
+            },
+        },
+    }

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kube_testlib import LiveCluster, ready, wait_for
+from kube_testlib import LiveCluster, cni_daemonset, ready, wait_for
 from sandbox_testlib import REPO_ROOT
 
 from sandbox.kube import certs
@@ -232,17 +232,7 @@ def test_nodes_register_not_ready_and_turn_ready_once_a_cni_is_installed(live: L
     assert creators == {f"system:node:{name}" for name in nodes}
 
     apps = client.AppsV1Api(live.api())
-    cilium = {
-        "metadata": {"name": "cilium", "namespace": "kube-system"},
-        "spec": {
-            "selector": {"matchLabels": {"k8s-app": "cilium"}},
-            "template": {
-                "metadata": {"labels": {"k8s-app": "cilium"}},
-                "spec": {"containers": [{"name": "cilium-agent", "image": "quay.io/cilium/cilium:v1.20.0"}]},
-            },
-        },
-    }
-    apps.create_namespaced_daemon_set("kube-system", cilium)
+    apps.create_namespaced_daemon_set("kube-system", cni_daemonset())
     try:
         wait_for(lambda: all(ready(n) == "True" for n in live.nodes().values()), 30, "every node Ready")
     finally:

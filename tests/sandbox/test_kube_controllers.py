@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from kube_testlib import LiveCluster, ready, wait_for
+from kube_testlib import LiveCluster, cni_daemonset, ready, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -57,21 +57,7 @@ def test_workloads_wait_for_a_cni_then_run(live: LiveCluster) -> None:
     # no CNI yet: every node is NotReady and tainted, so the scheduler binds nothing
     assert {pod.status.phase for pod in pending} == {"Pending"} and {pod.spec.node_name for pod in pending} == {None}
 
-    cilium = {
-        "metadata": {"name": "cilium", "namespace": "kube-system"},
-        "spec": {
-            "selector": {"matchLabels": {"k8s-app": "cilium"}},
-            "template": {
-                "metadata": {"labels": {"k8s-app": "cilium"}},
-                "spec": {
-                    "hostNetwork": True,
-                    "tolerations": [{"operator": "Exists"}],
-                    "containers": [{"name": "cilium-agent", "image": "quay.io/cilium/cilium:v1.20.0"}],
-                },
-            },
-        },
-    }
-    apps.create_namespaced_daemon_set("kube-system", cilium)
+    apps.create_namespaced_daemon_set("kube-system", cni_daemonset())
 
     def daemonset_ready() -> bool:
         status = apps.read_namespaced_daemon_set("cilium", "kube-system").status
