@@ -56,3 +56,16 @@ def client(hcloud_sim: RunningSimulator) -> Any:
     from hcloud_testlib import make_client
 
     return make_client(hcloud_sim)
+
+
+@pytest.fixture(scope="session")
+def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A sandbox cluster with its real etcd and kube-apiserver (three control planes, one worker), made through
+    the talosctl stand-in as the collection makes one; shared by the session's tests, stopped at the end."""
+    from kube_testlib import LiveCluster
+
+    cluster = LiveCluster.create(tmp_path_factory.mktemp("kube"))
+    try:
+        yield cluster
+    finally:
+        cluster.close()

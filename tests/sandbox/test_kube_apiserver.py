@@ -10,7 +10,6 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,13 +24,10 @@ pytestmark = pytest.mark.slow
 CRDS = REPO_ROOT / "tests" / "contracts" / "crds"
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCluster]:
-    cluster = LiveCluster.create(tmp_path_factory.mktemp("live"))
-    try:
-        yield cluster
-    finally:
-        cluster.close()
+@pytest.fixture
+def live(kube_cluster: LiveCluster) -> LiveCluster:
+    """The session's cluster (conftest.py): three control planes and a worker; tests leave it as they found it."""
+    return kube_cluster
 
 
 def _kube_version() -> str:
@@ -240,7 +236,15 @@ def test_nodes_register_not_ready_and_turn_ready_once_a_cni_is_installed(live: L
     wait_for(lambda: all(ready(n) == "False" for n in live.nodes().values()), 30, "NotReady again without a CNI")
 
 
-def test_a_reset_node_leaves_the_api_and_a_control_plane_leaves_etcd(live: LiveCluster) -> None:
+def test_a_reset_node_leaves_the_api_and_a_control_plane_leaves_etcd(tmp_path: Path) -> None:
+    live = LiveCluster.create(tmp_path, control_planes=2, workers=1, name="shrink")
+    try:
+        _reset_and_leave(live)
+    finally:
+        live.close()
+
+
+def _reset_and_leave(live: LiveCluster) -> None:
     worker = live.workers[0]
     hostname = live.sandbox.node(worker)["hostname"]
     wait_for(lambda: hostname in live.nodes(), 30, "the worker registered")
