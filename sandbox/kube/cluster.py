@@ -36,7 +36,7 @@ def endpoint_of(config: dict[str, Any]) -> tuple[str, int]:
 
 def servable(config: dict[str, Any]) -> bool:
     """Whether the sandbox can serve this cluster's API: its endpoint is a loopback address."""
-    host, _ = endpoint_of(config)
+    host = endpoint_of(config)[0]
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

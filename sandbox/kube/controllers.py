@@ -2,7 +2,7 @@
 
 With them, Deployments get ReplicaSets and Pods, DaemonSets get a Pod per node, the scheduler binds Pods to the
 sandbox's Nodes (respecting their taints), and kwok, standing in for the kubelets' container side, reports the
-Pods it is given as Running (Jobs' Pods as Succeeded) with the Pod stages in ``pod-stages.yaml``. Node status
+Pods it is given as Running (Jobs' Pods as Succeeded) with the stages in ``kwok-stages/``. Node status
 stays the kubelet stand-in's (kubelets.py): kwok is given no Node stages and no node leases. Each program has its
 own identity, a client certificate signed by the cluster CA: ``system:kube-controller-manager`` and
 ``system:kube-scheduler`` as Kubernetes names them (their RBAC roles are built in), kwok in ``system:masters``.
@@ -23,7 +23,7 @@ from . import certs
 from .processes import Daemon, environment
 
 ENABLE_ENV = "TALOSFORGE_SANDBOX_CONTROLLERS"
-POD_STAGES = Path(__file__).resolve().parent / "pod-stages.yaml"
+STAGES = Path(__file__).resolve().parent / "kwok-stages"
 IDENTITIES = {
     "kube-controller-manager": ("system:kube-controller-manager", []),
     "kube-scheduler": ("system:kube-scheduler", []),
@@ -120,7 +120,7 @@ class Controllers:
             [
                 str(gotools.binary("kwok")),
                 f"--kubeconfig={kwok}",
-                f"--config={POD_STAGES}",
+                *(f"--config={stage}" for stage in sorted(STAGES.glob("*.yaml"))),
                 "--manage-all-nodes=false",
                 "--manage-nodes-with-annotation-selector=talosforge.dev/sandbox=true",
                 "--node-lease-duration-seconds=0",

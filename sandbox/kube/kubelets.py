@@ -195,7 +195,7 @@ class Kubelets:
         labels = {str(key): str(value) for key, value in (machine.get("nodeLabels") or {}).items()}
         taints = []
         for key, spec in (machine.get("nodeTaints") or {}).items():
-            value, _, effect = str(spec).rpartition(":")
+            value, effect = str(spec).rpartition(":")[::2]
             taints.append({"key": str(key), "effect": effect, **({"value": value} if value else {})})
         if machine.get("type") == "controlplane":
             labels["node-role.kubernetes.io/control-plane"] = ""

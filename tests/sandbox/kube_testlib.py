@@ -28,7 +28,7 @@ PORTS = (6443, 2379, 2380)
 
 def free_subnet() -> str:
     """``127.A.B`` with nothing listening on the ports a cluster uses at .10 to .13 (bounded tries)."""
-    for _ in range(50):
+    for _attempt in range(50):
         prefix = f"127.{random.randint(100, 199)}.{random.randint(1, 254)}"
         if all(_free(f"{prefix}.{host}", port) for host in (10, 11, 12, 13) for port in PORTS):
             return prefix

@@ -183,7 +183,7 @@ def test_server_side_apply_through_kubernetes_core(live: LiveCluster, tmp_path: 
         f"ansible_python_interpreter={sys.executable}",
         str(playbook),
     ]
-    runs = [subprocess.run(command, capture_output=True, text=True, timeout=120, check=False) for _ in range(2)]
+    runs = [subprocess.run(command, capture_output=True, text=True, timeout=120, check=False) for _run in range(2)]
     for run in runs:
         assert run.returncode == 0, run.stdout + run.stderr
     assert re.search(r"localhost\s+: ok=1\s+changed=1 ", runs[0].stdout), runs[0].stdout

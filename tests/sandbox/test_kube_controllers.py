@@ -49,7 +49,10 @@ def test_workloads_wait_for_a_cni_then_run(live: LiveCluster) -> None:
         "pod CIDRs allocated",
     )
     assert all(n["spec"]["pod_cidr"].startswith("10.244.") for n in nodes.values())
-    accounts = lambda: {account.metadata.name for account in core.list_namespaced_service_account("default").items}  # noqa: E731
+
+    def accounts() -> set[str]:
+        return {account.metadata.name for account in core.list_namespaced_service_account("default").items}
+
     wait_for(lambda: "default" in accounts(), 30, "the default ServiceAccount")
 
     apps.create_namespaced_deployment("default", _deployment("web", 2))

@@ -62,8 +62,8 @@ def test_gen_writes_files_as_talosctl_does(generated: Sandbox) -> None:
     for name in ("controlplane.yaml", "worker.yaml", "talosconfig"):
         assert stat.S_IMODE((generated.work / "out" / name).stat().st_mode) == 0o644, name
     again = generated.talosctl("gen", "config", "demo", ENDPOINT, "-o", "out", "--with-secrets", "secrets.yaml")
-    assert (again.returncode, again.stderr) == (1, 'generating PKI and tokens\nfile "out/controlplane.yaml" already '
-                                                  "exists, use --force to overwrite\n")
+    refused = 'generating PKI and tokens\nfile "out/controlplane.yaml" already exists, use --force to overwrite\n'
+    assert (again.returncode, again.stderr) == (1, refused)
     single = generated.ok("gen", "config", "demo", ENDPOINT, "--with-secrets", "secrets.yaml", "-t", "worker",
                           "-o", "-", "--with-docs=false", "--with-examples=false", "--install-disk", "/dev/vda")
     assert single.stdout == (generated.work / "out" / "worker.yaml").read_text()  # same secrets, same config
