@@ -37,7 +37,9 @@ class Daemon:
             program = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode()
         except OSError:
             return None
-        return pid if program == record.get("program") else None
+        # Empty for a moment after Popen returns: the kernel closes the exec error pipe (which Popen waits on)
+        # before it has set the new program's arguments. Only another program's name means the pid was reused.
+        return pid if program in ("", record.get("program")) else None
 
     def alive(self) -> bool:
         return self.pid is not None
