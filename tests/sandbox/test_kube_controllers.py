@@ -66,7 +66,7 @@ def test_workloads_wait_for_a_cni_then_run(live: LiveCluster) -> None:
         status = apps.read_namespaced_daemon_set("cilium", "kube-system").status
         return status.desired_number_scheduled == 3 and status.number_ready == 3
 
-    wait_for(daemonset_ready, 60, "a cilium agent Running on each of the 3 nodes")
+    wait_for(daemonset_ready, 120, "a cilium agent Running on each of the 3 nodes")
     agents = _pods(live, "kube-system", "k8s-app=cilium")
     addresses = set(live.control_planes + live.workers)
     assert {pod.status.pod_ip for pod in agents} == addresses  # host network: the node's address
@@ -75,7 +75,12 @@ def test_workloads_wait_for_a_cni_then_run(live: LiveCluster) -> None:
     def available() -> bool:
         return (apps.read_namespaced_deployment("web", "default").status.available_replicas or 0) == 2
 
-    wait_for(available, 60, "the Deployment available")
+    try:
+        wait_for(available, 120, "the Deployment available")
+    except AssertionError:
+        pods = [(pod.metadata.name, pod.spec.node_name, pod.status.phase) for pod in _pods(live, "default", "app=web")]
+        taints = {name: node["spec"]["taints"] for name, node in live.nodes().items()}
+        raise AssertionError(f"the Deployment is not available: pods {pods}, node taints {taints}") from None
     web = _pods(live, "default", "app=web")
     workers = {live.sandbox.node(address)["hostname"] for address in live.workers}
     assert {pod.spec.node_name for pod in web} <= workers  # the control plane keeps its NoSchedule taint

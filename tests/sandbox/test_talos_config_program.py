@@ -253,7 +253,8 @@ def test_without_talos_config_the_stand_in_fails_loudly(fake: Sandbox, tmp_path:
     for argv in (["gen", "secrets"], ["validate", "-c", "x.yaml", "-m", "metal"]):
         run = fake.fails(*argv)
         assert run.stderr == (f"talosforge sandbox stand-in: talos-config is not built ({empty}/talos-config is "
-                              "missing): run `python -m sandbox.gotools build` (scripts/test and scripts/sandbox-site "
+                              "missing): run `python -m sandbox.gotools build talos-config` (scripts/test and "
+                              "scripts/sandbox-site "
                               "do it)\n")
     TalosNodes(fake.state).add("10.0.0.41")
     (fake.work / "c.yaml").write_text("version: v1alpha1\n")
