@@ -10,15 +10,14 @@ default service accounts) and namespaces are not finalised; see docs/sandbox-kub
 from __future__ import annotations
 
 import json
-import ssl
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from .. import gotools
 from . import certs
+from .client import Api
 from .processes import Daemon, environment
 
 READY_TIMEOUT_S = 90.0
@@ -104,27 +103,12 @@ class ApiServer:
             json.dumps({"url": url, "host": host, "port": port, "etcd_urls": etcd_urls})
         )
 
-    def ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=str(self.pki_dir / "ca.crt"))
-        context.load_cert_chain(str(self.pki_dir / "sandbox-admin.crt"), str(self.pki_dir / "sandbox-admin.key"))
-        return context
-
-    def get(self, path: str, timeout: float = 10.0) -> Any:
-        """GET a path as the sandbox's admin; JSON decoded (or the text for non-JSON answers)."""
-        if not self.url:
-            raise ApiServerError("the API server was never started")
-        request = urllib.request.Request(self.url + path, headers={"Accept": "application/json"})
-        with urllib.request.urlopen(request, context=self.ssl_context(), timeout=timeout) as answer:  # noqa: S310
-            body = answer.read().decode()
-        try:
-            return json.loads(body)
-        except json.JSONDecodeError:
-            return body
-
     def ready(self) -> bool:
+        if not self.url:
+            return False
         try:
-            return self.get("/readyz", timeout=2.0) == "ok"
-        except (OSError, urllib.error.URLError, ApiServerError):
+            return Api.admin(self.url, self.pki_dir).call("GET", "/readyz", timeout=2.0) == "ok"
+        except (OSError, urllib.error.URLError):
             return False
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> float:

@@ -93,16 +93,9 @@ class SandboxCluster:
             found.append(cls(state_dir, data["cluster_id"], data["name"]))
         return found
 
-    def _save(self, config: dict[str, Any], with_controllers: bool) -> None:
+    def _save(self, with_controllers: bool) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        host, port = endpoint_of(config)
-        record = {
-            "cluster_id": self.cluster_id,
-            "name": self.name,
-            "endpoint_host": host,
-            "endpoint_port": port,
-            "controllers": with_controllers,
-        }
+        record = {"cluster_id": self.cluster_id, "name": self.name, "controllers": with_controllers}
         (self.dir / "cluster.json").write_text(json.dumps(record, indent=2) + "\n")
 
     @property
@@ -120,7 +113,7 @@ class SandboxCluster:
         config = v1alpha1(config_text)
         pki = certs.ClusterPKI.from_config(config)
         self.stop()
-        self._save(config, controllers)
+        self._save(controllers)
         self._config_file.touch(mode=0o600, exist_ok=True)
         self._config_file.write_text(config_text)
         self.etcd.bootstrap(Member(member_name, address), pki, snapshot)

@@ -57,7 +57,10 @@ class EtcdCluster:
         return self.root / member.address
 
     def daemon(self, member: Member) -> Daemon:
-        return Daemon(self._dir(member) / "pid", self.log_dir / f"etcd-{member.address}.log")
+        return self._daemon_at(member.address)
+
+    def _daemon_at(self, address: str) -> Daemon:
+        return Daemon(self.root / address / "pid", self.log_dir / f"etcd-{address}.log")
 
     def _pki(self, member: Member) -> Path:
         return self._dir(member) / "pki"
@@ -91,19 +94,16 @@ class EtcdCluster:
 
     def _ctl(self, member: Member, args: tuple[str, ...], timeout: float) -> str:
         pki = self._pki(member)
-        command = [
-            str(gotools.binary("etcdctl")),
+        return _tool(
+            "etcdctl",
             f"--endpoints={member.client_url}",
             f"--cacert={pki / 'ca.crt'}",
             f"--cert={pki / 'client.crt'}",
             f"--key={pki / 'client.key'}",
             "--command-timeout=20s",
             *args,
-        ]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-        if result.returncode != 0:
-            raise EtcdError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "etcdctl failed")
-        return result.stdout
+            timeout=timeout,
+        )
 
     def members(self) -> list[dict[str, Any]]:
         """``etcdctl member list`` as etcd reports it (ID as an integer, name, peer and client URLs, learner)."""
@@ -190,25 +190,18 @@ class EtcdCluster:
         if snapshot is not None:
             folder = self._dir(member)
             folder.mkdir(parents=True, exist_ok=True)
-            result = subprocess.run(
-                [
-                    str(gotools.binary("etcdutl")),
-                    "snapshot",
-                    "restore",
-                    str(snapshot),
-                    f"--data-dir={folder / 'data'}",
-                    f"--name={member.name}",
-                    f"--initial-cluster={member.name}={member.peer_url}",
-                    f"--initial-advertise-peer-urls={member.peer_url}",
-                    f"--initial-cluster-token={self.token}",
-                ],
-                capture_output=True,
-                text=True,
+            _tool(
+                "etcdutl",
+                "snapshot",
+                "restore",
+                str(snapshot),
+                f"--data-dir={folder / 'data'}",
+                f"--name={member.name}",
+                f"--initial-cluster={member.name}={member.peer_url}",
+                f"--initial-advertise-peer-urls={member.peer_url}",
+                f"--initial-cluster-token={self.token}",
                 timeout=120,
-                check=False,
             )
-            if result.returncode != 0:
-                raise EtcdError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "restore failed")
         self._start(member, pki, [member], "new")
         self.wait_ready(member)
 
@@ -240,7 +233,6 @@ class EtcdCluster:
         for item in self.members():
             if member.peer_url in item["peer_urls"]:
                 self._retry_reconfigure("member", "remove", f"{item['id']:x}", via=others[0] if others else member)
-        self.daemon(member).stop()
         self.wipe(member)
 
     def _retry_reconfigure(self, *args: str, via: Member | None = None) -> None:
@@ -258,6 +250,7 @@ class EtcdCluster:
             time.sleep(0.3)
 
     def wipe(self, member: Member) -> None:
+        """Stop the member and delete its data (its certificates and member record stay)."""
         self.daemon(member).stop()
         shutil.rmtree(self._dir(member) / "data", ignore_errors=True)
 
@@ -267,21 +260,23 @@ class EtcdCluster:
     def stop_all(self) -> None:
         if self.root.is_dir():
             for folder in self.root.iterdir():
-                Daemon(folder / "pid", self.log_dir / f"etcd-{folder.name}.log").stop()
+                self._daemon_at(folder.name).stop()
+
+
+def _tool(program: str, *args: str, timeout: float) -> str:
+    """Run etcdctl or etcdutl; its output, or EtcdError with the last line it printed on stderr."""
+    result = subprocess.run(
+        [str(gotools.binary(program)), *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        raise EtcdError(lines[-1] if lines else f"{program} {args[0]} failed (exit code {result.returncode})")
+    return result.stdout
 
 
 def snapshot_status(path: Path) -> dict[str, int]:
     """hash, revision, total keys and size of an etcd snapshot file (``etcdutl snapshot status``)."""
-    result = subprocess.run(
-        [str(gotools.binary("etcdutl")), "snapshot", "status", str(path), "-w", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise EtcdError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "not a snapshot")
-    data = json.loads(result.stdout)
+    data = json.loads(_tool("etcdutl", "snapshot", "status", str(path), "-w", "json", timeout=60))
     return {
         "hash": int(data["hash"]),
         "revision": int(data["revision"]),

@@ -24,16 +24,15 @@ import argparse
 import datetime
 import json
 import signal
-import ssl
 import sys
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from ..talosctl.state import Node, Store
 from . import certs
+from .client import Api
 from .cluster import v1alpha1
 
 POLL_S = 1.0
@@ -46,7 +45,6 @@ NOT_READY = (
     "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
     "message:Network plugin returns error: cni plugin not initialized"
 )
-MANAGED_LABELS_ANNOTATION = "talos.dev/owned-labels"
 
 
 def _now() -> str:
@@ -55,31 +53,6 @@ def _now() -> str:
 
 def _micro_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class Api:
-    """A tiny JSON client of kube-apiserver for one identity (client certificate)."""
-
-    def __init__(self, url: str, ca_file: Path, cert_file: Path, key_file: Path) -> None:
-        self.url = url
-        self.context = ssl.create_default_context(cafile=str(ca_file))
-        self.context.load_cert_chain(str(cert_file), str(key_file))
-
-    def call(self, method: str, path: str, body: Any = None, content_type: str = "application/json") -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        request.add_header("Accept", "application/json")
-        request.add_header("User-Agent", "talosforge-sandbox-kubelet/v1.36.3")
-        if data is not None:
-            request.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(request, context=self.context, timeout=10) as answer:  # noqa: S310
-                text = answer.read().decode()
-        except urllib.error.HTTPError as error:
-            if error.code == 404 and method in ("GET", "DELETE"):
-                return None
-            raise
-        return json.loads(text) if text else None
 
 
 class Kubelets:
@@ -92,9 +65,7 @@ class Kubelets:
         self.url = apiserver["url"]
         self.pki_dir = cluster_dir / "apiserver" / "pki"
         self.kubelet_dir = cluster_dir / "kubelets"
-        self.admin = Api(
-            self.url, self.pki_dir / "ca.crt", self.pki_dir / "sandbox-admin.crt", self.pki_dir / "sandbox-admin.key"
-        )
+        self.admin = Api.admin(self.url, self.pki_dir)
         # Real kubelets get their client certificate through TLS bootstrapping (a CSR that the controller manager
         # signs); the stand-in signs with the cluster CA directly, from the config the cluster was bootstrapped with.
         bootstrap_config = v1alpha1((cluster_dir / "bootstrap-config.yaml").read_text())

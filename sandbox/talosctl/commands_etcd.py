@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from ..kube.etcd import EtcdError
+from ..kube.etcd import EtcdError, snapshot_status
 from . import control_plane, nodes
 from .errors import TalosctlError, rpc
 from .resources import tabulate
@@ -190,7 +190,7 @@ def read_snapshot(path: Path) -> dict[str, Any]:
     payload, trailer = data[:-32], data[-32:]
     if not payload.startswith(SNAPSHOT_MAGIC):
         try:
-            return {**control_plane.snapshot_info(path), "real": True}
+            return {**snapshot_status(path), "real": True}
         except EtcdError as error:
             raise TalosctlError(f"snapshot file {path} is not an etcd snapshot: {error}") from None
     if hashlib.sha256(payload).digest() != trailer:
@@ -256,7 +256,7 @@ def _real_snapshot(rt: Runtime, session: Session, real: Any, address: str, targe
     except (EtcdError, OSError) as error:
         partial.unlink(missing_ok=True)
         raise TalosctlError(f"error reading file: {error}") from None
-    info = control_plane.snapshot_info(target)
+    info = snapshot_status(target)
     rt.print(f'etcd snapshot saved to "{rt.args[0]}" ({target.stat().st_size} bytes)')
     rt.print(
         f"snapshot info: hash {info['hash']:08x}, revision {info['revision']}, total keys {info['keys']}, "

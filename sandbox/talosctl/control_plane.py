@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..kube import controllers
 from ..kube.cluster import SandboxCluster, for_node_config
-from ..kube.etcd import EtcdError, snapshot_status
+from ..kube.etcd import EtcdError
 from .errors import rpc
 from .state import Node, Store
 from .transport import NodeFailure
@@ -72,8 +72,3 @@ def wiped(store: Store, node: Node) -> None:
     cluster.wipe_member(node.address)
     if not cluster.served():
         cluster.remove()
-
-
-def snapshot_info(path: Path) -> dict[str, int]:
-    """hash, revision, keys and size of a real etcd snapshot (EtcdError when it is not one)."""
-    return snapshot_status(path)
