@@ -216,7 +216,7 @@ def snapshot(rt: Runtime) -> None:
         node = session.store.node(addresses[0])
         real = control_plane.cluster_of(session.store, node) if node else None
         if real is not None and real.served():
-            _real_snapshot(rt, session, real, addresses[0], Path(target))
+            _real_snapshot(rt, real, addresses[0], Path(target))
             return
         payload = snapshot_payload(session.store, clusters[0])
     data = payload + hashlib.sha256(payload).digest()
@@ -228,12 +228,7 @@ def snapshot(rt: Runtime) -> None:
         os.replace(partial, target)
     except OSError as error:
         raise TalosctlError(f"error creating temporary file: {error}") from None
-    info = read_snapshot(target)
-    rt.print(f'etcd snapshot saved to "{rt.args[0]}" ({len(data)} bytes)')
-    rt.print(
-        f"snapshot info: hash {info['hash']:08x}, revision {info['revision']}, total keys {info['keys']}, "
-        f"total size {info['size']}"
-    )
+    _report(rt, target)
 
 
 def _real(node: Node, read: Any) -> Any:
@@ -243,7 +238,7 @@ def _real(node: Node, read: Any) -> Any:
         raise NodeFailure(node.address, rpc("Unavailable", str(error))) from None
 
 
-def _real_snapshot(rt: Runtime, session: Session, real: Any, address: str, target: Path) -> None:
+def _real_snapshot(rt: Runtime, real: Any, address: str, target: Path) -> None:
     """A real etcd snapshot of the member on that node (etcdctl snapshot save), reported as talosctl reports it."""
     member = next((m for m in real.etcd.running() if m.address == address), None)
     if member is None:
@@ -256,7 +251,12 @@ def _real_snapshot(rt: Runtime, session: Session, real: Any, address: str, targe
     except (EtcdError, OSError) as error:
         partial.unlink(missing_ok=True)
         raise TalosctlError(f"error reading file: {error}") from None
-    info = snapshot_status(target)
+    _report(rt, target)
+
+
+def _report(rt: Runtime, target: Path) -> None:
+    """What talosctl prints after a snapshot, simulated or real, read back from the file written."""
+    info = read_snapshot(target)
     rt.print(f'etcd snapshot saved to "{rt.args[0]}" ({target.stat().st_size} bytes)')
     rt.print(
         f"snapshot info: hash {info['hash']:08x}, revision {info['revision']}, total keys {info['keys']}, "
