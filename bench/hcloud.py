@@ -90,7 +90,7 @@ def measure(variant: str, count: int, action_ms: float) -> list[tuple[str, float
     with tempfile.TemporaryDirectory(prefix="talosforge-bench-") as tmp:
         workdir = Path(tmp)
         with running("hcloud", workdir / "state", action_latency_ms=action_ms, rate_limit=100000) as sim:
-            from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import HcloudClient
+            from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient
 
             HcloudClient(TOKEN, sim.url + "/v1").call(
                 "POST",

@@ -18,7 +18,7 @@ from typing import Any
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_secrets import SecretsError
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.secrets import SecretsError
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._vault import vault_codec
 
 VAULT_HEADER = b"$ANSIBLE_VAULT;"

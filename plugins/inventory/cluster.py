@@ -70,8 +70,8 @@ import sys
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import format_issues, load_cluster
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_plan import resolve_cache_dir
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import format_issues, load_cluster
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.plan import resolve_cache_dir
 
 _FILE_SUFFIXES = (".talosforge.yml", ".talosforge.yaml")
 

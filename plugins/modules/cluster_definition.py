@@ -107,12 +107,15 @@ issues:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import (
     errors_of,
     format_issues,
     load_cluster,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_plan import plan_images, resolve_cache_dir
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.plan import (
+    plan_images,
+    resolve_cache_dir,
+)
 
 
 def run(module: AnsibleModule) -> None:

@@ -100,13 +100,13 @@ failures:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
     auth_argument_spec,
     client_from_params,
     finish,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_labels import LabelError
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_resources import run
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import LabelError
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.resources import run
 
 
 def argument_spec() -> dict[str, Any]:

@@ -203,14 +203,14 @@ failures:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
     auth_argument_spec,
     client_from_params,
     finish,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_labels import LabelError
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_servers import ROLES, ServerSpecError
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_servers_apply import converge
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import LabelError
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.servers_apply import converge
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.servers_plan import ROLES, ServerSpecError
 
 
 def argument_spec() -> dict[str, Any]:

@@ -159,13 +159,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
     auth_argument_spec,
     client_from_params,
     finish,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_image import ARCHES, ImageSpecError
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_image_run import run
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.image_apply import run
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.image_plan import ARCHES, ImageSpecError
 
 
 def argument_spec() -> dict[str, Any]:

@@ -336,14 +336,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_download import (
-    DownloadError,
-    decompressed_name,
-    download_image,
-    parse_checksum,
-    plan_download,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
     ARCHES,
     DEFAULT_URL,
     ImageFactoryError,
@@ -355,6 +348,13 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory 
     installer_image,
     normalize_version,
     registry_from_url,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.download import (
+    DownloadError,
+    decompressed_name,
+    download_image,
+    parse_checksum,
+    plan_download,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed, in_parallel, worker_count
 

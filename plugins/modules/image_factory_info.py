@@ -129,7 +129,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpError
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
     ImageFactoryClient,
     ImageFactoryError,
     check_extensions,

@@ -175,14 +175,17 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpError
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
     ImageFactoryClient,
     ImageFactoryError,
     client_from_params,
     factory_argument_spec,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import (
+    SchematicError,
+    canonicalize,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
-from ansible_collections.talosforge.cluster.plugins.module_utils._schematic import SchematicError, canonicalize
 
 MUTUALLY_EXCLUSIVE = [("schematic", "schematics")]
 

@@ -186,7 +186,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.client import (
     APEX_ONLY_TYPES,
     Change,
     PowerDNSClient,

@@ -146,7 +146,7 @@ zone:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.client import (
     PowerDNSClient,
     PowerDNSError,
     RRSet,

@@ -203,14 +203,14 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpError
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_download import DownloadError
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.download import DownloadError
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_api import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client import (
     ProxmoxError,
     proxmox_argument_spec,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_image_run import run_images
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_images import ImagePlanError
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.images_apply import run_images
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.images_plan import ImagePlanError
 
 
 def argument_spec() -> dict[str, Any]:

@@ -242,12 +242,12 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_api import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client import (
     ProxmoxError,
     proxmox_argument_spec,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_vm_run import run_vms
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_vms import PlanError
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vms_apply import run_vms
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vms_plan import PlanError
 
 
 def argument_spec() -> dict[str, Any]:

@@ -159,12 +159,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_nodes import (
-    mask_config,
-    parse_dry_run,
-    parse_dry_run_mode,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     Node,
     TalosModuleError,
     by_name,
@@ -179,7 +174,12 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
     wait_for,
     workers,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
+    mask_config,
+    parse_dry_run,
+    parse_dry_run_mode,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
     Talosctl,
     TalosctlError,
 )

@@ -118,11 +118,7 @@ members:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_nodes import (
-    classify_error,
-    parse_etcd_members,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     Node,
     TalosModuleError,
     check_positive,
@@ -138,7 +134,11 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
     wait_for,
     workers,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
+    classify_error,
+    parse_etcd_members,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
     Talosctl,
     TalosctlError,
 )

@@ -119,7 +119,7 @@ import tempfile
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     Node,
     TalosModuleError,
     client_from_params,
@@ -129,7 +129,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
     talos_argument_spec,
     validate_nodes,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
     Talosctl,
     TalosctlError,
 )

@@ -94,7 +94,7 @@ failed_nodes:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     check_health,
     check_positive,
     client_from_params,
@@ -102,7 +102,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
     talos_argument_spec,
     validate_nodes,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import Talosctl
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
 
 
 def argument_spec() -> dict[str, Any]:

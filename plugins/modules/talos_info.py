@@ -135,12 +135,7 @@ etcd_members:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_nodes import (
-    DEFAULT_SCHEMATIC,
-    parse_etcd_members,
-    parse_installer_image,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     Node,
     by_name,
     client_from_params,
@@ -156,7 +151,12 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
     validate_nodes,
     workers,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
+    DEFAULT_SCHEMATIC,
+    parse_etcd_members,
+    parse_installer_image,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
     Talosctl,
     TalosctlError,
 )

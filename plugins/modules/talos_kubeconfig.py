@@ -133,7 +133,7 @@ import os
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_kubeconfig import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.kubeconfig import (
     KubeconfigError,
     assess,
     certificate_expiry,
@@ -143,7 +143,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_kubeconf
     merge,
     write_private,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     Node,
     TalosModuleError,
     client_from_params,
@@ -153,7 +153,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
     talos_argument_spec,
     validate_nodes,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
     Talosctl,
     TalosctlError,
 )

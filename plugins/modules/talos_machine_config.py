@@ -259,7 +259,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import worker_count
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (
     HAS_YAML,
     SecretSpots,
     TalosConfigError,
@@ -269,7 +269,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config i
     scrub,
     secret_spots,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config_nodes import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.machine_documents import (
     RenderOptions,
     additional_sans,
     install_image,
@@ -277,7 +277,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config_n
     talosconfig_endpoints,
     validate_mode,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_secrets import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.secrets import (
     FILE_MODE,
     SecretsError,
     check_bundle,
@@ -285,8 +285,8 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_secrets 
     read_file,
     write_private,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_talosconfig import render_talosconfig
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosconfig import render_talosconfig
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
     Talosctl,
     TalosctlError,
     module_runner,

@@ -123,12 +123,7 @@ nodes:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_nodes import (
-    classify_error,
-    go_duration,
-    parse_etcd_members,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     Node,
     TalosModuleError,
     by_name,
@@ -144,7 +139,12 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
     validate_nodes,
     workers,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
+    classify_error,
+    go_duration,
+    parse_etcd_members,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
     Talosctl,
     TalosctlError,
 )

@@ -154,13 +154,13 @@ commands:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_secrets import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.secrets import (
     NoVault,
     SecretsError,
     argument_spec,
     ensure_bundle,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
     Talosctl,
     TalosctlError,
     module_runner,

@@ -188,19 +188,7 @@ import re
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_nodes import (
-    NodeState,
-    UpgradePlanError,
-    UpgradeStep,
-    UpgradeTarget,
-    classify_error,
-    go_duration,
-    normalize_version,
-    parse_k8s_current,
-    plan_upgrade,
-    same_schematic,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     Node,
     TalosModuleError,
     by_name,
@@ -218,7 +206,19 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
     wait_for,
     workers,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
+    NodeState,
+    UpgradePlanError,
+    UpgradeStep,
+    UpgradeTarget,
+    classify_error,
+    go_duration,
+    normalize_version,
+    parse_k8s_current,
+    plan_upgrade,
+    same_schematic,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
     Talosctl,
     TalosctlError,
 )

@@ -3,7 +3,7 @@ controller-side subprocess runner. Modules use AnsibleModule.run_command instead
 
 from __future__ import annotations
 
-from ansible_collections.talosforge.cluster.plugins.module_utils import _talosctl
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos import talosctl as _talosctl
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._process import run_process
 
 _talosctl.use_runner(run_process)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible_collections.talosforge.cluster.plugins.module_utils._extension_catalog import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.extension_catalog import (
     OFFICIAL_EXTENSIONS_V1_13,
     catalog_covers,
     is_official,

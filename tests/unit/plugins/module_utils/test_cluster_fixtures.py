@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import format_issues, load_cluster
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import format_issues, load_cluster
 
 REPO = Path(__file__).resolve().parents[4]
 FIXTURES = REPO / "tests" / "unit" / "fixtures" / "definitions"

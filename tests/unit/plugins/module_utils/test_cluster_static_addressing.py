@@ -7,9 +7,9 @@ from __future__ import annotations
 import copy
 import json
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_model import load_cluster
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_static_addressing import network_config
-from ansible_collections.talosforge.cluster.plugins.module_utils._schematic import schematic_id
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model import load_cluster
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.static_addressing import network_config
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import schematic_id
 
 BASE = {
     "name": "test-cluster",

@@ -7,13 +7,13 @@ from __future__ import annotations
 import copy
 
 import pytest
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_issues import Issue
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_node_values import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.issues import Issue
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.read_node_values import (
     label_key_problem,
     parse_meta_key,
     taint_problem,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import format_issues, load_cluster
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import format_issues, load_cluster
 
 BASE = {
     "name": "demo",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
     HcloudClient,
     HcloudError,
     describe_failed,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shlex
 
 import pytest
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_image import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.image_plan import (
     ImageSpecError,
     cheapest_server_type,
     find_snapshot,
@@ -15,7 +15,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_image i
     wanted_images,
     write_command,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_labels import matches
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import matches
 
 SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
 URL = f"http://127.0.0.1:18701/image/{SCHEMATIC}/v1.13.9/hcloud-amd64.raw.xz"

@@ -1,11 +1,11 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Label checks and label selectors (plugins/module_utils/_hcloud_labels.py), by the API overview's rules."""
+"""Label checks and label selectors (plugins/module_utils/_hcloud/labels.py), by the API overview's rules."""
 
 from __future__ import annotations
 
 import pytest
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_labels import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import (
     LabelError,
     check_labels,
     cluster_labels,

@@ -1,11 +1,11 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The pure decisions of hcloud_servers: desired servers, plan, node facts, diff (_hcloud_servers.py)."""
+"""The pure decisions of hcloud_servers: desired servers, plan, node facts, diff (_hcloud/servers_plan.py)."""
 
 from __future__ import annotations
 
 import pytest
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_servers import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.servers_plan import (
     ServerSpecError,
     desired_servers,
     diff,

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Image downloads into the cache (plugins/module_utils/_image_download.py).
+"""Image downloads into the cache (plugins/module_utils/_image_factory/download.py).
 
 Most tests run against the sandbox's Image Factory simulator; a few misbehaviours the simulator does not offer
 (ignoring Range, breaking off mid-body) use a small scripted server.
@@ -20,7 +20,11 @@ import time
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_download import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
+    ImageFactoryClient,
+    image_url,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.download import (
     DownloadError,
     cached_digest,
     decompressed_name,
@@ -32,7 +36,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_download
     read_sidecar,
     write_sidecar,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import ImageFactoryClient, image_url
 
 from sandbox import harness  # noqa: E402  (the sandbox is part of the test tooling)
 

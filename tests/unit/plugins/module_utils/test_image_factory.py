@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Image Factory names, version and extension checks, and the client (plugins/module_utils/_image_factory.py)."""
+"""Image Factory names, version and extension checks, and the client (plugins/module_utils/_image_factory/client.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
     ImageFactoryClient,
     ImageFactoryError,
     check_extensions,
@@ -24,7 +24,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory 
     registry_from_url,
     unknown_extensions,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._schematic import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import (
     EMPTY_SCHEMATIC_ID,
     SchematicError,
     canonicalize,

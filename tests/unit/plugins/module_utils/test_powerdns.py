@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The PowerDNS client and planning logic (plugins/module_utils/_powerdns.py).
+"""The PowerDNS client and planning logic (plugins/module_utils/_powerdns/client.py).
 
 The pure parts are tested alone; the client against a real ``pdns_server`` (Debian's pdns-server with the sqlite3
 backend, which scripts/lib/podman.sh installs) started on loopback by the ``pdns`` fixture, which the module tests
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
-from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.client import (
     Change,
     PowerDNSClient,
     PowerDNSError,

@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpError
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_api import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client import (
     ProxmoxClient,
     ProxmoxError,
     api_base,
@@ -17,20 +17,20 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_api im
     error_from_http,
     is_lock_timeout,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_images import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.images_plan import (
     ImagePlanError,
     ImageSpec,
     default_filename,
     images_from_params,
     plan_targets,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_tasks import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.tasks import (
     parse_upid,
     poll_until,
     succeeded,
     wait_tasks,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox_vms import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vms_plan import (
     GIB,
     MIB,
     Existing,

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Schematic normalisation, canonical YAML and IDs (plugins/module_utils/_schematic.py)."""
+"""Schematic normalisation, canonical YAML and IDs (plugins/module_utils/_image_factory/schematic.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.talosforge.cluster.plugins.module_utils._schematic import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import (
     EMPTY_SCHEMATIC_ID,
     SchematicError,
     _go_float,

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.talosforge.cluster.plugins.module_utils import _talos_config_nodes as nodes_mod
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import load_cluster
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_plan import plan_images
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import load_cluster
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.plan import plan_images
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos import machine_documents as nodes_mod
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (
     Patch,
     TalosConfigError,
     apply_json_patch,
@@ -34,7 +34,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config i
     secret_spots,
     split_deletes,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config_nodes import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.machine_documents import (
     RenderOptions,
     hcloud_vip_config,
     hostname_config,

@@ -10,7 +10,7 @@ import stat
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_kubeconfig import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.kubeconfig import (
     KubeconfigError,
     assess,
     certificate_expiry,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_nodes import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
     MASK,
     NodeState,
     TalosOutputError,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     TalosModuleError,
     check_positive,
     control_planes,
@@ -17,7 +17,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops impo
     validate_nodes,
     wait_for,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import TalosctlError
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import TalosctlError
 
 NODES = [
     {"name": "cp1", "address": "10.0.0.1", "role": "controlplane"},

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import Talosctl
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
 
 REPO = Path(__file__).resolve().parents[4]
 STANDIN = REPO / "sandbox" / "bin" / "talosctl"

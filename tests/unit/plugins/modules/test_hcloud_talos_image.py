@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.hcloud import ModuleDocFragment
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud_api import HcloudClient
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient
 from ansible_collections.talosforge.cluster.plugins.modules import hcloud_talos_image as module
 from module_harness import check_documentation, run_module
 

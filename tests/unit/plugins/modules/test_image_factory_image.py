@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import ImageFactoryClient
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import ImageFactoryClient
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_image as module
 from module_harness import check_documentation, run_module
 

@@ -10,8 +10,8 @@ import time
 import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import ImageFactoryClient
-from ansible_collections.talosforge.cluster.plugins.module_utils._schematic import canonicalize
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import ImageFactoryClient
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import canonicalize
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_schematic as module
 from module_harness import check_documentation, run_module
 

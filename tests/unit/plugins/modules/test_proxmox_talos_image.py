@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.proxmox import ModuleDocFragment
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import client_from_params
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import client_from_params
 from ansible_collections.talosforge.cluster.plugins.modules import proxmox_talos_image as module
 from module_harness import check_documentation, run_module
 

@@ -57,7 +57,9 @@ def lab(tmp_path, capsys) -> Iterator[Lab]:
     state = tmp_path / "sandbox"
     with harness.running("image-factory", state, raw_image_size=1 << 20, asset_size=1 << 16) as factory:
         with harness.running("proxmox", state, task_seconds=0.05) as pve:
-            from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import client_from_params
+            from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
+                client_from_params,
+            )
 
             schematic_id, _canonical = client_from_params({"url": factory.url}).register_schematic(EXTENSIONS)
             url = f"{factory.url}/image/{schematic_id}/v1.13.9/metal-amd64.qcow2"
@@ -209,7 +211,7 @@ def test_a_parameter_error_keeps_pves_words(lab, capsys):
 
 
 def test_an_image_without_the_guest_agent_fails_the_wait_with_a_hint(lab, capsys):
-    from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import client_from_params
+    from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import client_from_params
 
     bare, _canonical = client_from_params({"url": lab.factory.url}).register_schematic({"customization": {}})
     url = f"{lab.factory.url}/image/{bare}/v1.13.9/metal-amd64.qcow2"

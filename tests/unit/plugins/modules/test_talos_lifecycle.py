@@ -19,7 +19,7 @@ import yaml
 pytest.importorskip("sandbox.talosctl.nodes", reason="the sandbox is not available (installed collection)")
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_ops import TalosModuleError
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import TalosModuleError
 from ansible_collections.talosforge.cluster.plugins.modules import (
     talos_apply_config,
     talos_bootstrap,

@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.talos import ModuleDocFragment
-from ansible_collections.talosforge.cluster.plugins.module_utils import _talos_secrets as secrets
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster_validate import load_cluster
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_plan import plan_images
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos_config import doc_id, load_documents
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import Talosctl
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import load_cluster
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.plan import plan_images
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos import secrets
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import doc_id, load_documents
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
 from ansible_collections.talosforge.cluster.plugins.modules import talos_machine_config as module
 from jsonschema import Draft202012Validator
 from module_harness import check_documentation, run_module

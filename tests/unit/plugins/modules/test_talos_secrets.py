@@ -18,8 +18,8 @@ import pytest
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.talos import ModuleDocFragment
-from ansible_collections.talosforge.cluster.plugins.module_utils import _talos_secrets as secrets
-from ansible_collections.talosforge.cluster.plugins.module_utils._talosctl import Result, Talosctl
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos import secrets
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Result, Talosctl
 from ansible_collections.talosforge.cluster.plugins.modules import talos_secrets as module
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._vault import VaultCodec
 from module_harness import check_documentation, run_module

@@ -1,0 +1,275 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, talosforge.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this file is not a public API of the collection and may change without notice.
+"""The Talos secrets bundle: generate it with talosctl, check that a file is one, write files 0600, rotate.
+
+Pure (no Ansible import): the talos_secrets action plugin (which adds ansible-vault on the controller) and the
+talos_secrets module both call these functions. Nothing here returns or logs secret content.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
+
+VAULT_HEADER = b"$ANSIBLE_VAULT;"
+FILE_MODE = 0o600
+
+# What `talosctl gen secrets` writes and `talosctl gen config --with-secrets` needs (Talos's Bundle.Validate).
+_REQUIRED = (
+    ("cluster", "id"),
+    ("cluster", "secret"),
+    ("secrets", "bootstraptoken"),
+    ("trustdinfo", "token"),
+    ("certs", "etcd", "crt"),
+    ("certs", "etcd", "key"),
+    ("certs", "k8s", "crt"),
+    ("certs", "k8s", "key"),
+    ("certs", "k8saggregator", "crt"),
+    ("certs", "k8saggregator", "key"),
+    ("certs", "k8sserviceaccount", "key"),
+    ("certs", "os", "crt"),
+    ("certs", "os", "key"),
+)
+_ENCRYPTION_SECRETS = ("secretboxencryptionsecret", "aescbcencryptionsecret")
+
+
+class SecretsError(Exception):
+    """The bundle cannot be generated, read or written; the message never holds secret content."""
+
+
+def is_vault(data: bytes) -> bool:
+    return data.lstrip().startswith(VAULT_HEADER)
+
+
+def bundle_problems(data: Any) -> list[str]:
+    """What keeps ``data`` (the parsed YAML) from being a Talos secrets bundle; empty when it is one."""
+    if not isinstance(data, dict):
+        return ["the file is not a YAML mapping"]
+    problems = []
+    for path in _REQUIRED:
+        node: Any = data
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, str) or not node:
+            problems.append(f"{'.'.join(path)} is missing or empty")
+    secrets = data.get("secrets") if isinstance(data.get("secrets"), dict) else {}
+    present = [name for name in _ENCRYPTION_SECRETS if secrets.get(name)]
+    if len(present) != 1:
+        problems.append(f"exactly one of secrets.{' and secrets.'.join(_ENCRYPTION_SECRETS)} must be set")
+    return problems
+
+
+def check_bundle(text: bytes | str, where: str) -> None:
+    """Raise SecretsError when ``text`` is not a Talos secrets bundle (YAML)."""
+    from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (  # noqa: PLC0415
+        TalosConfigError,
+        load_documents,
+    )
+
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SecretsError(f"{where} is not a Talos secrets bundle: it is not UTF-8 text") from exc
+    try:
+        docs = load_documents(text, where)
+    except TalosConfigError as exc:
+        raise SecretsError(f"{where} is not a Talos secrets bundle: it is not valid YAML") from exc
+    problems = bundle_problems(docs[0] if len(docs) == 1 else None)
+    if problems:
+        raise SecretsError(
+            f"{where} is not a Talos secrets bundle: {'; '.join(problems)}. Move it away, or point path at the "
+            "bundle that talosctl gen secrets wrote"
+        )
+
+
+def read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise SecretsError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def write_private(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (a 0600 file in the same folder, then renamed over it)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".talosforge-", suffix=".tmp")
+    except OSError as exc:
+        raise SecretsError(f"cannot write {path}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, FILE_MODE)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise SecretsError(f"cannot write {path}: {exc.strerror}") from exc
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def ensure_mode(path: str) -> bool:
+    """Make ``path`` 0600; True when its mode had to change."""
+    if os.stat(path).st_mode & 0o777 == FILE_MODE:
+        return False
+    os.chmod(path, FILE_MODE)
+    return True
+
+
+def backup_path(path: str, now: datetime.datetime | None = None) -> str:
+    """``<path>.<UTC timestamp>.bak``, made unique with a counter when taken."""
+    stamp = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y%m%dT%H%M%SZ")
+    candidate = f"{path}.{stamp}.bak"
+    number = 1
+    while os.path.exists(candidate):
+        number += 1
+        candidate = f"{path}.{stamp}.{number}.bak"
+    return candidate
+
+
+def backup(path: str) -> str:
+    """Copy ``path`` to a timestamped 0600 backup next to it; return the backup's path."""
+    target = backup_path(path)
+    try:
+        with open(path, "rb") as source:
+            write_private(target, source.read())
+    except OSError as exc:
+        raise SecretsError(f"cannot back up {path}: {exc.strerror}") from exc
+    return target
+
+
+def generate(talosctl: Talosctl, talos_version: str | None = None) -> bytes:
+    """A new bundle from ``talosctl gen secrets``, written in a private temporary folder and read back."""
+    folder = tempfile.mkdtemp(prefix="talosforge-secrets-")
+    try:
+        target = os.path.join(folder, "secrets.yaml")
+        args = ["gen", "secrets", "--output-file", target]
+        if talos_version:
+            args += ["--talos-version", talos_version]
+        talosctl.run(args, use_talosconfig=False)
+        data = read_file(target)
+        check_bundle(data, "the bundle talosctl gen secrets wrote")
+        return data
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The whole task: keep one bundle at ``path``
+# --------------------------------------------------------------------------------------------------------------
+
+
+class NoVault:
+    """The codec of the module alone: it can neither read nor write ansible-vault files."""
+
+    name = "none"
+
+    def can_encrypt(self) -> str | None:
+        return (
+            "encrypt=true needs ansible-vault, which the talos_secrets action plugin adds on the controller: run "
+            "talosforge.cluster.talos_secrets as a task (not through a raw module call), or set encrypt=false"
+        )
+
+    def encrypt(self, data: bytes) -> bytes:
+        raise SecretsError(self.can_encrypt() or "cannot encrypt")
+
+    def decrypt(self, data: bytes, where: str) -> bytes:
+        raise SecretsError(
+            f"{where} is encrypted with ansible-vault, which only the talos_secrets action plugin can read: run "
+            "talosforge.cluster.talos_secrets as a task, with the vault password"
+        )
+
+
+def argument_spec() -> dict[str, Any]:
+    """The options of talos_secrets (the talos doc fragment's, then its own)."""
+    return {
+        "talosctl": {"type": "path"},
+        "talosconfig": {"type": "path"},
+        "timeout": {"type": "float", "default": 300.0},
+        "parallel": {"type": "int", "default": 8},
+        "path": {"type": "path", "required": True},
+        "rotate": {"type": "bool", "default": False},
+        "talos_version": {"type": "str"},
+        "encrypt": {"type": "bool", "default": True},
+        "vault_id": {"type": "str", "no_log": False},
+        "vault_password_file": {"type": "path", "no_log": False},
+    }
+
+
+def _masked(data: bytes) -> str:
+    from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (  # noqa: PLC0415
+        load_documents,
+        masked_text,
+    )
+
+    return masked_text(load_documents(data.decode("utf-8")))
+
+
+def ensure_bundle(params: dict[str, Any], check_mode: bool, codec: Any, talosctl: Talosctl | None = None) -> dict:
+    """Create the bundle at ``path`` unless it exists (then only check it), or replace it when ``rotate``.
+
+    ``codec`` encrypts and decrypts with ansible-vault (``NoVault`` when that is not available). Raises
+    SecretsError or TalosctlError. The result never holds secret content; its diff is masked.
+    """
+    path = os.path.abspath(os.path.expanduser(params["path"]))
+    encrypt = bool(params.get("encrypt"))
+    result: dict[str, Any] = {"changed": False, "path": path, "created": False, "rotated": False}
+    old: bytes | None = None
+    was_encrypted = False
+    if os.path.exists(path):
+        if os.path.isdir(path):
+            raise SecretsError(f"{path} is a directory: path names the bundle file, for example {path}/secrets.yaml")
+        stored = read_file(path)
+        was_encrypted = is_vault(stored)
+        old = codec.decrypt(stored, path) if was_encrypted else stored
+        check_bundle(old, path)
+    if old is not None and not params.get("rotate"):
+        return _keep(result, path, old, was_encrypted, encrypt, check_mode, codec)
+    if encrypt and codec.can_encrypt():
+        raise SecretsError(codec.can_encrypt())
+    result.update(changed=True, created=old is None, rotated=old is not None, encrypted=encrypt)
+    if check_mode:
+        result["msg"] = f"would {'rotate' if old is not None else 'create'} the secrets bundle {path}"
+        return result
+    new = generate(
+        talosctl or Talosctl(binary=params.get("talosctl"), timeout=params["timeout"]), params.get("talos_version")
+    )
+    if old is not None:
+        result["backup"] = backup(path)
+    write_private(path, codec.encrypt(new) if encrypt else new)
+    result["diff"] = {
+        "before": _masked(old) if old is not None else "",
+        "after": _masked(new),
+        "before_header": path if old is not None else f"{path} (absent)",
+        "after_header": path + (" (encrypted with ansible-vault)" if encrypt else ""),
+    }
+    return result
+
+
+def _keep(result: dict, path: str, plain: bytes, was_encrypted: bool, encrypt: bool, check_mode: bool, codec: Any):
+    """An existing, valid bundle: encrypt it when asked and it is not yet, and make it 0600."""
+    result["encrypted"] = was_encrypted
+    if encrypt and not was_encrypted:
+        if codec.can_encrypt():
+            raise SecretsError(codec.can_encrypt())
+        result.update(changed=True, encrypted=True, msg=f"encrypted the existing secrets bundle {path}")
+        if not check_mode:
+            write_private(path, codec.encrypt(plain))
+        return result
+    if not check_mode:
+        result["changed"] = ensure_mode(path)
+    elif os.stat(path).st_mode & 0o777 != FILE_MODE:
+        result["changed"] = True
+    return result
