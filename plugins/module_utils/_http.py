@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError
+
 USER_AGENT = "talosforge.cluster"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 4
@@ -30,11 +32,13 @@ MAX_RETRY_AFTER = 300.0
 _ERROR_BODY_LIMIT = 64 * 1024
 
 
-class HttpError(Exception):
-    """A request failed. ``status`` is None when no HTTP answer arrived (connection error, timeout)."""
+class HttpError(ApiError):
+    """A request failed. ``status`` is None when no HTTP answer arrived (connection error, timeout).
+
+    ``failure()`` carries the answer's body as ``details`` and ``METHOD url`` (or the url) as ``request``.
+    """
 
     def __init__(self, status: int | None, body: str, url: str, reason: str = ""):
-        self.status = status
         self.body = body
         self.url = url
         self.reason = reason
@@ -45,11 +49,7 @@ class HttpError(Exception):
             for detail in (reason, body.strip()[:500]):
                 if detail:
                     text += f": {detail}"
-        super().__init__(text)
-
-    def details(self) -> dict[str, Any]:
-        """The fields a module returns beside its failure message."""
-        return {"status": self.status, "body": self.body, "request_url": self.url}
+        super().__init__(text, status=status, details=body or None, request=url)
 
 
 class Response:

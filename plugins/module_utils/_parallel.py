@@ -12,17 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
-class ItemsFailed(Exception):
-    """Some items of a many-item run failed; ``result`` holds what is known about all of them.
-
-    A module fails with ``msg=str(error), **error.result``.
-    """
-
-    def __init__(self, message: str, result: dict[str, Any]):
-        super().__init__(message)
-        self.result = result
-
-
 def worker_count(value: Any, error: type[Exception] = ValueError) -> int:
     """The ``parallel`` option as a number of threads; it must be 1 or more (else ``error`` is raised)."""
     if value is None or value < 1:

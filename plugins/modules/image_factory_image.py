@@ -335,6 +335,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
     ARCHES,
@@ -356,7 +357,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.
     parse_checksum,
     plan_download,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed, in_parallel, worker_count
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
 
 # Keys an entry of ``images`` may leave out to take the value of the top-level option of the same name.
 INHERITED = ("talos_version", "platform", "arch", "format", "secureboot", "decompress")
@@ -552,7 +553,7 @@ def _describe_error(exc: Exception) -> str:
 def _failure(index: int, image: Image, exc: Exception) -> dict[str, Any]:
     failure: dict[str, Any] = {"index": index, "url": image.url, "msg": _describe_error(exc)}
     if isinstance(exc, HttpError):
-        failure.update(exc.details())
+        failure.update({"status": exc.status, "body": exc.body, "request_url": exc.url})
     return failure
 
 
@@ -586,7 +587,7 @@ def run_many(
 ) -> dict[str, Any]:
     """Name every image of ``images``; with ``dest_dir`` download the distinct ones in parallel.
 
-    Raises ImageFactoryError or DownloadError (before any download) and ItemsFailed when some downloads fail.
+    Raises ImageFactoryError or DownloadError (before any download) and PartialFailure when some downloads fail.
     """
     workers = worker_count(params.get("parallel", 4), ImageFactoryError)
     images = describe_all(params)
@@ -607,7 +608,7 @@ def run_many(
     result: dict[str, Any] = {"changed": changed, "images": results}
     if failures:
         result["failures"] = failures
-        raise ItemsFailed(_failure_message(failures, len(downloads)), result)
+        raise PartialFailure(_failure_message(failures, len(downloads)), result, result["failures"])
     return result
 
 
@@ -624,7 +625,7 @@ def _failure_message(failures: list[dict[str, Any]], total: int) -> str:
 def run_module(params: dict[str, Any], check_mode: bool, http: HttpClient | None = None) -> dict[str, Any]:
     """Build names, download when asked; return the result.
 
-    Raises ImageFactoryError, DownloadError, HttpError, OSError, or ItemsFailed for a list with failed images.
+    Raises ImageFactoryError, DownloadError, HttpError, OSError, or PartialFailure for a list with failed images.
     """
     if params.get("images") is not None:
         return run_many(params, check_mode, (lambda: http) if http else None)
@@ -641,13 +642,13 @@ def main() -> None:
     )
     try:
         module.exit_json(**run_module(module.params, module.check_mode))
-    except ItemsFailed as exc:
+    except PartialFailure as exc:
         module.fail_json(msg=str(exc), **exc.result)
     except (ImageFactoryError, DownloadError) as exc:
         module.fail_json(msg=str(exc))
     except HttpError as exc:
         module.fail_json(
-            msg=f"Image Factory request failed: {exc}", **exc.details()
+            msg=f"Image Factory request failed: {exc}", **exc.fail_fields()
         )
     except OSError as exc:
         module.fail_json(msg=f"cannot write the image cache: {exc}")

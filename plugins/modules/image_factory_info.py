@@ -187,7 +187,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     except HttpError as exc:
         module.fail_json(
-            msg=f"Image Factory request failed: {exc}", **exc.details()
+            msg=f"Image Factory request failed: {exc}", **exc.fail_fields()
         )
 
 

@@ -283,7 +283,7 @@ def canonicalize_all(schematics: list[Any]) -> tuple[list[str], dict[str, tuple[
 def _failure(index: int, schematic_id: str, exc: Exception) -> dict[str, Any]:
     failure: dict[str, Any] = {"index": index, "id": schematic_id, "msg": _describe(exc)}
     if isinstance(exc, HttpError):
-        failure.update(exc.details())
+        failure.update({"status": exc.status, "body": exc.body, "request_url": exc.url})
     return failure
 
 
@@ -373,7 +373,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     except HttpError as exc:
         module.fail_json(
-            msg=f"Image Factory request failed: {exc}", **exc.details()
+            msg=f"Image Factory request failed: {exc}", **exc.fail_fields()
         )
 
 

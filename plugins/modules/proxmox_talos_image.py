@@ -202,9 +202,9 @@ api_requests:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpError
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.download import DownloadError
-from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client import (
     ProxmoxError,
     proxmox_argument_spec,
@@ -247,14 +247,14 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         module.exit_json(**run_images(module.params, module.check_mode))
-    except ItemsFailed as exc:
+    except PartialFailure as exc:
         module.fail_json(msg=str(exc), **exc.result)
     except (ImagePlanError, DownloadError) as exc:
         module.fail_json(msg=str(exc))
     except ProxmoxError as exc:
         module.fail_json(msg=f"Proxmox VE API: {exc}", **exc.details())
     except HttpError as exc:
-        module.fail_json(msg=f"Image download failed: {exc}", **exc.details())
+        module.fail_json(msg=f"Image download failed: {exc}", **exc.fail_fields())
     except OSError as exc:
         module.fail_json(msg=f"cannot read or write the image cache: {exc}")
 

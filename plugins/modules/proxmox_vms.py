@@ -241,7 +241,7 @@ api_requests:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client import (
     ProxmoxError,
     proxmox_argument_spec,
@@ -297,7 +297,7 @@ def main() -> None:
     )
     try:
         result = run_vms(module.params, module.check_mode)
-    except ItemsFailed as exc:
+    except PartialFailure as exc:
         module.fail_json(msg=str(exc), **exc.result)
     except PlanError as exc:
         module.fail_json(msg=str(exc))

@@ -18,6 +18,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.download import (
     DownloadError,
@@ -25,7 +26,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.
     parse_checksum,
     published_checksum,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed, in_parallel
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client import (
     ProxmoxClient,
     ProxmoxError,
@@ -179,7 +180,8 @@ def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClie
             if id(t) in failures
         ]
         parts = "; ".join(f"{f['pve_node']} {f['url']}: {f['msg']}" for f in result["failures"])
-        raise ItemsFailed(f"{len(failures)} of {len(missing)} image copies failed: {parts}", result)
+        message = f"{len(failures)} of {len(missing)} image copies failed: {parts}"
+        raise PartialFailure(message, result, result["failures"])
     return result
 
 
@@ -222,5 +224,5 @@ def run_images(
     client: ProxmoxClient | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Raises ProxmoxError, ImagePlanError, DownloadError, HttpError, OSError, or ItemsFailed."""
+    """Raises ProxmoxError, ImagePlanError, DownloadError, HttpError, OSError, or PartialFailure."""
     return run_state(params, check_mode, run_present, run_absent, client, sleep)

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this file is not a public API of the collection and may change without notice.
-"""What talosforge.cluster.proxmox_vms does, without Ansible: parameters in, result out (or ItemsFailed)."""
+"""What talosforge.cluster.proxmox_vms does, without Ansible: parameters in, result out (or PartialFailure)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import ItemsFailed
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client import (
     ProxmoxClient,
     ProxmoxError,
@@ -171,7 +171,8 @@ def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClie
             {"name": name, "msg": msg, "task_log": run.task_logs.get(name, [])} for name, msg in run.failures.items()
         ]
         parts = "; ".join(f"{name}: {msg}" for name, msg in run.failures.items())
-        raise ItemsFailed(f"{len(run.failures)} of {len(steps) + len(pruned)} VMs failed: {parts}", result)
+        message = f"{len(run.failures)} of {len(steps) + len(pruned)} VMs failed: {parts}"
+        raise PartialFailure(message, result, result["failures"])
     return result
 
 
@@ -193,7 +194,7 @@ def run_absent(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClien
         result["failures"] = [
             {"name": n, "msg": m, "task_log": run.task_logs.get(n, [])} for n, m in run.failures.items()
         ]
-        raise ItemsFailed("; ".join(f"{n}: {m}" for n, m in run.failures.items()), result)
+        raise PartialFailure("; ".join(f"{n}: {m}" for n, m in run.failures.items()), result, result["failures"])
     return result
 
 
@@ -203,5 +204,5 @@ def run_vms(
     client: ProxmoxClient | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Raises ProxmoxError, PlanError, or ItemsFailed (with the partial result)."""
+    """Raises ProxmoxError, PlanError, or PartialFailure (with the partial result)."""
     return run_state(params, check_mode, run_present, run_absent, client, sleep)

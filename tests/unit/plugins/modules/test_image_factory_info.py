@@ -88,5 +88,5 @@ def test_requirements_need_a_version(factory, capsys):
 def test_factory_error_keeps_the_status(factory, capsys):
     factory.set_fault(403, count=1, path="^/versions$", body="forbidden\n")
     result = run_module(module, {"url": factory.url}, capsys)
-    assert result["failed"] is True and result["status"] == 403
+    assert result["failed"] is True and result["failure"]["status"] == 403
     assert result["msg"].startswith(f"Image Factory request failed: HTTP 403 from {factory.url}/versions")

@@ -116,7 +116,7 @@ def test_unreachable_factory_fails_with_the_url(capsys, monkeypatch):
     result = run_module(module, {"url": "http://127.0.0.1:9", "schematic": {}, "timeout": 2}, capsys)
     assert result["failed"] is True
     assert result["msg"].startswith("Image Factory request failed: cannot reach http://127.0.0.1:9/schematics/")
-    assert result["status"] is None
+    assert result["failure"]["status"] is None and result["failure"]["request"].startswith("http://127.0.0.1:9/schematics/")
 
 
 class WrongIdHttp(HttpClient):
