@@ -86,18 +86,26 @@ tf_install_collection() {
 # TALOSFORGE_GOTOOLS_TIER=1 builds the first tier only.
 tf_gotools() {
     command -v go >/dev/null 2>&1 || tf_die "the go command is needed to build the sandbox's programs (Go 1.26)"
-    "$TF_VENV/bin/python" -m sandbox.gotools build --tier "${TALOSFORGE_GOTOOLS_TIER:-2}" \
+    (cd "$TF_ROOT" && "$TF_VENV/bin/python" -m sandbox.gotools build --tier "${TALOSFORGE_GOTOOLS_TIER:-2}") \
         || tf_die "building the sandbox's Go programs failed (see above)"
 }
 
-# tf_setup: everything both commands need on a fresh machine.
-tf_setup() {
-    tf_apt "${TF_APT_PACKAGES[@]}"
+# tf_base: the pinned virtualenv on PATH and the working tree importable (enough for ruff, mypy and the linters).
+tf_base() {
     tf_venv "$TF_VENV" "$(tf_python 3.12)" "$TF_ROOT/requirements/dev.txt"
     tf_link_source
     export PATH="$TF_VENV/bin:$PATH"
     export ANSIBLE_COLLECTIONS_PATH="$TF_COLLECTIONS"
-    (cd "$TF_ROOT" && tf_gotools)
+}
+
+# tf_packages: the Debian packages the tests and the sandbox use.
+tf_packages() { tf_apt "${TF_APT_PACKAGES[@]}"; }
+
+# tf_setup: everything scripts/sandbox-site and bench/run need on a fresh machine.
+tf_setup() {
+    tf_packages
+    tf_base
+    tf_gotools
 }
 
 tf_setup_compat() {

@@ -95,9 +95,12 @@ _tf_build_edge_image() {
     podman rm -f "$name" >/dev/null
 }
 
+# tf_podman_packages: podman and the real servers the tests start (PowerDNS, Pebble, sqlite).
+tf_podman_packages() { tf_apt "${TF_PODMAN_APT_PACKAGES[@]}"; }
+
 # tf_podman_setup: packages, settings and the cached images. Idempotent; about 2 minutes on a fresh machine.
 tf_podman_setup() {
-    tf_apt "${TF_PODMAN_APT_PACKAGES[@]}"
+    tf_podman_packages
     command -v podman >/dev/null 2>&1 \
         || tf_die "podman is not installed (run as root, or install ${TF_PODMAN_APT_PACKAGES[*]})"
     _tf_podman_conf

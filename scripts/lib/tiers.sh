@@ -63,16 +63,24 @@ PY
     return "$rc"
 }
 
-tier_units() { _pytest "$TF_VENV" units -n 2; }
+# Arguments after `--` on the scripts/test command line (TF_PYTEST_ARGS) go to pytest: paths, -k, -x ...
+tier_units() { _pytest "$TF_VENV" units -n 2 "${TF_PYTEST_ARGS[@]}"; }
 
-tier_units_compat() { _pytest "$TF_VENV_COMPAT" units-compat; }
+tier_units_compat() { _pytest "$TF_VENV_COMPAT" units-compat "${TF_PYTEST_ARGS[@]}"; }
 
+# ruff (lint and format) over the tree, mypy over the collection's Python (mypy.ini), yamllint over the YAML.
 tier_style() {
-    local rc
-    (cd "$TF_ROOT" && ruff check --output-format concise .)
-    rc=$?
-    [ "$rc" -eq 0 ] && echo "RESULT: ruff clean at 120 columns" || echo "RESULT: ruff findings"
-    return "$rc"
+    local failed=()
+    (cd "$TF_ROOT" && ruff check --output-format concise .) || failed+=("ruff check")
+    (cd "$TF_ROOT" && ruff format --check --quiet .) || failed+=("ruff format (run: ruff format .)")
+    (cd "$TF_ROOT" && mypy -p ansible_collections.talosforge.cluster.plugins) || failed+=("mypy")
+    (cd "$TF_ROOT" && yamllint --strict .) || failed+=("yamllint")
+    if [ "${#failed[@]}" -eq 0 ]; then
+        echo "RESULT: ruff clean and formatted at 120 columns, mypy clean on plugins/, yamllint clean"
+        return 0
+    fi
+    echo "RESULT: findings from $(IFS=,; echo "${failed[*]}")"
+    return 1
 }
 
 tier_sanity() {
