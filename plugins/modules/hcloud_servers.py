@@ -214,12 +214,12 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.servers
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.servers_plan import INHERITED
 from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 
-# Defaults of the module options that servers inherit (a server's own option has none: unset means inherited).
+# Module-level defaults of the options a server inherits (on a server they have none: unset means inherited).
 DEFAULTS = {"enable_ipv4": True, "enable_ipv6": True, "delete_protection": False}
 
 
 def argument_spec() -> dict[str, Any]:
-    server = {
+    server: dict[str, dict[str, Any]] = {
         "name": {"type": "str", "required": True},
         "role": {"type": "str", "choices": list(ROLES), "default": "worker"},
         "pool": {"type": "str"},

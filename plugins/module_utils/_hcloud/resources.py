@@ -121,7 +121,7 @@ def delete_all(
             pairs,
             parallel,
             None,
-            lambda _client, pair: _delete_one(client, *pair, remove_protection),
+            lambda _client, pair: _delete_one(client, pair[0], pair[1], remove_protection),
             (HcloudError,),
             "hcloud-delete",
         )
