@@ -6,17 +6,18 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: hcloud_cluster_resources
-short_description: List, or delete, everything on Hetzner Cloud that carries a cluster's labels
+short_description: Delete everything on Hetzner Cloud that carries a cluster's labels
 version_added: 0.1.0
 description:
-  - Lists the servers, load balancers, floating IPs, firewalls, placement groups, networks, SSH keys and, when
+  - Deletes the servers, load balancers, floating IPs, firewalls, placement groups, networks, SSH keys and, when
     asked, snapshots that carry C(talosforge.io/cluster=<cluster>) and C(talosforge.io/managed-by=talosforge.cluster).
-    Each kind is one list call; the calls run in parallel.
-  - With O(state=absent), deletes exactly those, kind by kind in dependency order (servers, load balancers,
-    floating IPs, firewalls, placement groups, networks, SSH keys, snapshots), in parallel within a kind.
     Resources without both labels are never touched.
+  - Each kind is listed with one call (the calls run in parallel), then deleted kind by kind in dependency order
+    (servers, load balancers, floating IPs, firewalls, placement groups, networks, SSH keys, snapshots), in parallel
+    within a kind.
   - Protected resources stop the deletion before anything is deleted, unless O(remove_protection=true).
-  - This backs the talosforge.cluster.destroy playbook.
+  - This backs the talosforge.cluster.destroy playbook. To only list the resources, use
+    M(talosforge.cluster.hcloud_cluster_resources_info).
 extends_documentation_fragment:
   - talosforge.cluster.hcloud
 attributes:
@@ -24,7 +25,7 @@ attributes:
     description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details:
-      - With O(state=absent), RV(resources) lists what would be deleted; nothing is.
+      - RV(resources) lists what would be deleted; nothing is.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
@@ -35,12 +36,14 @@ options:
     required: true
   state:
     description:
-      - V(present) only lists; V(absent) deletes everything listed.
+      - V(absent) deletes everything that carries the cluster's labels.
+      - It has no default, so that a task that leaves it out to list the resources (what V(present) did before
+        M(talosforge.cluster.hcloud_cluster_resources_info) existed) fails instead of deleting anything.
     type: str
-    choices: [present, absent]
-    default: present
+    choices: [absent]
+    required: true
   include_snapshots:
-    description: Also list (and with O(state=absent) delete) snapshots carrying the cluster's labels.
+    description: Also delete snapshots carrying the cluster's labels.
     type: bool
     default: false
   label_selector:
@@ -63,11 +66,6 @@ author:
 """
 
 EXAMPLES = r"""
-- name: What belongs to the cluster
-  talosforge.cluster.hcloud_cluster_resources:
-    cluster: prod
-  register: cluster_resources
-
 - name: Tear the cluster down (servers first, network last)
   talosforge.cluster.hcloud_cluster_resources:
     cluster: prod
@@ -77,7 +75,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 resources:
-  description: The resources found (before deletion), each with C(kind), C(id), C(name), C(labels), C(protected).
+  description: The resources found before deletion, each with C(kind), C(id), C(name), C(labels), C(protected).
   returned: always
   type: list
   elements: dict
@@ -91,7 +89,9 @@ api_requests:
   returned: always
   type: int
 failures:
-  description: Per failed deletion, the resource and the API's C(code), C(status) and C(details).
+  description:
+    - Per failed deletion, the resource (C(kind), C(id), C(name), C(labels), C(protected)), C(msg) and the API's
+      C(failure) (C(status), C(code), C(details), C(request)); docs/failures.md.
   returned: on failure
   type: list
   elements: dict
@@ -103,17 +103,16 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
     auth_argument_spec,
     client_from_params,
-    finish,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import LabelError
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.resources import run
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.resources import remove
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 
 
 def argument_spec() -> dict[str, Any]:
     spec = auth_argument_spec(env_fallback)
     spec.update(
         cluster={"type": "str", "required": True},
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        state={"type": "str", "choices": ["absent"], "required": True},
         include_snapshots={"type": "bool", "default": False},
         label_selector={"type": "str"},
         remove_protection={"type": "bool", "default": False},
@@ -125,7 +124,7 @@ def argument_spec() -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    finish(module, lambda: run(client_from_params(module.params), module.params, module.check_mode), (LabelError,))
+    run_module(module, lambda: remove(client_from_params(module.params), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -180,7 +180,7 @@ nodes:
 cluster_nodes:
   description:
     - Node facts of every server carrying the cluster's labels, as they are after this run (in check mode, as
-      they were), sorted by name. With O(servers) empty and check mode, a read-only look at the whole cluster.
+      they were), sorted by name. M(talosforge.cluster.hcloud_servers_info) returns the same without converging.
   returned: always
   type: list
   elements: dict
@@ -194,7 +194,9 @@ api_requests:
   returned: always
   type: int
 failures:
-  description: Per failed server, C(name), C(msg) and the API's C(code), C(status) and C(details).
+  description:
+    - Per failed server, C(name), C(msg) and the API's C(failure) (C(status), C(code), C(details), C(request));
+      docs/failures.md.
   returned: on failure
   type: list
   elements: dict
@@ -203,18 +205,21 @@ failures:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model_nodes import ROLES
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
     auth_argument_spec,
     client_from_params,
-    finish,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import LabelError
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.servers_apply import converge
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.servers_plan import ROLES, ServerSpecError
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.servers_plan import INHERITED
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
+
+# Module-level defaults of the options a server inherits (on a server they have none: unset means inherited).
+DEFAULTS = {"enable_ipv4": True, "enable_ipv6": True, "delete_protection": False}
 
 
 def argument_spec() -> dict[str, Any]:
-    server = {
+    server: dict[str, dict[str, Any]] = {
         "name": {"type": "str", "required": True},
         "role": {"type": "str", "choices": list(ROLES), "default": "worker"},
         "pool": {"type": "str"},
@@ -235,29 +240,18 @@ def argument_spec() -> dict[str, Any]:
     spec.update(
         cluster={"type": "str", "required": True},
         servers={"type": "list", "elements": "dict", "required": True, "options": server},
-        server_type={"type": "str"},
-        location={"type": "str"},
-        image={"type": "str"},
-        placement_group={"type": "str"},
-        network={"type": "str"},
-        firewalls={"type": "list", "elements": "str"},
-        enable_ipv4={"type": "bool", "default": True},
-        enable_ipv6={"type": "bool", "default": True},
-        delete_protection={"type": "bool", "default": False},
         prune={"type": "bool", "default": False},
         parallel={"type": "int", "default": 8},
         wait_timeout={"type": "float", "default": 600.0},
     )
+    # The module options a server inherits when it leaves them out: the same spec, with the module's defaults.
+    spec.update({key: {**server[key], **({"default": DEFAULTS[key]} if key in DEFAULTS else {})} for key in INHERITED})
     return spec
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    finish(
-        module,
-        lambda: converge(client_from_params(module.params), module.params, module.check_mode),
-        (ServerSpecError, LabelError),
-    )
+    run_module(module, lambda: converge(client_from_params(module.params), module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -149,7 +149,9 @@ api_requests:
   returned: always
   type: int
 failures:
-  description: Per failed build, the image and the API's C(code), C(status) and C(details).
+  description:
+    - Per failed build, C(name) and C(image) (the image's C(<talos version>/<schematic>/<arch>)), C(msg) and, when
+      a request failed, the API's C(failure) (C(status), C(code), C(details), C(request)); docs/failures.md.
   returned: on failure
   type: list
   elements: dict
@@ -162,10 +164,10 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
     auth_argument_spec,
     client_from_params,
-    finish,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.image_apply import run
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.image_plan import ARCHES, ImageSpecError
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.image_plan import ARCHES
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 
 
 def argument_spec() -> dict[str, Any]:
@@ -203,10 +205,8 @@ def module_runner(module: AnsibleModule) -> Any:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    finish(
-        module,
-        lambda: run(client_from_params(module.params), module_runner(module), module.params, module.check_mode),
-        (ImageSpecError,),
+    run_module(
+        module, lambda: run(client_from_params(module.params), module_runner(module), module.params, module.check_mode)
     )
 
 

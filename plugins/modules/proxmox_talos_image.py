@@ -189,7 +189,10 @@ removed:
   type: list
   elements: str
 failures:
-  description: Per failed copy its C(url), C(pve_node), C(msg) and the tail of the task log (C(task_log)).
+  description:
+    - Per failed copy its C(name) (C(<pve node>:<volid>)), C(url), C(pve_node), C(msg) and, when a request or a PVE
+      task failed, its C(failure) (C(status), C(code), C(details) with the task log's tail in C(task_log),
+      C(request)); docs/failures.md.
   returned: when some copies failed
   type: list
   elements: dict
@@ -202,15 +205,12 @@ api_requests:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure
-from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpError
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.download import DownloadError
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client import (
-    ProxmoxError,
     proxmox_argument_spec,
+    run_state,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.images_apply import run_images
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.images_plan import ImagePlanError
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.images_apply import run_absent, run_present
 
 
 def argument_spec() -> dict[str, Any]:
@@ -245,18 +245,7 @@ def argument_spec() -> dict[str, Any]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        module.exit_json(**run_images(module.params, module.check_mode))
-    except PartialFailure as exc:
-        module.fail_json(msg=str(exc), **exc.result)
-    except (ImagePlanError, DownloadError) as exc:
-        module.fail_json(msg=str(exc))
-    except ProxmoxError as exc:
-        module.fail_json(msg=f"Proxmox VE API: {exc}", **exc.details())
-    except HttpError as exc:
-        module.fail_json(msg=f"Image download failed: {exc}", **exc.fail_fields())
-    except OSError as exc:
-        module.fail_json(msg=f"cannot read or write the image cache: {exc}")
+    run_module(module, lambda: run_state(module.params, module.check_mode, run_present, run_absent))
 
 
 if __name__ == "__main__":

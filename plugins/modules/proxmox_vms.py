@@ -228,7 +228,9 @@ removed:
   type: list
   elements: str
 failures:
-  description: Per failed VM its C(name), C(msg) and the tail of the failed task's log (C(task_log)).
+  description:
+    - Per failed VM its C(name), C(msg) and C(failure) (C(status), C(code), C(details) with PVE's parameter
+      C(errors) and the failed task's log tail in C(task_log), C(request)); docs/failures.md.
   returned: when some VMs failed
   type: list
   elements: dict
@@ -241,13 +243,13 @@ api_requests:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model_nodes import ROLES
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client import (
-    ProxmoxError,
     proxmox_argument_spec,
+    run_state,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vms_apply import run_vms
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vms_plan import PlanError
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vms_apply import run_absent, run_present
 
 
 def argument_spec() -> dict[str, Any]:
@@ -278,7 +280,7 @@ def argument_spec() -> dict[str, Any]:
 def node_options() -> dict[str, Any]:
     return {
         "name": {"type": "str", "required": True},
-        "role": {"type": "str", "choices": ["controlplane", "worker"], "default": "worker"},
+        "role": {"type": "str", "choices": list(ROLES), "default": "worker"},
         "pve_node": {"type": "str", "required": True},
         "cores": {"type": "int", "required": True},
         "memory": {"type": "int", "required": True},
@@ -295,17 +297,7 @@ def main() -> None:
         required_if=[("state", "present", ("nodes",))],
         supports_check_mode=True,
     )
-    try:
-        result = run_vms(module.params, module.check_mode)
-    except PartialFailure as exc:
-        module.fail_json(msg=str(exc), **exc.result)
-    except PlanError as exc:
-        module.fail_json(msg=str(exc))
-    except ProxmoxError as exc:
-        module.fail_json(msg=f"Proxmox VE API: {exc}", **exc.details())
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, lambda: run_state(module.params, module.check_mode, run_present, run_absent))
 
 
 if __name__ == "__main__":

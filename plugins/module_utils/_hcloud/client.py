@@ -19,6 +19,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
 
 DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1"
@@ -33,52 +34,8 @@ RETRY_CODES = frozenset(
 _ANY_STATUS = tuple(range(100, 600))
 
 
-class HcloudError(Exception):
+class HcloudError(ApiError):
     """The API refused a request (``code`` is the API's error code), or it could not be reached (code None)."""
-
-    def __init__(
-        self, message: str, status: int | None = None, code: str | None = None, details: Any = None, request: str = ""
-    ):
-        self.status = status
-        self.code = code
-        self.details = details
-        self.request = request
-        super().__init__(message)
-
-    def failure(self) -> dict[str, Any]:
-        """The structured failure a module returns beside its message."""
-        return {"status": self.status, "code": self.code, "details": self.details, "request": self.request}
-
-
-class PartlyFailed(HcloudError):
-    """Some items of a many-item run failed: ``result`` holds what is known, ``failures`` one entry per item.
-
-    The API fields of the exception are those of the first failure.
-    """
-
-    def __init__(self, message: str, result: dict[str, Any], failures: list[dict[str, Any]]):
-        first = failures[0]
-        super().__init__(message, first.get("status"), first.get("code"), first.get("details"))
-        self.result = result
-        self.failures = failures
-
-
-def finish(module: Any, work: Callable[[], dict[str, Any]], input_errors: tuple[type[Exception], ...] = ()) -> None:
-    """The end of every hcloud module: run ``work``, then exit or fail with the API's failure beside the message.
-
-    ``input_errors`` are the module's own checks of its parameters: they fail with their message alone.
-    """
-    try:
-        result = work()
-    except input_errors as exc:
-        module.fail_json(msg=str(exc))
-    except PartlyFailed as exc:
-        module.fail_json(msg=str(exc), **exc.result)
-    except HcloudError as exc:
-        module.fail_json(msg=str(exc), failure=exc.failure())
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
 
 
 class ActionFailed(HcloudError):

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
-    HcloudClient,
-    HcloudError,
-    PartlyFailed,
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import (
+    InputError,
+    PartialFailure,
+    item_failure,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient, HcloudError
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.image_build import (
     Builder,
     Runner,
@@ -27,10 +28,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.image_p
     wanted_images,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
-
-
-class ImagesFailed(PartlyFailed):
-    """Some images could not be built."""
 
 
 def _entry(wanted: Wanted, image: Mapping[str, Any] | None, state: str) -> dict[str, Any]:
@@ -81,33 +78,27 @@ def run(
         clean_leftovers(client, old, builder.timeout)
     outcomes = in_parallel(
         missing,
-        worker_count(params.get("parallel") or 4, HcloudError),
+        worker_count(params.get("parallel") or 4, InputError),
         None,
         lambda _client, w: builder.build(w),
         (HcloudError, OSError),
         "hcloud-image",
     )
     built = dict(zip(missing, outcomes, strict=True))
-    images, failures = [], []
+    images: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
     for w in wanted:
-        if found[w] is not None:
-            images.append(_entry(w, _wait_until_available(client, found[w], builder.timeout, builder), "reused"))
+        snapshot = found[w]
+        if snapshot is not None:
+            images.append(_entry(w, _wait_until_available(client, snapshot, builder.timeout, builder), "reused"))
             continue
         image, error = built[w]
         if error is None:
             images.append(_entry(w, image, "built"))
             continue
-        failure = {"image": w.key(), "msg": str(error)}
-        if isinstance(error, HcloudError):
-            failure.update(error.failure())
-        failures.append(failure)
+        failures.append({**item_failure(w.key(), error), "image": w.key()})
         images.append({**_entry(w, None, "failed"), "msg": str(error)})
     result.update(images=images, api_requests=client.requests)
     if failures:
-        raise ImagesFailed(
-            f"{len(failures)} of {len(missing)} snapshot builds failed: "
-            + "; ".join(f"{f['image']}: {f['msg']}" for f in failures),
-            {**result, "failures": failures},
-            failures,
-        )
+        raise PartialFailure.of("snapshot builds", len(missing), failures, result)
     return result

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import (
     CLUSTER,
     COLLECTION,
@@ -40,7 +41,7 @@ _SCHEMATIC = re.compile(r"[0-9a-f]{64}")
 _VERSION = re.compile(r"v\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?")
 
 
-class ImageSpecError(ValueError):
+class ImageSpecError(InputError):
     """An entry of ``images`` cannot be built as given."""
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
+
 PREFIX = "talosforge.io/"
 CLUSTER = PREFIX + "cluster"
 MANAGED_BY = PREFIX + "managed-by"
@@ -29,7 +31,7 @@ _COMPARE = re.compile(r"\s*(?P<key>[^\s!=,()]+)\s*(?P<op>==|!=|=)\s*(?P<value>[^
 _EXISTS = re.compile(r"\s*(?P<neg>!?)\s*(?P<key>[^\s!=,()]+)\s*")
 
 
-class LabelError(ValueError):
+class LabelError(InputError):
     """A label or a label selector that the API would refuse."""
 
 

@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this file is not a public API of the collection and may change without notice.
-"""Everything that carries a cluster's labels, and its removal in dependency order (hcloud_cluster_resources).
+"""Everything that carries a cluster's labels (hcloud_cluster_resources_info), and its removal in dependency order
+(hcloud_cluster_resources).
 
 Kinds are listed in parallel (one list call each). Removal goes kind by kind in ``KINDS`` order (servers first,
 so that nothing still uses a firewall, placement group or network when its turn comes), in parallel within a kind,
@@ -14,11 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
-    HcloudClient,
-    HcloudError,
-    PartlyFailed,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure, item_failure
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient, HcloudError
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import (
     cluster_labels,
     parse_selector,
@@ -36,10 +34,6 @@ UNPROTECT = {
     "networks": {"delete": False},
     "images": {"delete": False},
 }
-
-
-class ResourcesFailed(PartlyFailed):
-    """Some resources could not be deleted."""
 
 
 def cluster_selector(cluster: str, extra: str | None = None) -> str:
@@ -120,45 +114,60 @@ def delete_all(
     """Delete ``found`` kind by kind; returns the failures (deletion of later kinds stops after one)."""
     failures: list[dict[str, Any]] = []
     for kind in KINDS:
-        items = found.get(kind) or []
-        if not items:
+        pairs = [(kind, item) for item in found.get(kind) or []]
+        if not pairs:
             continue
         outcomes = in_parallel(
-            items,
+            pairs,
             parallel,
             None,
-            lambda _client, item, kind=kind: _delete_one(client, kind, item, remove_protection),
+            lambda _client, pair: _delete_one(client, pair[0], pair[1], remove_protection),
             (HcloudError,),
             "hcloud-delete",
         )
         actions: list[Any] = []
-        for item, (started, error) in zip(items, outcomes, strict=True):
+        for (_kind, item), (started, error) in zip(pairs, outcomes, strict=True):
             if error is not None:
-                failures.append({**summary(kind, item), "msg": str(error), **error.failure()})
+                entry = summary(kind, item)
+                failures.append({**entry, **item_failure(entry["name"], error)})
             else:
                 actions.extend(started)
         try:
             client.wait_actions(actions, timeout)
         except HcloudError as exc:
-            failures.append({"kind": kind, "msg": str(exc), **exc.failure()})
+            failures.append({"kind": kind, **item_failure(kind, exc)})
         if failures:
             return failures
     return failures
 
 
-def run(client: HcloudClient, params: Mapping[str, Any], check_mode: bool) -> dict[str, Any]:
-    """The module's result; raises ResourcesFailed or HcloudError."""
+def read(client: HcloudClient, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """The result of hcloud_cluster_resources_info, and the resources found as the API gave them, by kind."""
     label_selector = cluster_selector(params["cluster"], params.get("label_selector"))
     kinds = tuple(kind for kind in KINDS if kind != "images" or params.get("include_snapshots"))
     found = list_all(client, label_selector, kinds, params.get("parallel") or 8)
-    resources = [summary(kind, item) for kind in kinds for item in found[kind]]
     result: dict[str, Any] = {
         "changed": False,
         "label_selector": label_selector,
-        "resources": resources,
+        "resources": [summary(kind, item) for kind in kinds for item in found[kind]],
         "api_requests": client.requests,
     }
-    if params.get("state") != "absent" or not resources:
+    return result, found
+
+
+def info(client: HcloudClient, params: Mapping[str, Any]) -> dict[str, Any]:
+    """hcloud_cluster_resources_info: what carries the cluster's labels; changes nothing."""
+    return read(client, params)[0]
+
+
+def remove(client: HcloudClient, params: Mapping[str, Any], check_mode: bool) -> dict[str, Any]:
+    """hcloud_cluster_resources: delete what carries the cluster's labels, in dependency order.
+
+    Raises LabelError (InputError), HcloudError (ApiError), or PartialFailure naming the resources not deleted.
+    """
+    result, found = read(client, params)
+    resources = result["resources"]
+    if not resources:
         return result
     protected = _protected(found)
     if protected and not params.get("remove_protection"):
@@ -183,8 +192,5 @@ def run(client: HcloudClient, params: Mapping[str, Any], check_mode: bool) -> di
     )
     result["api_requests"] = client.requests
     if failures:
-        result["failures"] = failures
-        raise ResourcesFailed(
-            f"{len(failures)} deletions failed: " + "; ".join(f["msg"] for f in failures), result, failures
-        )
+        raise PartialFailure.of("deletions", len(resources), failures, result)
     return result

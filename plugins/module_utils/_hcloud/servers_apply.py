@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
-    HcloudClient,
-    HcloudError,
-    PartlyFailed,
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import (
+    InputError,
+    PartialFailure,
+    item_failure,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient, HcloudError
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import (
     CLUSTER,
     cluster_labels,
@@ -39,10 +40,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.servers
     server_changes,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
-
-
-class ServersFailed(PartlyFailed):
-    """Some servers could not be converged."""
 
 
 def _create_body(want: Desired, refs: References) -> dict[str, Any]:
@@ -70,14 +67,14 @@ class Converger:
         self.client = client
         self.params = params
         self.refs = References(client)
-        self.workers = worker_count(params.get("parallel") or 8, HcloudError)
+        self.workers = worker_count(params.get("parallel") or 8, InputError)
         self.timeout = float(params.get("wait_timeout") or 600)
         self.failures: dict[str, dict[str, Any]] = {}
 
     # -- helpers ----------------------------------------------------------------------------------------------
 
-    def _fail(self, step: Step, exc: HcloudError) -> None:
-        self.failures.setdefault(step.name, {"name": step.name, "msg": str(exc), **exc.failure()})
+    def _fail(self, step: Step, exc: Exception) -> None:
+        self.failures.setdefault(step.name, item_failure(step.name, exc))
 
     def _each(self, steps: list[Step], work: Any) -> list[Any]:
         """``work(step)`` for every step in parallel; returns the actions they started (failures recorded)."""
@@ -97,13 +94,13 @@ class Converger:
         except HcloudError as exc:  # name the servers whose actions failed; others went on
             failed_ids = {str(r.get("id")) for a in getattr(exc, "actions", []) for r in a.get("resources") or []}
             for step in steps:
-                if step.server is not None and str(step.server["id"]) in failed_ids or not failed_ids:
+                if not failed_ids or (step.server is not None and str(step.server["id"]) in failed_ids):
                     self._fail(step, exc)
 
     # -- rounds -----------------------------------------------------------------------------------------------
 
     def create(self, step: Step) -> list[Any]:
-        want = step.desired
+        want = step.want
         try:
             answer = self.client.call("POST", "/servers", _create_body(want, self.refs), ok=(201,))
         except HcloudError as exc:
@@ -133,14 +130,12 @@ class Converger:
         return server
 
     def attach(self, step: Step) -> list[Any]:
-        want = step.desired
+        want = step.want
         body: dict[str, Any] = {"network": self.refs.id_of("network", want.network)}
         if want.private_ipv4:
             body["ip"] = want.private_ipv4
         try:
-            answer = self.client.call(
-                "POST", f"/servers/{step.server['id']}/actions/attach_to_network", body, ok=(201,)
-            )
+            answer = self.client.call("POST", f"/servers/{step.server_id}/actions/attach_to_network", body, ok=(201,))
         except HcloudError as exc:
             if exc.code == "server_already_attached":  # a retried attach whose first answer was lost
                 return []
@@ -148,7 +143,8 @@ class Converger:
         return [answer.get("action")]
 
     def fix(self, step: Step) -> list[Any]:
-        want, ident, started = step.desired, step.server["id"], []
+        want, ident = step.want, step.server_id
+        started: list[Any] = []
         if "labels" in step.changes:
             self.client.call("PUT", f"/servers/{ident}", {"labels": want.label_dict()})
         if "firewalls" in step.changes:
@@ -171,7 +167,7 @@ class Converger:
         return started
 
     def delete(self, step: Step) -> list[Any]:
-        answer = self.client.call("DELETE", f"/servers/{step.server['id']}", ok=(200,))
+        answer = self.client.call("DELETE", f"/servers/{step.server_id}", ok=(200,))
         return [answer.get("action")]
 
     def run(self, steps: list[Step]) -> None:
@@ -180,10 +176,7 @@ class Converger:
         attach = [
             s
             for s in steps
-            if s.action == "create"
-            and s.desired.network
-            and s.server is not None
-            and not s.server.get("private_net")
+            if (s.action == "create" and s.want.network and s.server is not None and not s.server.get("private_net"))
             or "attach_network" in s.changes
         ]
         self._wait(self._each(attach, self.attach), attach)
@@ -207,13 +200,20 @@ def wait_for_busy(client: HcloudClient, servers: list[dict[str, Any]], timeout: 
     return True
 
 
+def cluster_servers(client: HcloudClient, cluster: str) -> list[dict[str, Any]]:
+    """Every server carrying the cluster's labels (one list call)."""
+    return client.list("servers", {"label_selector": selector(cluster_labels(cluster))})
+
+
 def converge(client: HcloudClient, params: Mapping[str, Any], check_mode: bool) -> dict[str, Any]:
-    """Plan, and unless ``check_mode`` carry the plan out; the module's result. Raises ServersFailed, HcloudError."""
+    """Plan, and unless ``check_mode`` carry the plan out; the module's result.
+
+    Raises ServerSpecError (InputError), HcloudError (ApiError), or PartialFailure with the result as far as known.
+    """
     desired = desired_servers(params)
-    label_selector = selector(cluster_labels(params["cluster"]))
-    existing = client.list("servers", {"label_selector": label_selector})
+    existing = cluster_servers(client, params["cluster"])
     if not check_mode and wait_for_busy(client, existing, float(params.get("wait_timeout") or 600)):
-        existing = client.list("servers", {"label_selector": label_selector})
+        existing = cluster_servers(client, params["cluster"])
     steps = plan(desired, existing, bool(params.get("prune")))
     changed = any(step.action != "unchanged" for step in steps)
     failures: list[dict[str, Any]] = []
@@ -221,7 +221,7 @@ def converge(client: HcloudClient, params: Mapping[str, Any], check_mode: bool) 
         converger = Converger(client, params)
         converger.run(steps)
         failures = list(converger.failures.values())
-        current = {s["name"]: s for s in client.list("servers", {"label_selector": label_selector})}
+        current = {s["name"]: s for s in cluster_servers(client, params["cluster"])}
     else:
         current = {s["name"]: s for s in existing}
     result = {
@@ -233,11 +233,15 @@ def converge(client: HcloudClient, params: Mapping[str, Any], check_mode: bool) 
         "api_requests": client.requests,
     }
     if failures:
-        names = ", ".join(f["name"] for f in failures)
-        raise ServersFailed(
-            f"{len(failures)} of {len(steps)} servers failed ({names}): "
-            + "; ".join(f"{f['name']}: {f['msg']}" for f in failures),
-            {**result, "failures": failures},
-            failures,
-        )
+        raise PartialFailure.of("servers", len(steps), failures, result)
     return result
+
+
+def info(client: HcloudClient, params: Mapping[str, Any]) -> dict[str, Any]:
+    """hcloud_servers_info: the node facts of every server of the cluster, sorted by name; never changes."""
+    found = {server["name"]: server for server in cluster_servers(client, params["cluster"])}
+    return {
+        "changed": False,
+        "cluster_nodes": [node_fact(found[name]) for name in sorted(found)],
+        "api_requests": client.requests,
+    }

@@ -4,7 +4,7 @@
 # PRIVATE: this file is not a public API of the collection and may change without notice.
 """Pure decisions of hcloud_servers: the desired servers, the plan against what exists, node facts, the diff.
 
-Nothing here talks to the API: ``_hcloud_servers_apply`` carries the plan out. See docs/node-facts.md for the
+Nothing here talks to the API: ``servers_apply`` carries the plan out. See docs/node-facts.md for the
 shape of the node facts.
 """
 
@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model_nodes import ROLES
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import (
     POOL,
     ROLE,
@@ -23,7 +25,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels 
     cluster_labels,
 )
 
-ROLES = ("controlplane", "worker")
 # Keys a server may leave out to take the module option of the same name.
 INHERITED = (
     "server_type",
@@ -39,7 +40,7 @@ INHERITED = (
 BUSY = ("initializing", "starting", "stopping", "migrating", "rebuilding", "deleting")
 
 
-class ServerSpecError(ValueError):
+class ServerSpecError(InputError):
     """The server list cannot be converged as given (every problem named with its index)."""
 
 
@@ -96,13 +97,27 @@ class Step:
             "id": str(self.server["id"]) if self.server else None,
         }
 
+    @property
+    def want(self) -> Desired:
+        """The desired server; only the steps of servers outside the list (delete, kept) have none."""
+        if self.desired is None:
+            raise ValueError(f"server {self.name}: no desired state (it is not in the server list)")
+        return self.desired
+
+    @property
+    def server_id(self) -> Any:
+        """The existing (or just created) server's id."""
+        if self.server is None:
+            raise ValueError(f"server {self.name}: not created")
+        return self.server["id"]
+
 
 def desired_servers(params: Mapping[str, Any]) -> list[Desired]:
     """The servers of ``params['servers']`` with module-level defaults applied; raises naming every bad entry."""
     base = cluster_labels(params["cluster"])
     problems: list[str] = []
     result: list[Desired] = []
-    seen: dict[str, int] = {}
+    seen: dict[Any, int] = {}
     for index, entry in enumerate(params.get("servers") or []):
         values = dict(entry or {})
         for key in INHERITED:

@@ -5,7 +5,8 @@
 """A Proxmox VE API client: token auth, the ``{"data": ...}`` envelope, PVE's errors, bounded lock retries.
 
 Requests go to ``<api_url>/api2/json``. PVE puts the message of a failure in the HTTP reason phrase and, for
-parameter errors, a mapping ``{"errors": {"<param>": "<message>"}}`` in the body; ProxmoxError keeps both.
+parameter errors, a mapping ``{"errors": {"<param>": "<message>"}}`` in the body; ProxmoxError keeps both (its
+``failure()`` has them under ``details``, with the log tail of a failed task).
 Reads are retried like any idempotent request (connection errors, 5xx, 429). Writes are retried only when PVE
 answers 500 ``can't lock file ... got timeout``, a failure that leaves nothing half done. Nothing here imports
 Ansible.
@@ -21,6 +22,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
 
 TOKEN_ID_ENV = ("PROXMOX_TOKEN_ID",)
@@ -31,8 +33,10 @@ LOCK_RETRIES = 5
 _LOCK_TIMEOUT = re.compile(r"can't lock file .*got timeout", re.IGNORECASE | re.DOTALL)
 
 
-class ProxmoxError(Exception):
-    """A PVE request or task failed. ``status`` is None when no answer came; ``errors`` holds parameter errors."""
+class ProxmoxError(ApiError):
+    """A PVE request or task failed. ``status`` is None when no answer came (PVE has no error codes: ``code`` is
+    None); ``details`` holds the parameter ``errors`` PVE named and the ``task_log`` tail of a failed task, and
+    ``request`` is ``METHOD url`` (empty when no single request failed)."""
 
     def __init__(
         self,
@@ -41,21 +45,13 @@ class ProxmoxError(Exception):
         errors: Mapping[str, str] | None = None,
         url: str = "",
         task_log: list[str] | None = None,
+        method: str = "",
     ):
-        super().__init__(message)
-        self.status = status
         self.errors = dict(errors or {})
         self.url = url
         self.task_log = list(task_log or [])
-
-    def details(self) -> dict[str, Any]:
-        """The fields a module returns beside its failure message."""
-        failure: dict[str, Any] = {"status": self.status, "request_url": self.url}
-        if self.errors:
-            failure["errors"] = dict(self.errors)
-        if self.task_log:
-            failure["task_log"] = list(self.task_log)
-        return failure
+        request = f"{method} {url}" if method and url else url
+        super().__init__(message, status, None, {"errors": self.errors, "task_log": self.task_log}, request)
 
 
 def proxmox_argument_spec(env_fallback: Callable[..., Any]) -> dict[str, Any]:
@@ -105,7 +101,7 @@ def error_from_http(exc: HttpError, method: str) -> ProxmoxError:
     if isinstance(body, Mapping) and isinstance(body.get("errors"), Mapping):
         errors = {str(k): str(v) for k, v in body["errors"].items()}
     if exc.status is None:
-        return ProxmoxError(f"{method} {exc.url}: {exc.reason}", None, url=exc.url)
+        return ProxmoxError(f"{method} {exc.url}: {exc.reason}", None, url=exc.url, method=method)
     message = f"{method} {exc.url} failed with HTTP {exc.status}"
     if exc.reason:
         message += f": {exc.reason.strip()}"
@@ -113,7 +109,7 @@ def error_from_http(exc: HttpError, method: str) -> ProxmoxError:
         message += " (" + "; ".join(f"{name}: {text.strip()}" for name, text in sorted(errors.items())) + ")"
     elif not exc.reason and exc.body.strip() and not isinstance(body, Mapping):
         message += f": {exc.body.strip()[:300]}"
-    return ProxmoxError(message, exc.status, errors, exc.url)
+    return ProxmoxError(message, exc.status, errors, exc.url, method=method)
 
 
 def is_lock_timeout(exc: HttpError) -> bool:
@@ -172,9 +168,16 @@ class ProxmoxClient:
         try:
             body = answer.json() if answer.body else {}
         except HttpError as exc:
-            raise ProxmoxError(f"{method} {answer.url} did not answer JSON: {exc.reason}", answer.status) from exc
+            raise ProxmoxError(
+                f"{method} {answer.url} did not answer JSON: {exc.reason}", answer.status, url=answer.url, method=method
+            ) from exc
         if not isinstance(body, Mapping) or "data" not in body:
-            raise ProxmoxError(f"{method} {answer.url} answered without the data envelope", answer.status)
+            raise ProxmoxError(
+                f"{method} {answer.url} answered without the data envelope",
+                answer.status,
+                url=answer.url,
+                method=method,
+            )
         return body["data"]
 
     def upload(self, path: str, content_type: str, body: Any, length: int) -> Any:
@@ -190,7 +193,9 @@ class ProxmoxClient:
         try:
             return answer.json()["data"]
         except (HttpError, KeyError, TypeError) as exc:
-            raise ProxmoxError(f"POST {answer.url} answered without the data envelope", answer.status) from exc
+            raise ProxmoxError(
+                f"POST {answer.url} answered without the data envelope", answer.status, url=answer.url, method="POST"
+            ) from exc
 
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params or None)

@@ -13,12 +13,11 @@ Image Factory's published ``.sha256``, or the SHA-256 of a local download into `
 from __future__ import annotations
 
 import os
-import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure, item_failure
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.download import (
     DownloadError,
@@ -31,7 +30,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client
     ProxmoxClient,
     ProxmoxError,
     quote,
-    run_state,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.images_plan import (
     ImagePlanError,
@@ -107,11 +105,19 @@ def _put(client: ProxmoxClient, params: Mapping[str, Any], target: Target, local
     return client.post(f"/nodes/{node}/storage/{storage}/download-url", **fields)
 
 
+def _copy_name(target: Target) -> str:
+    """How a failed copy is named: ``<pve node>:<volid>``, as RV(removed) names volumes."""
+    return f"{target.pve_node}:{target.volid}"
+
+
 def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClient, sleep: Callable) -> dict[str, Any]:
+    """Store every missing copy; raises ImagePlanError, ProxmoxError, or PartialFailure naming the failed copies."""
     images = images_from_params(dict(params))
     storage, content, workers = params["storage"], params["content"], params.get("parallel") or 4
     nodes = list(dict.fromkeys(node for image in images for node in image.pve_nodes))
-    statuses = in_parallel(nodes, workers, None, lambda _c, n: storage_status(client, n, storage, content), ERRORS)
+    statuses = in_parallel(
+        nodes, workers, None, lambda _c, n: storage_status(client, n, storage, content), (ProxmoxError,)
+    )
     for _status, error in statuses:
         if error is not None:
             raise error
@@ -122,7 +128,7 @@ def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClie
         workers,
         None,
         lambda _c, n: client.get(f"/nodes/{quote(n)}/storage/{quote(storage)}/content", content=content),
-        ERRORS,
+        (ProxmoxError,),
     )
     existing: dict[str, set[str]] = {}
     for node, (items, error) in zip(listed, listings, strict=True):
@@ -131,22 +137,21 @@ def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClie
         existing[node] = {str(item.get("volid")) for item in items or [] if isinstance(item, Mapping)}
     targets = plan_targets(images, storage, content, shared, existing)
     missing = [t for t in targets if not t.present]
-    failures: dict[int, str] = {}
-    logs: dict[int, list[str]] = {}
+    failures: dict[int, dict[str, Any]] = {}  # by id() of the Target
     if missing and not check_mode:
         sums = in_parallel(missing, workers, None, lambda _c, t: resolve_checksum(params, t.image), ERRORS)
         issued = []
         calls = []
         for target, (found, error) in zip(missing, sums, strict=True):
             if error is not None:
-                failures[id(target)] = f"checksum: {error}"
+                failures[id(target)] = {**item_failure(_copy_name(target), error), "msg": f"checksum: {error}"}
                 continue
             target.checksum, target.checksum_source, local = found
             calls.append((target, local))
         answers = in_parallel(calls, workers, None, lambda _c, item: _put(client, params, *item), ERRORS)
         for (target, _local), (upid, error) in zip(calls, answers, strict=True):
             if error is not None:
-                failures[id(target)] = str(error)
+                failures[id(target)] = item_failure(_copy_name(target), error)
             else:
                 issued.append((target, upid))
         outcomes = wait_tasks(
@@ -156,8 +161,7 @@ def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClie
         for target, upid in issued:
             outcome = outcomes.get(str(upid)) if upid else None
             if outcome is not None and not outcome.ok:
-                failures[id(target)] = outcome.message()
-                logs[id(target)] = outcome.log_tail
+                failures[id(target)] = item_failure(_copy_name(target), outcome.error())
     results = []
     for image in images:
         mine = [t for t in targets if t.image is image]
@@ -174,14 +178,10 @@ def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClie
         )
     result: dict[str, Any] = {"changed": bool(missing), "images": results, "shared": shared}
     if failures:
-        result["failures"] = [
-            {"url": t.image.url, "pve_node": t.pve_node, "msg": failures[id(t)], "task_log": logs.get(id(t), [])}
-            for t in missing
-            if id(t) in failures
+        entries = [
+            {**failures[id(t)], "url": t.image.url, "pve_node": t.pve_node} for t in missing if id(t) in failures
         ]
-        parts = "; ".join(f"{f['pve_node']} {f['url']}: {f['msg']}" for f in result["failures"])
-        message = f"{len(failures)} of {len(missing)} image copies failed: {parts}"
-        raise PartialFailure(message, result, result["failures"])
+        raise PartialFailure.of("image copies", len(missing), entries, result)
     return result
 
 
@@ -216,13 +216,3 @@ def run_absent(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClien
             raise ProxmoxError("; ".join(errors))
     removed = [f"{node}:{volid}" for node, volid in doomed]
     return {"changed": bool(doomed), "removed": removed, "images": []}
-
-
-def run_images(
-    params: Mapping[str, Any],
-    check_mode: bool,
-    client: ProxmoxClient | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, Any]:
-    """Raises ProxmoxError, ImagePlanError, DownloadError, HttpError, OSError, or PartialFailure."""
-    return run_state(params, check_mode, run_present, run_absent, client, sleep)

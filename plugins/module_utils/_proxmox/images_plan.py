@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
+
 CONTENT_DIRS = {"import": "import", "iso": "iso"}
 # File suffixes PVE accepts per content type (import: disk images and OVAs; iso: ISO images).
 CONTENT_SUFFIXES = {"import": (".qcow2", ".raw", ".vmdk", ".ova", ".img"), "iso": (".iso", ".img")}
@@ -27,7 +29,7 @@ _FACTORY_PATH = re.compile(r".*/image/(?P<id>[0-9a-f]{64})/(?P<version>[^/]+)/(?
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-class ImagePlanError(Exception):
+class ImagePlanError(InputError):
     """An image entry cannot be used as written."""
 
 

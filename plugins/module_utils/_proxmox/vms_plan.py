@@ -2,128 +2,32 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this file is not a public API of the collection and may change without notice.
-"""Pure decisions about Talos VMs on Proxmox VE: the wanted config, what exists, the plan, VM ids, node facts.
+"""Pure decisions of proxmox_vms: what exists, the plan (a Step per node), VM ids, node facts, the diff.
 
-Nothing here talks to the API. A VM belongs to the cluster when its name is a node's name and its tags hold both
-``talosforge`` and ``cluster-<name>``; a VM of that name without the tags is someone else's and is never touched.
+Nothing here talks to the API: ``vms_apply`` reads what the plan needs first (the VMs of ``/cluster/resources``,
+the configs ``configs_to_read`` names, ``/cluster/nextid`` when ``needs_next_id``) and carries the plan out. A VM
+belongs to the cluster when its tags hold both ``talosforge`` and ``cluster-<name>``; a VM of a node's name
+without them is someone else's and is never touched.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-COLLECTION_TAG = "talosforge"
-DISK_SLOT = "scsi0"
-GIB = 1 << 30
-MIB = 1 << 20
-_UNITS = {"": 1, "K": 1 << 10, "M": MIB, "G": GIB, "T": 1 << 40}
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)([KMGT]?)")
-# Config keys the module manages on an existing VM (the others are only set when the VM is made).
-MANAGED = ("cores", "memory", "tags", "net0", "agent", "serial0", "onboot", "ipconfig0", "nameserver")
-NEEDS_REBOOT = ("cores", "memory", "serial0", "agent", "ipconfig0", "nameserver")
-
-
-class PlanError(Exception):
-    """The node list or what exists in Proxmox does not allow a plan (ownership, VM ids, bad values)."""
-
-
-def cluster_tag(cluster: str) -> str:
-    return f"cluster-{cluster}"
-
-
-def tags_of(value: Any) -> set[str]:
-    """PVE tag lists are separated by ``;`` (also ``,`` or spaces when written by hand)."""
-    return {tag for tag in re.split(r"[;, ]+", str(value or "")) if tag}
-
-
-def size_bytes(text: Any) -> int | None:
-    """``20G`` / ``512M`` / ``1.5T`` / bytes -> bytes; None when unreadable."""
-    match = _SIZE.fullmatch(str(text or "").strip())
-    if not match:
-        return None
-    return int(float(match.group(1)) * _UNITS[match.group(2)])
-
-
-def disk_options(value: Any) -> dict[str, str]:
-    """``local-lvm:vm-101-disk-0,discard=on,size=20G`` -> {"file": ..., "discard": "on", "size": "20G"}."""
-    options: dict[str, str] = {}
-    for index, part in enumerate(str(value or "").split(",")):
-        if "=" in part:
-            key, _sep, text = part.partition("=")
-            options[key.strip()] = text.strip()
-        elif index == 0 and part:
-            options["file"] = part.strip()
-    return options
-
-
-def memory_mib(value: Any) -> int | None:
-    """``4096`` or ``current=4096`` -> 4096."""
-    text = str(value if value is not None else "")
-    for part in text.split(","):
-        key, _sep, number = part.rpartition("=")
-        if key in ("", "current") and number.strip().isdigit():
-            return int(number)
-    return None
-
-
-@dataclass
-class VmSpec:
-    """What one node's VM should be."""
-
-    name: str
-    role: str
-    pve_node: str
-    cores: int
-    memory: int  # MiB
-    disk: int  # GiB
-    image: str | None  # volume id to import the disk from
-    address: str | None = None  # the node's static address (CIDR for cloud-init)
-    vmid: int | None = None
-    index: int = 0
-
-    def wanted(self, settings: Mapping[str, Any]) -> dict[str, Any]:
-        """The managed config keys and their wanted values."""
-        net = f"virtio,bridge={settings['bridge']}" + (f",tag={settings['vlan']}" if settings.get("vlan") else "")
-        config: dict[str, Any] = {
-            "cores": self.cores,
-            "memory": self.memory,
-            "tags": ";".join(sorted({COLLECTION_TAG, cluster_tag(settings["cluster"]), self.role})),
-            "net0": net,
-            "agent": "enabled=1",
-            "serial0": "socket",
-            "onboot": 1,
-        }
-        if settings.get("cloud_init"):
-            gateway = f",gw={settings['gateway']}" if settings.get("gateway") else ""
-            config["ipconfig0"] = f"ip={self.address}{gateway}" if self.address else "ip=dhcp"
-            if settings.get("nameservers"):
-                config["nameserver"] = " ".join(settings["nameservers"])
-        return config
-
-    def create_params(self, settings: Mapping[str, Any], vmid: int) -> dict[str, Any]:
-        """Parameters of POST /nodes/{node}/qemu: the managed keys plus the disk, boot order and fixed settings."""
-        if not self.image:
-            raise PlanError(f'node "{self.name}": no image to import the disk from; set image (a volume id)')
-        params = {
-            "vmid": vmid,
-            "name": self.name,
-            **self.wanted(settings),
-            "sockets": 1,
-            "cpu": settings.get("cpu_type") or "x86-64-v2-AES",
-            "scsihw": "virtio-scsi-single",
-            "ostype": "l26",
-            DISK_SLOT: f"{settings['storage']}:0,import-from={self.image},discard=on,iothread=1,ssd=1",
-            "boot": f"order={DISK_SLOT}",
-            "description": f"Talos node {self.name} ({self.role}) of cluster {settings['cluster']}; "
-            "managed by talosforge.cluster",
-        }
-        if settings.get("cloud_init"):
-            params["ide2"] = f"{settings['storage']}:cloudinit"
-            params["citype"] = "nocloud"
-        return params
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vm_spec import (
+    COLLECTION_TAG,
+    GIB,
+    MIB,
+    NEEDS_REBOOT,
+    PlanError,
+    VmSpec,
+    cluster_tag,
+    compare_config,
+    disk_growth,
+    tags_of,
+)
 
 
 @dataclass
@@ -192,49 +96,6 @@ def looks_unchanged(spec: VmSpec, vm: Existing, settings: Mapping[str, Any]) -> 
     )
 
 
-def compare_config(spec: VmSpec, config: Mapping[str, Any], settings: Mapping[str, Any]) -> tuple[dict, dict, list]:
-    """(changes, before, notes) between a VM's config and the wanted one; the NIC keeps its MAC address."""
-    wanted = spec.wanted(settings)
-    changes: dict[str, Any] = {}
-    before: dict[str, Any] = {}
-    notes: list[str] = []
-    for key, value in wanted.items():
-        current = config.get(key)
-        if key == "memory":
-            same = memory_mib(current) == value
-        elif key == "tags":
-            same = tags_of(value) <= tags_of(current)
-            value = ";".join(sorted(tags_of(current) | tags_of(value)))
-        elif key == "net0":
-            have, want = disk_options(current), disk_options(value)
-            model = next((m for m in have if m in ("virtio", "e1000", "vmxnet3", "rtl8139")), None)
-            same = model == "virtio" and have.get("bridge") == want.get("bridge") and have.get("tag") == want.get("tag")
-            if not same and model == "virtio" and have.get("virtio"):
-                value = value.replace("virtio", f"virtio={have['virtio']}", 1)
-        elif key == "onboot":
-            same = str(current) in ("1", "True", "true")
-        elif key == "agent":  # "1" and "enabled=1" say the same; other agent options are the user's
-            options = disk_options(current)
-            same = options.get("enabled", options.get("file")) == "1"
-        else:
-            same = str(current) == str(value) if current is not None else False
-        if not same:
-            changes[key] = value
-            before[key] = current
-    disk = size_bytes(disk_options(config.get(DISK_SLOT)).get("size"))
-    if disk is not None and disk > spec.disk * GIB:
-        notes.append(f"disk is {disk / GIB:g} GiB, more than the wanted {spec.disk} GiB: disks are never shrunk")
-    return changes, before, notes
-
-
-def disk_growth(spec: VmSpec, config: Mapping[str, Any]) -> int | None:
-    """The GiB to resize the boot disk to, or None when it is already as large (or larger)."""
-    current = size_bytes(disk_options(config.get(DISK_SLOT)).get("size"))
-    if current is None or current < spec.disk * GIB:
-        return spec.disk
-    return None
-
-
 def allocate_vmids(specs: list[VmSpec], taken: set[int], base: int | None, next_free: int | None) -> dict[str, int]:
     """VM ids for the nodes that have no VM yet: ``base + index`` with vmid_base, else the free ids from
     ``next_free`` (PVE's /cluster/nextid) upwards, skipping ``taken``. A node's own ``vmid`` always wins."""
@@ -260,7 +121,98 @@ def allocate_vmids(specs: list[VmSpec], taken: set[int], base: int | None, next_
     return result
 
 
-def node_facts(spec: VmSpec, vmid: int, status: str, address: str | None) -> dict[str, Any]:
+def cluster_vms(specs: list[VmSpec], vms: list[Existing], cluster: str) -> dict[str, Existing]:
+    """The cluster's VMs by name; raises PlanError when two of them share a name, or a VM of a node's name is not
+    the cluster's (it is left alone, so the node cannot have it)."""
+    by_name: dict[str, Existing] = {}
+    for vm in vms:
+        if vm.owned_by(cluster):
+            if vm.name in by_name:
+                raise PlanError(
+                    f'two VMs of cluster "{cluster}" are named "{vm.name}" ({by_name[vm.name].vmid} and {vm.vmid}); '
+                    "remove one of them"
+                )
+            by_name[vm.name] = vm
+    foreign = {vm.name: vm for vm in vms if not vm.owned_by(cluster)}
+    for spec in specs:
+        other = foreign.get(spec.name)
+        if spec.name not in by_name and other is not None:
+            raise PlanError(
+                f'node "{spec.name}": VM {other.vmid} on {other.pve_node} has that name but not the tags '
+                f"talosforge and cluster-{cluster}; it is not this cluster's and is left alone. Rename or "
+                "remove it, or add the tags if it is this node's VM"
+            )
+    return by_name
+
+
+def configs_to_read(specs: list[VmSpec], vms: list[Existing], settings: Mapping[str, Any]) -> list[Existing]:
+    """The nodes' VMs whose config the plan needs: those whose resource summary shows a difference."""
+    by_name = cluster_vms(specs, vms, settings["cluster"])
+    return [
+        by_name[spec.name]
+        for spec in specs
+        if spec.name in by_name and not looks_unchanged(spec, by_name[spec.name], settings)
+    ]
+
+
+def needs_next_id(specs: list[VmSpec], vms: list[Existing], settings: Mapping[str, Any]) -> bool:
+    """Whether a VM will be made whose id comes from PVE's /cluster/nextid (no vmid_base, no vmid of its own)."""
+    by_name = cluster_vms(specs, vms, settings["cluster"])
+    return settings.get("vmid_base") is None and any(s.vmid is None for s in specs if s.name not in by_name)
+
+
+def _existing_step(
+    spec: VmSpec, vm: Existing, configs: Mapping[int, Mapping[str, Any]], settings: Mapping[str, Any]
+) -> Step:
+    step = Step(spec, "unchanged", vm.vmid, vm, start=settings.get("start", True) and vm.status != "running")
+    if vm.pve_node != spec.pve_node:
+        step.notes.append(f"the VM runs on {vm.pve_node}, not {spec.pve_node}; migrate it to move it")
+    if looks_unchanged(spec, vm, settings):
+        return step
+    config = configs[vm.vmid]
+    step.changes, step.before, notes = compare_config(spec, config, settings)
+    step.notes.extend(notes)
+    step.resize_to = disk_growth(spec, config)
+    if step.changes:
+        step.action = "update"
+        if vm.status == "running" and set(step.changes) & set(NEEDS_REBOOT):
+            step.notes.append("takes effect when the VM is rebooted (PVE keeps the change pending until then)")
+    return step
+
+
+def plan(
+    specs: list[VmSpec],
+    vms: list[Existing],
+    configs: Mapping[int, Mapping[str, Any]],
+    next_free: int | None,
+    settings: Mapping[str, Any],
+) -> tuple[list[Step], list[Existing]]:
+    """One Step per spec (in order) and the cluster's VMs that no spec names (candidates for pruning).
+
+    ``vms`` are every VM of the PVE cluster, ``configs`` the config of (at least) each VM ``configs_to_read``
+    names, by VM id, and ``next_free`` PVE's /cluster/nextid when ``needs_next_id`` (else None).
+    """
+    by_name = cluster_vms(specs, vms, settings["cluster"])
+    steps: list[Step] = []
+    for spec in specs:
+        vm = by_name.get(spec.name)
+        if vm is not None:
+            steps.append(_existing_step(spec, vm, configs, settings))
+        elif not spec.image:
+            raise PlanError(f'node "{spec.name}": no image to import the disk from; set image (a volume id)')
+        else:
+            steps.append(Step(spec, "create", 0, start=settings.get("start", True)))
+    missing = [step.spec for step in steps if step.action == "create"]
+    if missing:
+        ids = allocate_vmids(missing, {vm.vmid for vm in vms}, settings.get("vmid_base"), next_free)
+        for step in steps:
+            if step.action == "create":
+                step.vmid = ids[step.spec.name]
+    named = {spec.name for spec in specs}
+    return steps, [vm for name, vm in by_name.items() if name not in named]
+
+
+def node_facts(spec: VmSpec, vmid: int, status: str | None, address: str | None) -> dict[str, Any]:
     """One entry of ``talosforge_infra.nodes`` (docs/node-facts.md)."""
     plain = address.split("/", 1)[0] if address else None
     return {
@@ -275,3 +227,41 @@ def node_facts(spec: VmSpec, vmid: int, status: str, address: str | None) -> dic
         "talos_address": plain,
         "status": status or None,
     }
+
+
+def step_result(step: Step) -> dict[str, Any]:
+    """One entry of the module's ``vms`` result."""
+    return {
+        "name": step.spec.name,
+        "vmid": step.vmid,
+        "pve_node": step.existing.pve_node if step.existing else step.spec.pve_node,
+        "action": step.action,
+        "changes": dict(step.changes),
+        "resize_to_gib": step.resize_to,
+        "start": step.start,
+        "changed": step.changed,
+        "notes": list(step.notes),
+    }
+
+
+def diff(steps: list[Step], pruned: list[str]) -> dict[str, Any]:
+    """Before/after of the VMs that change (and of those pruned), keyed by node name."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for step in steps:
+        if not step.changed:
+            continue
+        if step.action == "create":
+            before[step.spec.name] = None
+            after[step.spec.name] = {"vmid": step.vmid, "pve_node": step.spec.pve_node, "status": "running"}
+            continue
+        before[step.spec.name] = dict(step.before)
+        after[step.spec.name] = dict(step.changes)
+        if step.resize_to is not None:
+            after[step.spec.name]["disk_gib"] = step.resize_to
+        if step.start:
+            before[step.spec.name]["status"] = step.existing.status if step.existing else None
+            after[step.spec.name]["status"] = "running"
+    for name in pruned:
+        before[name], after[name] = {"status": "exists"}, None
+    return {"before": before, "after": after}

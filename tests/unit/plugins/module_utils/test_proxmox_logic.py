@@ -30,19 +30,21 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.tasks 
     succeeded,
     wait_tasks,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vms_plan import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vm_spec import (
     GIB,
     MIB,
-    Existing,
     PlanError,
     VmSpec,
-    allocate_vmids,
     compare_config,
     disk_growth,
-    looks_unchanged,
     memory_mib,
-    node_facts,
     size_bytes,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vms_plan import (
+    Existing,
+    allocate_vmids,
+    looks_unchanged,
+    node_facts,
 )
 
 SETTINGS = {"cluster": "demo", "storage": "local-lvm", "bridge": "vmbr0", "vlan": None}
@@ -189,6 +191,12 @@ def test_error_envelope_keeps_pves_words():
     )
     assert error.status == 400 and error.errors == {"memory": "value must have a minimum value of 16"}
     assert "Parameter verification failed." in str(error) and "memory: value must have a minimum" in str(error)
+    assert error.failure() == {
+        "status": 400,
+        "code": None,
+        "details": {"errors": {"memory": "value must have a minimum value of 16"}, "task_log": []},
+        "request": "POST https://pve/api2/json/nodes/pve1/qemu",
+    }
     lock = HttpError(500, '{"data":null}', "u", "can't lock file '/var/lock/qemu-server/lock-101.conf' - got timeout")
     assert is_lock_timeout(lock) and not is_lock_timeout(HttpError(500, "", "u", "internal error"))
 
@@ -261,7 +269,5 @@ def test_many_tasks_are_polled_together_within_a_bounded_time():
 def test_poll_until_gives_up_at_the_deadline():
     clock = iter(range(100))
     calls = []
-    results = poll_until(
-        [1, 2], calls.append, 3, 1.0, clock=lambda: next(clock), sleep=lambda s: None
-    )
+    results = poll_until([1, 2], calls.append, 3, 1.0, clock=lambda: next(clock), sleep=lambda s: None)
     assert results == [None, None] and 2 <= len(calls) <= 6

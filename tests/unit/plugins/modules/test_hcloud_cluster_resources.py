@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""talosforge.cluster.hcloud_cluster_resources through main() against the Hetzner Cloud simulator."""
+"""talosforge.cluster.hcloud_cluster_resources(_info) through main() against the Hetzner Cloud simulator."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.hcloud import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient
 from ansible_collections.talosforge.cluster.plugins.modules import hcloud_cluster_resources as module
-from ansible_collections.talosforge.cluster.plugins.modules import hcloud_servers
+from ansible_collections.talosforge.cluster.plugins.modules import hcloud_cluster_resources_info, hcloud_servers
 from module_harness import check_documentation, run_module
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
@@ -25,6 +25,7 @@ PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBfM3bZ4n2R7pX0Yq0cG6m1q5Vh8y3
 
 def test_argument_spec_matches_documentation():
     check_documentation(module, ModuleDocFragment)
+    check_documentation(hcloud_cluster_resources_info, ModuleDocFragment)
 
 
 def build(client, labels, prefix):
@@ -114,7 +115,8 @@ def writes(sim):
 
 
 def test_lists_exactly_what_carries_both_labels(sim, capsys):
-    result = run_module(module, args(sim), capsys)
+    before = len(writes(sim))
+    result = run_module(hcloud_cluster_resources_info, args(sim), capsys)
     assert result["changed"] is False
     found = {(r["kind"], r["name"]) for r in result["resources"]}
     assert found == {
@@ -129,8 +131,16 @@ def test_lists_exactly_what_carries_both_labels(sim, capsys):
         ("ssh_keys", "prod-key"),
     }
     assert result["api_requests"] == len(KINDS)
-    narrowed = run_module(module, args(sim, label_selector="talosforge.io/role=worker"), capsys)
+    narrowed = run_module(hcloud_cluster_resources_info, args(sim, label_selector="talosforge.io/role=worker"), capsys)
     assert {r["kind"] for r in narrowed["resources"]} == {"servers"}
+    assert len(writes(sim)) == before
+
+
+def test_state_must_be_given_to_delete(sim, capsys):
+    before = len(writes(sim))
+    refused = run_module(module, args(sim), capsys)
+    assert refused["failed"] is True and "state" in refused["msg"]
+    assert len(writes(sim)) == before
 
 
 def test_check_mode_lists_what_would_go_and_deletes_nothing(sim, capsys):

@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.hcloud import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient
 from ansible_collections.talosforge.cluster.plugins.modules import hcloud_servers as module
+from ansible_collections.talosforge.cluster.plugins.modules import hcloud_servers_info
 from module_harness import check_documentation, run_module
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
@@ -29,6 +30,7 @@ LOCATIONS = ("fsn1", "nbg1", "hel1")
 def test_argument_spec_matches_documentation():
     spec = check_documentation(module, ModuleDocFragment)
     assert spec["api_token"]["no_log"] and spec["servers"]["options"]["user_data"]["no_log"]
+    check_documentation(hcloud_servers_info, ModuleDocFragment)
 
 
 @pytest.fixture
@@ -133,6 +135,18 @@ def test_creates_all_then_a_rerun_costs_one_request(sim, capsys):
     assert again["nodes"] == first["nodes"]
     rerun = api_log(sim, before)
     assert [(r["method"], r["path"]) for r in rerun] == [("GET", "/v1/servers")] and again["api_requests"] == 1
+
+
+def test_info_reads_the_cluster_nodes_with_one_request(sim, capsys):
+    made = run_module(module, args(sim, servers(2, 1)), capsys)
+    before = len(api_log(sim))
+    found = run_module(
+        hcloud_servers_info, {"api_token": TOKEN, "api_endpoint": sim.url + "/v1", "cluster": "prod"}, capsys
+    )
+    assert found["changed"] is False and found["cluster_nodes"] == made["cluster_nodes"]
+    assert [n["name"] for n in found["cluster_nodes"]] == ["cp-1", "cp-2", "w-1"]
+    assert [(r["method"], r["path"]) for r in api_log(sim, before)] == [("GET", "/v1/servers")]
+    assert found["api_requests"] == 1
 
 
 def test_check_mode_plans_and_writes_nothing(sim, capsys):
@@ -274,7 +288,7 @@ def test_a_failed_action_is_reported_with_its_code(sim, capsys):
     result = run_module(module, args(sim, servers(2)), capsys)
     assert result["failed"] is True and len(result["failures"]) == 1
     failure = result["failures"][0]
-    assert failure["code"] == "server_error" and "host is down" in failure["msg"]
+    assert failure["failure"]["code"] == "server_error" and "host is down" in failure["msg"]
     assert "start_server" in result["msg"] and failure["name"] in ("cp-1", "cp-2")
 
 

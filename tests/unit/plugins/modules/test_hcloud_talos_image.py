@@ -172,5 +172,5 @@ def test_a_failed_snapshot_action_keeps_its_code_and_cleans_up(lab, capsys):
 
     lab.app.actions.add_failure(ActionFailure(command="create_image", code="image_error", message="disk unreadable"))
     result = run_module(module, args(lab, arches=("arm64",)), capsys)
-    assert result["failed"] is True and result["failures"][0]["code"] == "image_error"
+    assert result["failed"] is True and result["failures"][0]["failure"]["code"] == "image_error"
     assert "disk unreadable" in result["msg"] and temporaries(lab) == []

@@ -107,8 +107,9 @@ def test_a_wrong_checksum_fails_the_task_with_its_log(lab, capsys):
     result = run_module(module, args, capsys)
     assert result["failed"] is True
     [failure] = result["failures"]
-    assert failure["pve_node"] == "pve1" and failure["task_log"], failure
-    assert "checksum" in " ".join(failure["task_log"]).lower()
+    task_log = failure["failure"]["details"]["task_log"]
+    assert failure["pve_node"] == "pve1" and task_log, failure
+    assert "checksum" in " ".join(task_log).lower()
     assert not lab.volumes() & {result["images"][0]["volid"]}
 
 
@@ -124,7 +125,7 @@ def test_full_storage_is_reported(lab, capsys):
     controls.set_storage_total(lab.pve.app, "pve1", "local", full=True)
     result = run_module(module, lab.args(lab.url()), capsys)
     assert result["failed"] is True
-    text = result["msg"] + " ".join(" ".join(f["task_log"]) for f in result.get("failures", []))
+    text = result["msg"] + " ".join(" ".join(f["failure"]["details"]["task_log"]) for f in result.get("failures", []))
     assert "space" in text.lower() or "full" in text.lower(), result
 
 

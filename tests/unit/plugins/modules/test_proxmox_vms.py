@@ -135,7 +135,7 @@ def test_a_failed_task_is_reported_with_its_log(lab, capsys):
     assert result["failed"] is True
     [failure] = result["failures"]
     assert "start failed: simulated KVM error" in failure["msg"]
-    assert any("simulated KVM error" in line for line in failure["task_log"])
+    assert any("simulated KVM error" in line for line in failure["failure"]["details"]["task_log"])
     assert "1 of 2 VMs failed" in result["msg"]
     assert sorted(n["status"] for n in result["nodes"]) == ["running", "stopped"]
     healed = run_module(proxmox_vms, lab.args(lab.nodes(2)), capsys)
@@ -163,7 +163,7 @@ def test_tls_fails_without_the_ca(lab, capsys):
 
 def test_a_wrong_token_keeps_pves_message(lab, capsys):
     result = run_module(proxmox_vms, {**lab.args(lab.nodes(1)), "api_token_secret": "wrong"}, capsys)
-    assert result["failed"] is True and result["status"] == 401 and "invalid token value" in result["msg"]
+    assert result["failed"] is True and result["failure"]["status"] == 401 and "invalid token value" in result["msg"]
 
 
 def test_prune_only_when_told_and_destroy_by_tag(lab, capsys):
