@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError, InputError
 
 USER_AGENT = "talosforge.cluster"
 DEFAULT_TIMEOUT = 30.0
@@ -249,6 +249,38 @@ class HttpClient:
     def post(self, path: str, body: str | bytes, content_type: str, ok: tuple[int, ...] = (200, 201)) -> Response:
         data = body.encode("utf-8") if isinstance(body, str) else body
         return self.request("POST", path, data=data, headers={"Content-Type": content_type}, ok=ok)
+
+
+def client_from_params(
+    params: Mapping[str, Any],
+    default_url: str = "",
+    *,
+    url_key: str = "url",
+    timeout_key: str = "timeout",
+    default_timeout: float = DEFAULT_TIMEOUT,
+    retries: int = DEFAULT_RETRIES,
+    sleep: Callable[[float], None] | None = None,
+) -> HttpClient:
+    """An HttpClient from a module's connection options, read the same way for every HTTP API of the collection.
+
+    ``params[url_key]`` is the base URL (``default_url`` when unset or empty), ``params[timeout_key]`` the timeout
+    in seconds (``default_timeout`` when unset), ``validate_certs`` (default true) and ``ca_path`` the TLS
+    settings. Raises InputError naming the option when the URL is not http(s) or ``ca_path`` cannot be read.
+    """
+    url = params.get(url_key) or default_url
+    try:
+        return HttpClient(
+            url,
+            timeout=float(params.get(timeout_key) or default_timeout),
+            validate_certs=params.get("validate_certs", True) is not False,
+            ca_path=params.get("ca_path"),
+            retries=retries,
+            sleep=sleep,
+        )
+    except ValueError as exc:
+        raise InputError(f"{url_key}: {exc}") from exc
+    except OSError as exc:  # ca_path missing, unreadable or not PEM (ssl.SSLError is an OSError)
+        raise InputError(f"ca_path {params.get('ca_path')!r} cannot be read as PEM certificates: {exc}") from exc
 
 
 def _read_error_body(raw: Any) -> str:
