@@ -5,13 +5,11 @@
 from __future__ import annotations
 
 import email.utils
-import http.server
 import json
 import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from collections import defaultdict
 
@@ -22,9 +20,10 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._http import (
     HttpError,
     retry_after_seconds,
 )
+from loopback_testlib import LoopbackServer, QuietHandler
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """Answers each path from a list of scripted answers (the last one repeats); records every request.
 
     An answer is ``(status, headers, body)``, or ``"drop"`` to close the connection without answering, or
@@ -36,12 +35,7 @@ class ScriptedServer:
         self.requests: list[dict] = []
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -74,20 +68,7 @@ class ScriptedServer:
 
             do_GET = do_POST = do_HEAD = _answer
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if tls_context is not None:
-            self.httpd.socket = tls_context.wrap_socket(self.httpd.socket, server_side=True)
-        scheme = "https" if tls_context else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler, tls_context)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import lzma
 import os
 import socket
@@ -36,6 +35,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.
     read_sidecar,
     write_sidecar,
 )
+from loopback_testlib import LoopbackServer, QuietHandler
 
 from sandbox import harness  # noqa: E402  (the sandbox is part of the test tooling)
 
@@ -332,7 +332,7 @@ def test_filename_must_be_plain(factory, tmp_path):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-class FileServer:
+class FileServer(LoopbackServer):
     """Serves one file at /img.raw.xz and misbehaves on request: ``ignore_range`` and ``break_after``."""
 
     def __init__(self, data: bytes, ignore_range: bool = False, break_after: int | None = None):
@@ -342,12 +342,7 @@ class FileServer:
         self.requests: list[tuple[str | None, int]] = []
         owner = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 requested = self.headers.get("Range")
                 start = int(requested[6:-1]) if requested and not owner.ignore_range else 0
@@ -367,17 +362,8 @@ class FileServer:
                     self.wfile.write(payload)
                 owner.requests.append((requested, self.command == "GET" and len(payload)))
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/img.raw.xz"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
+        self.url += "/img.raw.xz"
 
 
 def test_server_that_ignores_range_restarts_from_zero(tmp_path):
