@@ -14,10 +14,12 @@ import time
 from collections import defaultdict
 
 import pytest
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import (
     USER_AGENT,
     HttpClient,
     HttpError,
+    client_from_params,
     retry_after_seconds,
 )
 from loopback_testlib import LoopbackServer, QuietHandler
@@ -270,3 +272,27 @@ def test_ca_path_trusts_the_certificate(tls_server, certificate):
 
 def test_validate_certs_false_skips_verification(tls_server):
     assert client(tls_server.url, validate_certs=False).get_json("/versions") == ["v1.13.9"]
+
+
+def test_client_from_params_reads_the_connection_options():
+    http = client_from_params(
+        {"api_url": "https://pve.example.org:8006/", "request_timeout": 7, "validate_certs": False},
+        "https://unused.example.org",
+        url_key="api_url",
+        timeout_key="request_timeout",
+        retries=1,
+    )
+    assert (http.base_url, http.timeout, http.retries) == ("https://pve.example.org:8006", 7.0, 1)
+    default = client_from_params({"url": None, "timeout": None}, "https://factory.talos.dev", default_timeout=12)
+    assert (default.base_url, default.timeout, default.retries) == ("https://factory.talos.dev", 12.0, 4)
+
+
+def test_client_from_params_names_the_option_at_fault(tmp_path):
+    with pytest.raises(InputError, match="^api_url: 'pve:8006' is not an http"):
+        client_from_params({"api_url": "pve:8006"}, url_key="api_url")
+    missing = str(tmp_path / "missing.pem")
+    with pytest.raises(InputError, match=f"^ca_path '{missing}' cannot be read as PEM certificates"):
+        client_from_params({"url": "https://x.example.org", "ca_path": missing})
+    (tmp_path / "bad.pem").write_text("not a certificate\n")
+    with pytest.raises(InputError, match="cannot be read as PEM certificates"):
+        client_from_params({"url": "https://x.example.org", "ca_path": str(tmp_path / "bad.pem")})

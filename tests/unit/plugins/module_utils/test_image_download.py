@@ -18,6 +18,7 @@ import threading
 import time
 
 import pytest
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError, InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
     ImageFactoryClient,
@@ -25,6 +26,8 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.download import (
     DownloadError,
+    DownloadFailed,
+    DownloadInputError,
     cached_digest,
     decompressed_name,
     download_image,
@@ -72,8 +75,9 @@ def test_parse_checksum(text, expected):
 
 @pytest.mark.parametrize("text", ["md5:" + "a" * 32, "sha256:abc", "sha256:" + "g" * 64, "", "a" * 63])
 def test_parse_checksum_rejects(text):
-    with pytest.raises(DownloadError, match="write sha256:<64 hex digits> or sha512:<128 hex digits>"):
+    with pytest.raises(DownloadInputError, match="write sha256:<64 hex digits> or sha512:<128 hex digits>") as caught:
         parse_checksum(text)
+    assert isinstance(caught.value, DownloadError) and isinstance(caught.value, InputError)
 
 
 def test_parse_checksum_file():
@@ -202,8 +206,9 @@ def test_user_checksum(factory, tmp_path):
 def test_wrong_checksum_discards_the_download(factory, tmp_path):
     http, url = prepare(factory)[:2]
     cache = tmp_path / "cache"
-    with pytest.raises(DownloadError, match="does not match its user checksum: expected sha256:0000"):
+    with pytest.raises(DownloadFailed, match="does not match its user checksum: expected sha256:0000") as caught:
         download_image(http, url, str(cache), checksum="sha256:" + "0" * 64)
+    assert caught.value.failure() == {"status": None, "code": "checksum_mismatch", "details": None, "request": url}
     assert sorted(p.name for p in cache.iterdir() if not p.name.startswith(".")) == []
 
 
@@ -260,8 +265,9 @@ def test_persistent_failure_keeps_the_part_for_next_run(factory, tmp_path):
     name = url.rsplit("/", 1)[1]
     (tmp_path / f"{name}.part").write_bytes(body[:1000])
     factory.set_fault(500, count=20, path="^/image/.*raw.xz$")
-    with pytest.raises(DownloadError, match="1000 bytes are kept in .*part; the next run resumes there"):
+    with pytest.raises(DownloadError, match="1000 bytes are kept in .*part; the next run resumes there") as caught:
         download_image(http, url, str(tmp_path))
+    assert isinstance(caught.value, ApiError) and caught.value.status == 500 and caught.value.request == url
     assert (tmp_path / f"{name}.part").stat().st_size == 1000
     factory.clear_faults()
     assert download_image(http, url, str(tmp_path)).resumed_from == 1000
