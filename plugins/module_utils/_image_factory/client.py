@@ -236,7 +236,9 @@ class ImageFactoryClient:
         if not isinstance(answer, list):
             url = self.http.url_for(path)
             raise ImageFactoryError(
-                f"GET {url} answered {type(answer).__name__}, not a list", code="unexpected_answer", request=url
+                f"GET {url} answered {type(answer).__name__}, not a list",
+                code="unexpected_answer",
+                request=f"GET {url}",
             )
         return answer
 

@@ -334,7 +334,7 @@ def _fetch(http: HttpClient, url: str, part: str, chunk_size: int, max_resumes: 
         f"the download of {url} did not complete after {max_resumes + 1} attempts ({problem or 'restarted'}); "
         f"{_size(part)} bytes are kept in {part} and the next run resumes from there",
         code="incomplete",
-        request=url,
+        request=f"GET {url}",
     )
 
 
@@ -379,7 +379,7 @@ def download_image(
                     f"{expected[0]}:{digests[expected[0]]}. The download was discarded; check the checksum "
                     "(or the URL) and run again",
                     code="checksum_mismatch",
-                    request=url,
+                    request=f"GET {url}",
                 )
             verified = expected is not None
             os.replace(part, target)
@@ -393,7 +393,7 @@ def download_image(
                 try:
                     final_digest = unpack(target, final, chunk_size)
                 except ValueError as exc:
-                    raise DownloadFailed(str(exc), code="invalid_archive", request=url) from exc
+                    raise DownloadFailed(str(exc), code="invalid_archive", request=f"GET {url}") from exc
                 write_sidecar(final, final_digest)
                 unpacked = True
         return _result((target, digest, downloaded), (final, final_digest, unpacked), verified, source, resumed_from)

@@ -96,7 +96,9 @@ def fetch(image: Image, dest_dir: str, check_mode: bool, http: HttpClient | None
     except HttpError as exc:
         raise ImageFactoryError.from_http(exc) from exc
     except OSError as exc:
-        raise DownloadFailed(f"cannot write the image cache: {exc}", code="cache_error", request=image.url) from exc
+        raise DownloadFailed(
+            f"cannot write the image cache: {exc}", code="cache_error", request=f"GET {image.url}"
+        ) from exc
     return {**image.names(), **outcome.as_dict()}
 
 

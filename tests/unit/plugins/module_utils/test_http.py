@@ -296,3 +296,15 @@ def test_client_from_params_names_the_option_at_fault(tmp_path):
     (tmp_path / "bad.pem").write_text("not a certificate\n")
     with pytest.raises(InputError, match="cannot be read as PEM certificates"):
         client_from_params({"url": "https://x.example.org", "ca_path": str(tmp_path / "bad.pem")})
+
+
+def test_a_failed_request_names_its_method_and_url(server):
+    server.script["/things"] = [(409, {}, b'{"error": "taken"}')]
+    with pytest.raises(HttpError) as caught:
+        client(server.url).post("/things", "{}", "application/json")
+    assert caught.value.failure() == {
+        "status": 409,
+        "code": None,
+        "details": '{"error": "taken"}',
+        "request": f"POST {server.url}/things",
+    }

@@ -208,7 +208,12 @@ def test_wrong_checksum_discards_the_download(factory, tmp_path):
     cache = tmp_path / "cache"
     with pytest.raises(DownloadFailed, match="does not match its user checksum: expected sha256:0000") as caught:
         download_image(http, url, str(cache), checksum="sha256:" + "0" * 64)
-    assert caught.value.failure() == {"status": None, "code": "checksum_mismatch", "details": None, "request": url}
+    assert caught.value.failure() == {
+        "status": None,
+        "code": "checksum_mismatch",
+        "details": None,
+        "request": f"GET {url}",
+    }
     assert sorted(p.name for p in cache.iterdir() if not p.name.startswith(".")) == []
 
 
@@ -267,7 +272,7 @@ def test_persistent_failure_keeps_the_part_for_next_run(factory, tmp_path):
     factory.set_fault(500, count=20, path="^/image/.*raw.xz$")
     with pytest.raises(DownloadError, match="1000 bytes are kept in .*part; the next run resumes there") as caught:
         download_image(http, url, str(tmp_path))
-    assert isinstance(caught.value, ApiError) and caught.value.status == 500 and caught.value.request == url
+    assert isinstance(caught.value, ApiError) and caught.value.status == 500 and caught.value.request == f"GET {url}"
     assert (tmp_path / f"{name}.part").stat().st_size == 1000
     factory.clear_faults()
     assert download_image(http, url, str(tmp_path)).resumed_from == 1000
@@ -358,15 +363,16 @@ class FileServer(LoopbackServer):
                     self.send_header("Content-Range", f"bytes {start}-{len(owner.data) - 1}/{len(owner.data)}")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                if owner.break_after is not None:
+                cut = owner.break_after is not None
+                if cut:
                     payload, owner.break_after = payload[: owner.break_after], None
-                    self.wfile.write(payload)
+                # Recorded before the answer goes out, so that a client done reading finds its request here.
+                owner.requests.append((requested, self.command == "GET" and len(payload)))
+                self.wfile.write(payload)
+                if cut:
                     self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
-                else:
-                    self.wfile.write(payload)
-                owner.requests.append((requested, self.command == "GET" and len(payload)))
 
         super().__init__(Handler)
         self.url += "/img.raw.xz"

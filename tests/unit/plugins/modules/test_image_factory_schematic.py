@@ -119,7 +119,7 @@ def test_unreachable_factory_fails_with_the_url(capsys, monkeypatch):
     assert result["failed"] is True
     assert result["msg"].startswith("Image Factory request failed: cannot reach http://127.0.0.1:9/schematics/")
     assert result["failure"]["status"] is None and result["failure"]["request"].startswith(
-        "http://127.0.0.1:9/schematics/"
+        "GET http://127.0.0.1:9/schematics/"
     )
 
 
@@ -242,7 +242,7 @@ def test_list_failure_names_the_schematic_and_keeps_the_others(factory, capsys, 
                 "status": 500,
                 "code": None,
                 "details": result["failures"][0]["failure"]["details"],
-                "request": f"{factory.url}/schematics/{failing}",
+                "request": f"GET {factory.url}/schematics/{failing}",
             },
         }
     ]
