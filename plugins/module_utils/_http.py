@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError, InputError
 
 USER_AGENT = "talosforge.cluster"
 DEFAULT_TIMEOUT = 30.0
@@ -35,10 +35,11 @@ _ERROR_BODY_LIMIT = 64 * 1024
 class HttpError(ApiError):
     """A request failed. ``status`` is None when no HTTP answer arrived (connection error, timeout).
 
-    ``failure()`` carries the answer's body as ``details`` and ``METHOD url`` (or the url) as ``request``.
+    ``failure()`` carries the answer's body as ``details`` and ``METHOD url`` (the url alone when the method is not
+    given) as ``request``.
     """
 
-    def __init__(self, status: int | None, body: str, url: str, reason: str = ""):
+    def __init__(self, status: int | None, body: str, url: str, reason: str = "", method: str = ""):
         self.body = body
         self.url = url
         self.reason = reason
@@ -49,17 +50,18 @@ class HttpError(ApiError):
             for detail in (reason, body.strip()[:500]):
                 if detail:
                     text += f": {detail}"
-        super().__init__(text, status=status, details=body or None, request=url)
+        super().__init__(text, status=status, details=body or None, request=f"{method} {url}" if method else url)
 
 
 class Response:
     """A complete answer: status, headers (case-insensitive), body bytes and the final URL."""
 
-    def __init__(self, status: int, headers: Mapping[str, str], body: bytes, url: str):
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes, url: str, method: str = ""):
         self.status = status
         self.headers = headers
         self.body = body
         self.url = url
+        self.method = method
 
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
@@ -68,7 +70,8 @@ class Response:
         try:
             return json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            raise HttpError(self.status, self.text()[:200], self.url, f"the answer is not valid JSON ({exc})") from exc
+            reason = f"the answer is not valid JSON ({exc})"
+            raise HttpError(self.status, self.text()[:200], self.url, reason, self.method) from exc
 
 
 class StreamResponse:
@@ -182,9 +185,10 @@ class HttpClient:
             except (TimeoutError, urllib.error.URLError, http.client.HTTPException, OSError) as exc:
                 reason = getattr(exc, "reason", None) or exc
                 if isinstance(reason, ssl.SSLError):  # a certificate problem does not go away by retrying
-                    raise HttpError(None, "", url, f"TLS error: {reason}; check validate_certs and ca_path") from exc
+                    tls = f"TLS error: {reason}; check validate_certs and ca_path"
+                    raise HttpError(None, "", url, tls, method) from exc
                 if not retry or attempt >= self.retries:
-                    raise HttpError(None, "", url, f"{reason} (after {attempt + 1} attempts)") from exc
+                    raise HttpError(None, "", url, f"{reason} (after {attempt + 1} attempts)", method) from exc
                 self.sleep(self._delay(attempt, None))
                 attempt += 1
                 continue
@@ -196,7 +200,7 @@ class HttpClient:
                 self.sleep(self._delay(attempt, retry_after))
                 attempt += 1
                 continue
-            raise HttpError(status, body, url, getattr(raw, "reason", "") or "")
+            raise HttpError(status, body, url, getattr(raw, "reason", "") or "", method)
 
     def request(
         self,
@@ -215,11 +219,11 @@ class HttpClient:
             try:
                 with raw:
                     body = raw.read()
-                return Response(status, answer_headers, body, getattr(raw, "url", None) or url)
+                return Response(status, answer_headers, body, getattr(raw, "url", None) or url, method)
             except (TimeoutError, http.client.HTTPException, OSError) as exc:
                 # The answer broke off while being read: send the request again while attempts are left.
                 if not retry or attempt >= self.retries:
-                    raise HttpError(status, "", url, f"the answer broke off: {exc}") from exc
+                    raise HttpError(status, "", url, f"the answer broke off: {exc}", method) from exc
                 self.sleep(self._delay(attempt, None))
                 attempt += 1
 
@@ -249,6 +253,38 @@ class HttpClient:
     def post(self, path: str, body: str | bytes, content_type: str, ok: tuple[int, ...] = (200, 201)) -> Response:
         data = body.encode("utf-8") if isinstance(body, str) else body
         return self.request("POST", path, data=data, headers={"Content-Type": content_type}, ok=ok)
+
+
+def client_from_params(
+    params: Mapping[str, Any],
+    default_url: str = "",
+    *,
+    url_key: str = "url",
+    timeout_key: str = "timeout",
+    default_timeout: float = DEFAULT_TIMEOUT,
+    retries: int = DEFAULT_RETRIES,
+    sleep: Callable[[float], None] | None = None,
+) -> HttpClient:
+    """An HttpClient from a module's connection options, read the same way for every HTTP API of the collection.
+
+    ``params[url_key]`` is the base URL (``default_url`` when unset or empty), ``params[timeout_key]`` the timeout
+    in seconds (``default_timeout`` when unset), ``validate_certs`` (default true) and ``ca_path`` the TLS
+    settings. Raises InputError naming the option when the URL is not http(s) or ``ca_path`` cannot be read.
+    """
+    url = params.get(url_key) or default_url
+    try:
+        return HttpClient(
+            url,
+            timeout=float(params.get(timeout_key) or default_timeout),
+            validate_certs=params.get("validate_certs", True) is not False,
+            ca_path=params.get("ca_path"),
+            retries=retries,
+            sleep=sleep,
+        )
+    except ValueError as exc:
+        raise InputError(f"{url_key}: {exc}") from exc
+    except OSError as exc:  # ca_path missing, unreadable or not PEM (ssl.SSLError is an OSError)
+        raise InputError(f"ca_path {params.get('ca_path')!r} cannot be read as PEM certificates: {exc}") from exc
 
 
 def _read_error_body(raw: Any) -> str:

@@ -128,16 +128,9 @@ overlays:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpError
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
-    ImageFactoryClient,
-    ImageFactoryError,
-    check_extensions,
-    check_version,
-    client_from_params,
-    factory_argument_spec,
-    normalize_version,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import factory_argument_spec
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.info import run
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 
 
 def argument_spec() -> dict[str, Any]:
@@ -150,45 +143,9 @@ def argument_spec() -> dict[str, Any]:
     return spec
 
 
-def run_module(params: dict[str, Any], client: ImageFactoryClient | None = None) -> dict[str, Any]:
-    """Query the factory; return the result. Raises ImageFactoryError or HttpError."""
-    version = params.get("talos_version")
-    required = list(params.get("require_extensions") or [])
-    if (params.get("require_version") or required) and not version:
-        raise ImageFactoryError("talos_version is required with require_version or require_extensions")
-    client = client or client_from_params(params)
-    versions = client.versions()
-    result: dict[str, Any] = {"changed": False, "versions": versions}
-    if not version:
-        return result
-    version = normalize_version(version)
-    available = version in versions
-    if params.get("require_version") or required:
-        check_version(version, versions, client.url)
-    extensions = client.extensions(version) if available else []
-    overlays = client.overlays(version) if available else []
-    names = sorted(str(item.get("name")) for item in extensions if item.get("name"))
-    if required:
-        check_extensions(required, names, version, client.url)
-    result.update(
-        version_available=available,
-        extensions=extensions,
-        extension_names=names,
-        overlays=overlays,
-    )
-    return result
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        module.exit_json(**run_module(module.params))
-    except ImageFactoryError as exc:
-        module.fail_json(msg=str(exc))
-    except HttpError as exc:
-        module.fail_json(
-            msg=f"Image Factory request failed: {exc}", **exc.fail_fields()
-        )
+    run_module(module, lambda: run(module.params))
 
 
 if __name__ == "__main__":

@@ -170,32 +170,14 @@ ids:
     - 6905bc709e5947573a4ec2d11723b58882936d3d0e15c708f7d78f0c689684a5
 """
 
-from collections.abc import Callable, Mapping
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpError
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
-    ImageFactoryClient,
-    ImageFactoryError,
-    client_from_params,
-    factory_argument_spec,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import (
-    SchematicError,
-    canonicalize,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import factory_argument_spec
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic_apply import run
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 
 MUTUALLY_EXCLUSIVE = [("schematic", "schematics")]
-
-
-class SchematicsFailed(Exception):
-    """Some schematics of a list could not be registered; ``result`` holds what is known about all of them."""
-
-    def __init__(self, message: str, result: dict[str, Any]):
-        super().__init__(message)
-        self.result = result
 
 
 def argument_spec() -> dict[str, Any]:
@@ -206,175 +188,11 @@ def argument_spec() -> dict[str, Any]:
     return spec
 
 
-def _schematic_url(params: Mapping[str, Any], schematic_id: str) -> str:
-    return f"{(params.get('url') or '').rstrip('/')}/schematics/{schematic_id}"
-
-
-def _diff(schematic_id: str, canonical: str) -> dict[str, str]:
-    return {
-        "before": "",
-        "after": canonical,
-        "before_header": f"schematic {schematic_id} (not registered)",
-        "after_header": f"schematic {schematic_id}",
-    }
-
-
-def _describe(exc: Exception) -> str:
-    return f"Image Factory request failed: {exc}" if isinstance(exc, HttpError) else str(exc)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# One schematic
-# --------------------------------------------------------------------------------------------------------------
-
-
-def run_one(params: dict[str, Any], check_mode: bool, client: ImageFactoryClient | None = None) -> dict[str, Any]:
-    """Register ``schematic``. Raises SchematicError, ImageFactoryError or HttpError."""
-    schematic = params.get("schematic") or {}
-    schematic_id, canonical = canonicalize(schematic)
-    result: dict[str, Any] = {
-        "changed": False,
-        "id": schematic_id,
-        "schematic": canonical,
-        "url": _schematic_url(params, schematic_id),
-    }
-    if check_mode:
-        return result
-    client = client or client_from_params(params)
-    if client.ensure_schematic(schematic)[2]:
-        result["changed"] = True
-        result["diff"] = _diff(schematic_id, canonical)
-    return result
-
-
-# --------------------------------------------------------------------------------------------------------------
-# A list of schematics, registered in parallel
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _entry_error(index: int, error: str) -> str:
-    """An error of normalize_schematic, prefixed with the entry's place in the list."""
-    if error.startswith("schematic:"):  # the entry itself, not one of its fields
-        return f"schematics[{index}]{error[len('schematic') :]}"
-    return f"schematics[{index}].{error}"
-
-
-def canonicalize_all(schematics: list[Any]) -> tuple[list[str], dict[str, tuple[int, str, Any]]]:
-    """Validate every entry; return the ID of each entry and, by ID in first-seen order, (index, canonical, entry).
-
-    Raises one SchematicError listing the problems of all entries.
-    """
-    errors: list[str] = []
-    ids: list[str] = []
-    distinct: dict[str, tuple[int, str, Any]] = {}
-    for index, schematic in enumerate(schematics):
-        try:
-            schematic_id, canonical = canonicalize(schematic or {})
-        except SchematicError as exc:
-            errors.extend(_entry_error(index, error) for error in exc.errors)
-            continue
-        ids.append(schematic_id)
-        distinct.setdefault(schematic_id, (index, canonical, schematic or {}))
-    if errors:
-        raise SchematicError(errors)
-    return ids, distinct
-
-
-def _failure(index: int, schematic_id: str, exc: Exception) -> dict[str, Any]:
-    failure: dict[str, Any] = {"index": index, "id": schematic_id, "msg": _describe(exc)}
-    if isinstance(exc, HttpError):
-        failure.update({"status": exc.status, "body": exc.body, "request_url": exc.url})
-    return failure
-
-
-def run_many(
-    params: dict[str, Any], check_mode: bool, make_client: Callable[[], ImageFactoryClient] | None = None
-) -> dict[str, Any]:
-    """Register every distinct schematic of ``schematics`` in parallel.
-
-    Raises SchematicError (before any request), ImageFactoryError, or SchematicsFailed when some registrations fail.
-    """
-    workers = worker_count(params.get("parallel", 8), ImageFactoryError)
-    ids, distinct = canonicalize_all(list(params["schematics"]))
-    entries = [
-        {"id": sid, "schematic": canonical, "url": _schematic_url(params, sid), "changed": False}
-        for sid, (_index, canonical, _schematic) in distinct.items()
-    ]
-    result: dict[str, Any] = {"changed": False, "schematics": entries, "ids": ids}
-    if check_mode or not entries:
-        return result
-    schematics = [schematic for _index, _canonical, schematic in distinct.values()]
-    outcomes = in_parallel(
-        schematics,
-        workers,
-        make_client or (lambda: client_from_params(params)),
-        lambda client, schematic: client.ensure_schematic(schematic)[2],
-        (ImageFactoryError, HttpError),
-        "schematic",
-    )
-    first_index = [index for index, _canonical, _schematic in distinct.values()]
-    failures = _record_outcomes(entries, first_index, outcomes)
-    result["changed"] = any(entry["changed"] for entry in entries)
-    diffs = [_diff(entry["id"], entry["schematic"]) for entry in entries if entry["changed"]]
-    if diffs:
-        result["diff"] = diffs
-    if failures:
-        result["failures"] = failures
-        raise SchematicsFailed(_failure_message(failures, len(entries)), result)
-    return result
-
-
-def _record_outcomes(
-    entries: list[dict[str, Any]], first_index: list[int], outcomes: list[tuple[Any, Exception | None]]
-) -> list[dict[str, Any]]:
-    """Set each entry's ``changed`` (or ``failed`` and ``msg``); return the failures."""
-    failures: list[dict[str, Any]] = []
-    for entry, index, (created, error) in zip(entries, first_index, outcomes, strict=True):
-        if error is not None:
-            failures.append(_failure(index, entry["id"], error))
-            entry.update(failed=True, msg=failures[-1]["msg"])
-        else:
-            entry["changed"] = bool(created)
-    return failures
-
-
-def _failure_message(failures: list[dict[str, Any]], total: int) -> str:
-    parts = "; ".join(f"schematics[{f['index']}] (ID {f['id']}): {f['msg']}" for f in failures)
-    return f"{len(failures)} of {total} distinct schematics could not be registered: {parts}"
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Entry point
-# --------------------------------------------------------------------------------------------------------------
-
-
-def run_module(params: dict[str, Any], check_mode: bool, client: ImageFactoryClient | None = None) -> dict[str, Any]:
-    """Do the work; return the result. Raises SchematicError, ImageFactoryError, HttpError or SchematicsFailed."""
-    if params.get("schematics") is not None:
-        return run_many(params, check_mode, (lambda: client) if client else None)
-    return run_one(params, check_mode, client)
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec=argument_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True
     )
-    try:
-        result = run_module(module.params, module.check_mode)
-        if not module._diff:
-            result.pop("diff", None)
-        module.exit_json(**result)
-    except SchematicError as exc:
-        module.fail_json(msg=str(exc), errors=exc.errors)
-    except SchematicsFailed as exc:
-        exc.result.pop("diff", None)
-        module.fail_json(msg=str(exc), **exc.result)
-    except ImageFactoryError as exc:
-        module.fail_json(msg=str(exc))
-    except HttpError as exc:
-        module.fail_json(
-            msg=f"Image Factory request failed: {exc}", **exc.fail_fields()
-        )
+    run_module(module, lambda: run(module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -182,32 +182,12 @@ rrsets:
       sample: [ns1.k8s.example.org.]
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.client import (
-    APEX_ONLY_TYPES,
-    Change,
-    PowerDNSClient,
-    PowerDNSError,
-    RRSet,
-    absolute_name,
-    changes_diff,
-    check_type,
-    client_from_params,
-    deepest_zone,
-    desired_rrset,
-    display,
-    normalize_content,
-    occluding_delegation,
-    plan_rrset,
-    powerdns_argument_spec,
-    record_name,
-    zone_rrsets,
-)
-
-_ITEM_KEYS = ("zone", "name", "type", "ttl", "records", "state")
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
+from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.client import powerdns_argument_spec
+from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.record_apply import run
 
 
 def argument_spec() -> dict[str, Any]:
@@ -242,182 +222,9 @@ MODULE_OPTIONS = {
 }
 
 
-@dataclass
-class Request:
-    """One requested set, checked: ``zone`` is None until it is found on the server."""
-
-    what: str
-    zone: str | None
-    raw_name: str
-    type: str
-    ttl: int
-    records: list[Any] | None
-    state: str
-    name: str = ""
-
-
-def _requests(params: dict[str, Any]) -> list[Request]:
-    """The requested sets with defaults applied and every local problem reported at once."""
-    if params.get("rrsets") is not None:
-        items = [(f"rrsets[{i}]", item) for i, item in enumerate(params["rrsets"])]
-        if not items:
-            raise PowerDNSError("rrsets: the list is empty; give at least one set")
-    else:
-        items = [("", {key: params.get(key) for key in _ITEM_KEYS})]
-    problems: list[str] = []
-    requests: list[Request] = []
-    for what, item in items:
-        prefix = f"{what}." if what else ""
-        try:
-            zone_text = item.get("zone") if item.get("zone") is not None else params.get("zone")
-            zone = absolute_name(zone_text, f"{prefix}zone") if zone_text is not None else None
-            rtype = check_type(item.get("type"), f"{prefix}type")
-            if rtype in APEX_ONLY_TYPES:
-                raise PowerDNSError(f"{prefix}type: {rtype} is managed with talosforge.cluster.powerdns_zone")
-            request = Request(
-                what=what or "record",
-                zone=zone,
-                raw_name=item.get("name"),
-                type=rtype,
-                ttl=item["ttl"] if item.get("ttl") is not None else params.get("ttl", 3600),
-                records=item.get("records"),
-                state=item.get("state") or params.get("state") or "present",
-            )
-            if zone is not None:
-                request.name = record_name(request.raw_name, zone, f"{prefix}name")
-            elif isinstance(request.raw_name, str) and request.raw_name.strip() == "@":
-                raise PowerDNSError(f"{prefix}name: '@' needs zone")
-            else:
-                request.name = absolute_name(request.raw_name, f"{prefix}name", wildcard=True)
-            if request.state == "present":
-                desired_rrset(request.name, rtype, request.ttl, request.records or [], what or "record")
-            elif request.records:
-                for index, value in enumerate(request.records):
-                    normalize_content(rtype, value, f"{prefix}records[{index}]")
-            requests.append(request)
-        except PowerDNSError as exc:
-            problems.append(str(exc))
-    seen: dict[tuple[str, str], str] = {}
-    for request in requests:
-        key = (request.name, request.type)
-        if key in seen:
-            problems.append(f"{request.what}: {display(request.name)} {request.type} is also given in {seen[key]}")
-        seen[key] = request.what
-    if problems:
-        raise PowerDNSError(_summary(problems))
-    return requests
-
-
-def _summary(problems: list[str]) -> str:
-    if len(problems) == 1:
-        return problems[0]
-    return f"{len(problems)} problems: " + "; ".join(problems)
-
-
-def _find_zones(requests: list[Request], client: PowerDNSClient) -> dict[str, dict[str, Any]]:
-    """Give each request its zone; return the zones read from the server (with RRsets) by absolute name."""
-    listed = {str(z.get("name", "")).lower(): z for z in client.zones()}
-    problems = []
-    for request in requests:
-        if request.zone is None:
-            request.zone = deepest_zone(request.name, listed)
-            if request.zone is None:
-                known = ", ".join(sorted(display(z) for z in listed)) or "none"
-                problems.append(
-                    f"{request.what}: no zone on the server holds {display(request.name)} (zones: {known}); "
-                    "create it first with talosforge.cluster.powerdns_zone, or set zone"
-                )
-        elif request.zone not in listed:
-            problems.append(
-                f"{request.what}: zone {display(request.zone)} does not exist on the server; create it first with "
-                "talosforge.cluster.powerdns_zone"
-            )
-    if problems:
-        raise PowerDNSError(_summary(problems))
-    wanted = sorted({r.zone for r in requests if r.zone})
-    return {name: client.zone(listed[name]["id"]) for name in wanted}
-
-
-def _plan(requests: list[Request], zones: dict[str, dict[str, Any]]) -> tuple[list[Change], list[dict[str, Any]]]:
-    """The changes, and each requested set as it will be. Raises PowerDNSError for hidden (occluded) names."""
-    views = {name: zone_rrsets(zone) for name, zone in zones.items()}
-    changes: list[Change] = []
-    after: list[dict[str, Any]] = []
-    problems = []
-    for request in requests:
-        zone = request.zone or ""
-        view = views[zone]
-        current = view.get((request.name, request.type))
-        if request.state == "present":
-            want: RRSet | None = desired_rrset(
-                request.name, request.type, request.ttl, request.records or [], request.what
-            )
-            change = plan_rrset(zone, current, want)
-        else:
-            remove = None
-            if request.records:
-                remove = tuple(normalize_content(request.type, v) for v in request.records)
-            change = plan_rrset(zone, current, None, remove)
-        if change is not None:
-            changes.append(change)
-            if change.after is None:
-                view.pop((request.name, request.type), None)
-            else:
-                view[(request.name, request.type)] = change.after
-    for request in requests:
-        zone = request.zone or ""
-        if request.state == "present":
-            hidden = occluding_delegation(request.name, request.type, zone, views[zone])
-            if hidden:
-                problems.append(
-                    f"{request.what}: {display(request.name)} {request.type} would be hidden by the delegation of "
-                    f"{display(hidden)} in zone {display(zone)}: resolvers are sent to that zone's servers "
-                    "instead. Put the record in the delegated zone, or (for an ACME challenge) serve a zone named "
-                    f"like the record here"
-                )
-        final = views[zone].get((request.name, request.type))
-        after.append(
-            {
-                "zone": zone,
-                "name": request.name,
-                "type": request.type,
-                "ttl": final.ttl if final else None,
-                "records": list(final.records) if final else [],
-            }
-        )
-    if problems:
-        raise PowerDNSError(_summary(problems))
-    return changes, after
-
-
-def run_module(params: dict[str, Any], check_mode: bool, client: PowerDNSClient | None = None) -> dict[str, Any]:
-    """Do the work; return the result. Raises PowerDNSError."""
-    requests = _requests(params)
-    client = client or client_from_params(params)
-    zones = _find_zones(requests, client)
-    changes, after = _plan(requests, zones)
-    result: dict[str, Any] = {
-        "changed": bool(changes),
-        "changes": [c.result() for c in changes],
-        "rrsets": after,
-    }
-    if changes:
-        result["diff"] = changes_diff(changes)
-    if changes and not check_mode:
-        for zone in sorted({c.zone for c in changes}):
-            client.patch_rrsets(zones[zone]["id"], [c.api() for c in changes if c.zone == zone])
-    return result
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **MODULE_OPTIONS)
-    try:
-        result = run_module(module.params, module.check_mode)
-    except PowerDNSError as exc:
-        module.fail_json(msg=str(exc), **exc.details())
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_module(module, lambda: run(module.params, module.check_mode))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
 # PRIVATE: this file is not a public API of the collection and may change without notice.
 """Talking to a Talos Image Factory: schematics, versions, extensions, overlays; image and installer names.
 
-The API is described in tests/contracts/image-factory/api.md. Nothing here imports Ansible.
+The API is described in tests/contracts/image-factory/api.md. A name, version or extension that is not valid (or
+not offered) raises InputError; a failed request or an answer that cannot be used raises ImageFactoryError.
+Nothing here imports Ansible.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError, InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
+from ansible_collections.talosforge.cluster.plugins.module_utils._http import client_from_params as http_client
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import (
     canonicalize,
     id_of_canonical,
@@ -23,6 +27,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.
 )
 
 DEFAULT_URL = "https://factory.talos.dev"
+DEFAULT_TIMEOUT = 30.0
 URL_ENV_VAR = "TALOSFORGE_IMAGE_FACTORY_URL"
 ARCHES = ("amd64", "arm64")
 
@@ -32,8 +37,19 @@ _PLATFORM = re.compile(r"[a-z0-9][a-z0-9-]*")
 _FORMAT = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
 
 
-class ImageFactoryError(Exception):
-    """The factory answered something we cannot use, or a requested version/extension is not offered."""
+class ImageFactoryError(ApiError):
+    """A request to the factory failed, or the factory answered something we cannot use."""
+
+    @classmethod
+    def from_http(cls, exc: HttpError) -> ImageFactoryError:
+        """The one wording of a failed request to the factory, with the request's ``failure`` kept."""
+        return cls(
+            f"Image Factory request failed: {exc}",
+            status=exc.status,
+            code=exc.code,
+            details=exc.details,
+            request=exc.request,
+        )
 
 
 def factory_argument_spec(env_fallback: Callable[..., Any]) -> dict[str, Any]:
@@ -45,7 +61,7 @@ def factory_argument_spec(env_fallback: Callable[..., Any]) -> dict[str, Any]:
         "url": {"type": "str", "default": DEFAULT_URL, "fallback": (env_fallback, [URL_ENV_VAR])},
         "validate_certs": {"type": "bool", "default": True},
         "ca_path": {"type": "path"},
-        "timeout": {"type": "float", "default": 30.0},
+        "timeout": {"type": "float", "default": DEFAULT_TIMEOUT},
     }
 
 
@@ -54,20 +70,20 @@ def factory_argument_spec(env_fallback: Callable[..., Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def check_schematic_id(schematic_id: str) -> str:
+def check_schematic_id(schematic_id: Any) -> str:
     if not isinstance(schematic_id, str) or not _SCHEMATIC_ID.fullmatch(schematic_id):
-        raise ImageFactoryError(
+        raise InputError(
             f"schematic_id {schematic_id!r} is not a schematic ID; it must be 64 lowercase hex characters "
             "(the id returned by talosforge.cluster.image_factory_schematic)"
         )
     return schematic_id
 
 
-def normalize_version(version: str) -> str:
+def normalize_version(version: Any) -> str:
     """``1.13.9`` or ``v1.13.9`` -> ``v1.13.9``; raises for anything that is not a Talos version."""
     text = str(version).strip()
     if not _VERSION.fullmatch(text):
-        raise ImageFactoryError(
+        raise InputError(
             f"talos_version {version!r} is not a Talos version; write it as vMAJOR.MINOR.PATCH, e.g. v1.13.9"
         )
     return text if text.startswith("v") else "v" + text
@@ -76,15 +92,21 @@ def normalize_version(version: str) -> str:
 def image_filename(platform: str, arch: str, fmt: str, secureboot: bool = False) -> str:
     """Path of a boot asset under /image/<id>/<version>/, e.g. ``metal-amd64.raw.xz`` or ``metal-amd64-uki.efi``."""
     if not _PLATFORM.fullmatch(platform or ""):
-        raise ImageFactoryError(f"platform {platform!r} is not a Talos platform name such as metal, hcloud or nocloud")
+        raise InputError(f"platform {platform!r} is not a Talos platform name such as metal, hcloud or nocloud")
     if arch not in ARCHES:
-        raise ImageFactoryError(f"arch {arch!r} is not supported; use one of {', '.join(ARCHES)}")
+        raise InputError(f"arch {arch!r} is not supported; use one of {', '.join(ARCHES)}")
     if not _FORMAT.fullmatch(fmt or ""):
-        raise ImageFactoryError(f"format {fmt!r} is not an image format such as raw.xz, qcow2 or iso")
+        raise InputError(f"format {fmt!r} is not an image format such as raw.xz, qcow2 or iso")
     stem = f"{platform}-{arch}" + ("-secureboot" if secureboot else "")
     if fmt == "uki.efi":
         return f"{stem}-uki.efi"
     return f"{stem}.{fmt}"
+
+
+def default_filename(schematic_id: str, version: str, platform: str, arch: str, fmt: str, secureboot: bool) -> str:
+    """The cache file name of an image: ``<id[:12]>-<version>-<served name>``, unique per schematic and version,
+    with the served name's suffix kept at the end."""
+    return f"{schematic_id[:12]}-{version}-{image_filename(platform, arch, fmt, secureboot)}"
 
 
 def image_url(
@@ -99,7 +121,7 @@ def registry_from_url(url: str) -> str:
     """The registry host[:port] of a factory URL (its OCI registry is served on the same host)."""
     parsed = urllib.parse.urlsplit(url)
     if not parsed.hostname:
-        raise ImageFactoryError(f"{url!r} is not a URL with a host name")
+        raise InputError(f"{url!r} is not a URL with a host name")
     host = parsed.hostname if ":" not in parsed.hostname else f"[{parsed.hostname}]"
     return f"{host}:{parsed.port}" if parsed.port else host
 
@@ -107,7 +129,7 @@ def registry_from_url(url: str) -> str:
 def installer_image(registry: str, platform: str, schematic_id: str, version: str, secureboot: bool = False) -> str:
     """Installer image reference, e.g. ``factory.talos.dev/metal-installer/<id>:v1.13.9``."""
     if not _PLATFORM.fullmatch(platform or ""):
-        raise ImageFactoryError(f"platform {platform!r} is not a Talos platform name such as metal, hcloud or nocloud")
+        raise InputError(f"platform {platform!r} is not a Talos platform name such as metal, hcloud or nocloud")
     registry = registry.rstrip("/")
     if "://" in registry:
         registry = registry_from_url(registry)
@@ -148,7 +170,7 @@ def check_version(version: str, available: list[str], url: str = "") -> str:
     where = f" at {url}" if url else ""
     near = near_versions(wanted, available)
     hint = f" Nearest offered versions: {', '.join(near)}." if near else " It offers no versions at all."
-    raise ImageFactoryError(
+    raise InputError(
         f"Talos {wanted} is not offered by the Image Factory{where}.{hint} "
         "Fix: set talos_version to an offered version (GET /versions lists them)."
     )
@@ -185,7 +207,7 @@ def check_extensions(requested: list[str], available: list[str], version: str = 
         parts.append(f"{name}{hint}")
     where = f" for Talos {version}" if version else ""
     at = f" at {url}" if url else ""
-    raise ImageFactoryError(
+    raise InputError(
         f"The Image Factory{at} does not offer these system extensions{where}: {'; '.join(parts)}. "
         "Fix: use the full names listed by GET /version/<version>/extensions/official, e.g. siderolabs/iscsi-tools."
     )
@@ -207,9 +229,17 @@ class ImageFactoryClient:
         return self.http.base_url
 
     def _list(self, path: str) -> list[Any]:
-        answer = self.http.get_json(path)
+        try:
+            answer = self.http.get_json(path)
+        except HttpError as exc:
+            raise ImageFactoryError.from_http(exc) from exc
         if not isinstance(answer, list):
-            raise ImageFactoryError(f"GET {self.http.url_for(path)} answered {type(answer).__name__}, not a list")
+            url = self.http.url_for(path)
+            raise ImageFactoryError(
+                f"GET {url} answered {type(answer).__name__}, not a list",
+                code="unexpected_answer",
+                request=f"GET {url}",
+            )
         return answer
 
     def versions(self) -> list[str]:
@@ -219,22 +249,28 @@ class ImageFactoryClient:
     def extensions(self, version: str) -> list[dict[str, Any]]:
         """Official system extensions for a version: dicts with name, ref, digest, author, description."""
         path = f"/version/{urllib.parse.quote(normalize_version(version))}/extensions/official"
-        return [item for item in self._list(path) if isinstance(item, Mapping)]
+        return [dict(item) for item in self._list(path) if isinstance(item, Mapping)]
 
     def overlays(self, version: str) -> list[dict[str, Any]]:
         """Official overlays for a version: dicts with name, image, ref, digest."""
         path = f"/version/{urllib.parse.quote(normalize_version(version))}/overlays/official"
-        return [item for item in self._list(path) if isinstance(item, Mapping)]
+        return [dict(item) for item in self._list(path) if isinstance(item, Mapping)]
 
     def get_schematic(self, schematic_id: str) -> str | None:
         """The stored canonical YAML of a schematic, or None when the factory does not know the ID."""
-        answer = self.http.request("GET", f"/schematics/{check_schematic_id(schematic_id)}", ok=(200, 404))
+        try:
+            answer = self.http.request("GET", f"/schematics/{check_schematic_id(schematic_id)}", ok=(200, 404))
+        except HttpError as exc:
+            raise ImageFactoryError.from_http(exc) from exc
         return answer.text() if answer.status == 200 else None
 
     def register_schematic(self, schematic: Mapping[str, Any] | None) -> tuple[str, str]:
         """POST the schematic; return (id, canonical YAML). Fails if the factory's ID differs from ours."""
         local_id, canonical = canonicalize(schematic)
-        answer = self.http.post("/schematics", request_body(schematic), "application/yaml").json()
+        try:
+            answer = self.http.post("/schematics", request_body(schematic), "application/yaml").json()
+        except HttpError as exc:
+            raise ImageFactoryError.from_http(exc) from exc
         remote_id = answer.get("id") if isinstance(answer, Mapping) else None
         if remote_id != local_id:
             remote_text = answer.get("schematic") if isinstance(answer, Mapping) else None
@@ -249,7 +285,10 @@ class ImageFactoryClient:
                 f"locally is {local_id}. Images and installer references built from the local ID would not "
                 "match this factory. Fix: check that the url points at a Talos Image Factory (an Enterprise "
                 "factory with authentication adds an owner, which changes the ID) and report the difference "
-                f"below to the talosforge.cluster maintainers.{detail}"
+                f"below to the talosforge.cluster maintainers.{detail}",
+                code="schematic_id_mismatch",
+                details=answer,
+                request=f"POST {self.http.url_for('/schematics')}",
             )
         return local_id, canonical
 
@@ -264,34 +303,4 @@ class ImageFactoryClient:
 
 def client_from_params(params: Mapping[str, Any]) -> ImageFactoryClient:
     """An ImageFactoryClient from module parameters (url, timeout, validate_certs, ca_path)."""
-    try:
-        http = HttpClient(
-            params.get("url") or DEFAULT_URL,
-            timeout=float(params.get("timeout") or 30.0),
-            validate_certs=params.get("validate_certs", True) is not False,
-            ca_path=params.get("ca_path"),
-        )
-    except ValueError as exc:
-        raise ImageFactoryError(f"url: {exc}") from exc
-    return ImageFactoryClient(http)
-
-
-__all__ = [
-    "ARCHES",
-    "DEFAULT_URL",
-    "HttpError",
-    "ImageFactoryClient",
-    "ImageFactoryError",
-    "check_extensions",
-    "check_schematic_id",
-    "check_version",
-    "client_from_params",
-    "factory_argument_spec",
-    "image_filename",
-    "image_url",
-    "installer_image",
-    "near_versions",
-    "normalize_version",
-    "registry_from_url",
-    "unknown_extensions",
-]
+    return ImageFactoryClient(http_client(params, DEFAULT_URL, default_timeout=DEFAULT_TIMEOUT))

@@ -12,6 +12,9 @@ sidecar. A later run finds the files, checks them against their sidecars, and do
 Checksums: the caller's ``sha256:<hex>``/``sha512:<hex>``, else the factory's ``<url>.sha256`` when it answers
 200. The community factory answers 402 there; the computed digest is then recorded and the result says that it
 was not verified against a published checksum.
+
+Errors: DownloadInputError (a checksum, file name or format that cannot be used; nothing is fetched) and
+DownloadFailed (the download failed, or what arrived is not the image asked for), both DownloadError.
 """
 
 from __future__ import annotations
@@ -20,16 +23,16 @@ import contextlib
 import fcntl
 import hashlib
 import http.client as http_client
-import lzma
 import os
 import re
 import urllib.parse
-import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError, InputError, TalosforgeError
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.unpack import unpack
 
 CHUNK_SIZE = 1 << 20
 MAX_RESUMES = 3
@@ -38,8 +41,17 @@ _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _DECOMPRESSED_SUFFIXES = (".xz", ".gz")
 
 
-class DownloadError(Exception):
-    """The image could not be downloaded, verified or unpacked."""
+class DownloadError(TalosforgeError):
+    """The image could not be downloaded, verified or unpacked: one of the two kinds below, never raised itself."""
+
+
+class DownloadInputError(DownloadError, InputError):
+    """The checksum, file name or format asked for cannot be used; nothing was fetched."""
+
+
+class DownloadFailed(DownloadError, ApiError):
+    """The download failed (``failure`` of its request kept), or what arrived is not the image asked for
+    (``code``: incomplete, checksum_mismatch, invalid_archive, unexpected_answer)."""
 
 
 @dataclass
@@ -70,7 +82,7 @@ def parse_checksum(text: str) -> tuple[str, str]:
     algorithm = algorithm.lower()
     digest = digest.strip().lower()
     if algorithm not in _HEX or len(digest) != _HEX[algorithm] or not re.fullmatch(r"[0-9a-f]+", digest):
-        raise DownloadError(
+        raise DownloadInputError(
             f"checksum {text!r} is not understood; write sha256:<64 hex digits> or sha512:<128 hex digits>"
         )
     return algorithm, digest
@@ -89,7 +101,7 @@ def decompressed_name(name: str) -> str:
     for suffix in _DECOMPRESSED_SUFFIXES:
         if name.endswith(suffix):
             return name[: -len(suffix)]
-    raise DownloadError(
+    raise DownloadInputError(
         f"cannot decompress {name!r}: only .xz and .gz images are unpacked here; set decompress: false "
         "or choose the raw.xz format"
     )
@@ -150,7 +162,7 @@ def ensure_cache_dir(path: str) -> str:
 def default_name(url: str) -> str:
     name = os.path.basename(urllib.parse.urlsplit(url).path)
     if not name:
-        raise DownloadError(f"cannot derive a file name from {url!r}; set filename")
+        raise DownloadInputError(f"cannot derive a file name from {url!r}; set filename")
     return name
 
 
@@ -194,23 +206,38 @@ def plan_download(
         have_final = cached_digest(final) if have_download else ""
     else:
         have_final = have_download
-    unpacked = decompress and not have_final
     if have_download:
         source = "user" if expected else "cache"
     else:
         source = "user" if expected else "unknown"
+    return _result(
+        (target, have_download, downloaded),
+        (final, have_final, decompress and not have_final),
+        verified=expected is not None and not downloaded,
+        source=source,
+        resumed_from=_size(target + ".part") if downloaded else 0,
+    )
+
+
+def _result(
+    download: tuple[str, str, bool], final: tuple[str, str, bool], verified: bool, source: str, resumed_from: int
+) -> DownloadResult:
+    """The result from (path, sha256, fetched now) of the download and (path, sha256, unpacked now) of the file
+    to use (the same file without decompress); the size is known when the file is."""
+    download_path, download_sha256, downloaded = download
+    path, sha256, unpacked = final
     return DownloadResult(
-        path=final,
-        sha256=have_final,
+        path=path,
+        sha256=sha256,
         changed=downloaded or unpacked,
-        download_path=target,
-        download_sha256=have_download,
+        download_path=download_path,
+        download_sha256=download_sha256,
         downloaded=downloaded,
         decompressed=unpacked,
-        checksum_verified=expected is not None and not downloaded,
+        checksum_verified=verified,
         checksum_source=source,
-        resumed_from=_size(target + ".part") if downloaded else 0,
-        size=_size(final) if have_final else 0,
+        resumed_from=resumed_from,
+        size=_size(path) if sha256 else 0,
     )
 
 
@@ -229,7 +256,11 @@ def published_checksum(http: HttpClient, url: str) -> tuple[str, str] | None:
         raise
     digest = parse_checksum_file(answer.text())
     if not re.fullmatch(r"[0-9a-f]{64}", digest):
-        raise DownloadError(f"{url}.sha256 did not answer a sha256 checksum line (got {answer.text()[:100]!r})")
+        raise DownloadFailed(
+            f"{url}.sha256 did not answer a sha256 checksum line (got {answer.text()[:100]!r})",
+            code="unexpected_answer",
+            request=f"GET {url}.sha256",
+        )
     return "sha256", digest
 
 
@@ -285,8 +316,12 @@ def _fetch(http: HttpClient, url: str, part: str, chunk_size: int, max_resumes: 
         try:
             written_from = _fetch_once(http, url, part, chunk_size)
         except HttpError as exc:
-            raise DownloadError(
-                f"cannot download {url}: {exc}. {_size(part)} bytes are kept in {part}; the next run resumes there"
+            raise DownloadFailed(
+                f"cannot download {url}: {exc}. {_size(part)} bytes are kept in {part}; the next run resumes there",
+                status=exc.status,
+                code=exc.code,
+                details=exc.details,
+                request=exc.request,
             ) from exc
         except (OSError, http_client.HTTPException, _Incomplete) as exc:
             problem = str(exc) or type(exc).__name__
@@ -295,63 +330,12 @@ def _fetch(http: HttpClient, url: str, part: str, chunk_size: int, max_resumes: 
             reused = 0
             continue
         return reused if written_from else 0
-    raise DownloadError(
+    raise DownloadFailed(
         f"the download of {url} did not complete after {max_resumes + 1} attempts ({problem or 'restarted'}); "
-        f"{_size(part)} bytes are kept in {part} and the next run resumes from there"
+        f"{_size(part)} bytes are kept in {part} and the next run resumes from there",
+        code="incomplete",
+        request=f"GET {url}",
     )
-
-
-def _decompressor(xz: bool) -> Any:
-    return lzma.LZMADecompressor(format=lzma.FORMAT_XZ) if xz else zlib.decompressobj(16 + zlib.MAX_WBITS)
-
-
-def _inflate(engine: Any, block: bytes, xz: bool, limit: int) -> Iterator[bytes]:
-    """Feed ``block`` to the engine; yield its output in pieces of at most ``limit`` bytes (bounded memory)."""
-    if xz:
-        yield engine.decompress(block, max_length=limit)
-        while not engine.eof and not engine.needs_input:
-            yield engine.decompress(b"", max_length=limit)
-        return
-    while block and not engine.eof:
-        yield engine.decompress(block, limit)
-        block = engine.unconsumed_tail
-
-
-def _decompress(source: str, target: str, chunk_size: int) -> str:
-    """Unpack ``source`` (.xz or .gz) to ``target`` atomically; verify the stream; return the sha256."""
-    part = target + ".part"
-    hasher = hashlib.sha256()
-    xz = source.endswith(".xz")
-    try:
-        with open(source, "rb") as reader, _create(part) as writer:
-            engine = _decompressor(xz)
-            for block in iter(lambda: reader.read(chunk_size), b""):
-                while block:
-                    if engine.eof:  # a further concatenated stream, after optional xz stream padding
-                        block = block.lstrip(b"\0") if xz else block
-                        if not block:
-                            break
-                        engine = _decompressor(xz)
-                    for data in _inflate(engine, block, xz, chunk_size):
-                        hasher.update(data)
-                        writer.write(data)
-                    block = engine.unused_data if engine.eof else b""
-            if not engine.eof:
-                raise DownloadError(f"{source} ends before its compressed stream does (truncated file)")
-            writer.flush()
-            os.fsync(writer.fileno())
-    except (lzma.LZMAError, zlib.error, EOFError) as exc:
-        with contextlib.suppress(OSError):
-            os.remove(part)
-        raise DownloadError(f"{source} is not a valid {'xz' if xz else 'gzip'} file: {exc}") from exc
-    except DownloadError:
-        with contextlib.suppress(OSError):
-            os.remove(part)
-        raise
-    os.replace(part, target)
-    digest = hasher.hexdigest()
-    write_sidecar(target, digest)
-    return digest
 
 
 def download_image(
@@ -369,7 +353,7 @@ def download_image(
     expected = parse_checksum(checksum) if checksum else None
     name = filename or default_name(url)
     if "/" in name or name in (".", ".."):
-        raise DownloadError(f"filename {name!r} must be a plain file name, without directories")
+        raise DownloadInputError(f"filename {name!r} must be a plain file name, without directories")
     final_name = decompressed_name(name) if decompress else name
     directory = ensure_cache_dir(dest_dir)
     target = os.path.join(directory, name)
@@ -390,10 +374,12 @@ def download_image(
             digests = hash_file(part, algorithms)
             if expected is not None and digests[expected[0]] != expected[1]:
                 os.remove(part)
-                raise DownloadError(
+                raise DownloadFailed(
                     f"{url} does not match its {source} checksum: expected {expected[0]}:{expected[1]}, got "
                     f"{expected[0]}:{digests[expected[0]]}. The download was discarded; check the checksum "
-                    "(or the URL) and run again"
+                    "(or the URL) and run again",
+                    code="checksum_mismatch",
+                    request=f"GET {url}",
                 )
             verified = expected is not None
             os.replace(part, target)
@@ -404,18 +390,10 @@ def download_image(
         if decompress:
             final_digest = "" if downloaded else cached_digest(final)
             if not final_digest:
-                final_digest = _decompress(target, final, chunk_size)
+                try:
+                    final_digest = unpack(target, final, chunk_size)
+                except ValueError as exc:
+                    raise DownloadFailed(str(exc), code="invalid_archive", request=f"GET {url}") from exc
+                write_sidecar(final, final_digest)
                 unpacked = True
-        return DownloadResult(
-            path=final,
-            sha256=final_digest,
-            changed=downloaded or unpacked,
-            download_path=target,
-            download_sha256=digest,
-            downloaded=downloaded,
-            decompressed=unpacked,
-            checksum_verified=verified,
-            checksum_source=source,
-            resumed_from=resumed_from,
-            size=os.path.getsize(final),
-        )
+        return _result((target, digest, downloaded), (final, final_digest, unpacked), verified, source, resumed_from)

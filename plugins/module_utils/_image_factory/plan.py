@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
+    default_filename,
     image_filename,
     image_url,
     installer_image,
@@ -75,7 +76,7 @@ def plan_images(model: dict[str, Any], selected: Iterable[str] | None = None) ->
                     "platform": platform,
                     "arch": arch,
                     "format": fmt,
-                    "filename": f"{sid[:12]}-{version}-{image_filename(platform, arch, fmt)}",
+                    "filename": default_filename(sid, version, platform, arch, fmt, False),
                 },
                 "nodes": [],
             }

@@ -5,26 +5,27 @@
 from __future__ import annotations
 
 import email.utils
-import http.server
 import json
 import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from collections import defaultdict
 
 import pytest
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import (
     USER_AGENT,
     HttpClient,
     HttpError,
+    client_from_params,
     retry_after_seconds,
 )
+from loopback_testlib import LoopbackServer, QuietHandler
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """Answers each path from a list of scripted answers (the last one repeats); records every request.
 
     An answer is ``(status, headers, body)``, or ``"drop"`` to close the connection without answering, or
@@ -36,12 +37,7 @@ class ScriptedServer:
         self.requests: list[dict] = []
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -74,20 +70,7 @@ class ScriptedServer:
 
             do_GET = do_POST = do_HEAD = _answer
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if tls_context is not None:
-            self.httpd.socket = tls_context.wrap_socket(self.httpd.socket, server_side=True)
-        scheme = "https" if tls_context else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler, tls_context)
 
 
 @pytest.fixture
@@ -289,3 +272,39 @@ def test_ca_path_trusts_the_certificate(tls_server, certificate):
 
 def test_validate_certs_false_skips_verification(tls_server):
     assert client(tls_server.url, validate_certs=False).get_json("/versions") == ["v1.13.9"]
+
+
+def test_client_from_params_reads_the_connection_options():
+    http = client_from_params(
+        {"api_url": "https://pve.example.org:8006/", "request_timeout": 7, "validate_certs": False},
+        "https://unused.example.org",
+        url_key="api_url",
+        timeout_key="request_timeout",
+        retries=1,
+    )
+    assert (http.base_url, http.timeout, http.retries) == ("https://pve.example.org:8006", 7.0, 1)
+    default = client_from_params({"url": None, "timeout": None}, "https://factory.talos.dev", default_timeout=12)
+    assert (default.base_url, default.timeout, default.retries) == ("https://factory.talos.dev", 12.0, 4)
+
+
+def test_client_from_params_names_the_option_at_fault(tmp_path):
+    with pytest.raises(InputError, match="^api_url: 'pve:8006' is not an http"):
+        client_from_params({"api_url": "pve:8006"}, url_key="api_url")
+    missing = str(tmp_path / "missing.pem")
+    with pytest.raises(InputError, match=f"^ca_path '{missing}' cannot be read as PEM certificates"):
+        client_from_params({"url": "https://x.example.org", "ca_path": missing})
+    (tmp_path / "bad.pem").write_text("not a certificate\n")
+    with pytest.raises(InputError, match="cannot be read as PEM certificates"):
+        client_from_params({"url": "https://x.example.org", "ca_path": str(tmp_path / "bad.pem")})
+
+
+def test_a_failed_request_names_its_method_and_url(server):
+    server.script["/things"] = [(409, {}, b'{"error": "taken"}')]
+    with pytest.raises(HttpError) as caught:
+        client(server.url).post("/things", "{}", "application/json")
+    assert caught.value.failure() == {
+        "status": 409,
+        "code": None,
+        "details": '{"error": "taken"}',
+        "request": f"POST {server.url}/things",
+    }

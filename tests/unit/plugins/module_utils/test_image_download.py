@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import lzma
 import os
 import socket
@@ -19,6 +18,7 @@ import threading
 import time
 
 import pytest
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError, InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
     ImageFactoryClient,
@@ -26,6 +26,8 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.download import (
     DownloadError,
+    DownloadFailed,
+    DownloadInputError,
     cached_digest,
     decompressed_name,
     download_image,
@@ -36,6 +38,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.
     read_sidecar,
     write_sidecar,
 )
+from loopback_testlib import LoopbackServer, QuietHandler
 
 from sandbox import harness  # noqa: E402  (the sandbox is part of the test tooling)
 
@@ -72,8 +75,9 @@ def test_parse_checksum(text, expected):
 
 @pytest.mark.parametrize("text", ["md5:" + "a" * 32, "sha256:abc", "sha256:" + "g" * 64, "", "a" * 63])
 def test_parse_checksum_rejects(text):
-    with pytest.raises(DownloadError, match="write sha256:<64 hex digits> or sha512:<128 hex digits>"):
+    with pytest.raises(DownloadInputError, match="write sha256:<64 hex digits> or sha512:<128 hex digits>") as caught:
         parse_checksum(text)
+    assert isinstance(caught.value, DownloadError) and isinstance(caught.value, InputError)
 
 
 def test_parse_checksum_file():
@@ -202,8 +206,14 @@ def test_user_checksum(factory, tmp_path):
 def test_wrong_checksum_discards_the_download(factory, tmp_path):
     http, url = prepare(factory)[:2]
     cache = tmp_path / "cache"
-    with pytest.raises(DownloadError, match="does not match its user checksum: expected sha256:0000"):
+    with pytest.raises(DownloadFailed, match="does not match its user checksum: expected sha256:0000") as caught:
         download_image(http, url, str(cache), checksum="sha256:" + "0" * 64)
+    assert caught.value.failure() == {
+        "status": None,
+        "code": "checksum_mismatch",
+        "details": None,
+        "request": f"GET {url}",
+    }
     assert sorted(p.name for p in cache.iterdir() if not p.name.startswith(".")) == []
 
 
@@ -260,8 +270,9 @@ def test_persistent_failure_keeps_the_part_for_next_run(factory, tmp_path):
     name = url.rsplit("/", 1)[1]
     (tmp_path / f"{name}.part").write_bytes(body[:1000])
     factory.set_fault(500, count=20, path="^/image/.*raw.xz$")
-    with pytest.raises(DownloadError, match="1000 bytes are kept in .*part; the next run resumes there"):
+    with pytest.raises(DownloadError, match="1000 bytes are kept in .*part; the next run resumes there") as caught:
         download_image(http, url, str(tmp_path))
+    assert isinstance(caught.value, ApiError) and caught.value.status == 500 and caught.value.request == f"GET {url}"
     assert (tmp_path / f"{name}.part").stat().st_size == 1000
     factory.clear_faults()
     assert download_image(http, url, str(tmp_path)).resumed_from == 1000
@@ -332,7 +343,7 @@ def test_filename_must_be_plain(factory, tmp_path):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-class FileServer:
+class FileServer(LoopbackServer):
     """Serves one file at /img.raw.xz and misbehaves on request: ``ignore_range`` and ``break_after``."""
 
     def __init__(self, data: bytes, ignore_range: bool = False, break_after: int | None = None):
@@ -342,12 +353,7 @@ class FileServer:
         self.requests: list[tuple[str | None, int]] = []
         owner = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 requested = self.headers.get("Range")
                 start = int(requested[6:-1]) if requested and not owner.ignore_range else 0
@@ -357,27 +363,19 @@ class FileServer:
                     self.send_header("Content-Range", f"bytes {start}-{len(owner.data) - 1}/{len(owner.data)}")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                if owner.break_after is not None:
+                cut = owner.break_after is not None
+                if cut:
                     payload, owner.break_after = payload[: owner.break_after], None
-                    self.wfile.write(payload)
+                # Recorded before the answer goes out, so that a client done reading finds its request here.
+                owner.requests.append((requested, self.command == "GET" and len(payload)))
+                self.wfile.write(payload)
+                if cut:
                     self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
-                else:
-                    self.wfile.write(payload)
-                owner.requests.append((requested, self.command == "GET" and len(payload)))
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/img.raw.xz"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
+        self.url += "/img.raw.xz"
 
 
 def test_server_that_ignores_range_restarts_from_zero(tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (
     ImageFactoryClient,
@@ -73,7 +74,7 @@ def test_image_url_adds_the_v():
     ],
 )
 def test_image_filename_rejects_bad_parts(args, message):
-    with pytest.raises(ImageFactoryError, match=message):
+    with pytest.raises(InputError, match=message):
         image_filename(*args)
 
 
@@ -106,7 +107,7 @@ def test_registry_from_url(url, registry):
 
 @pytest.mark.parametrize("value", ["", "ce4c98", QEMU.upper(), QEMU + "0", None])
 def test_check_schematic_id(value):
-    with pytest.raises(ImageFactoryError, match="64 lowercase hex"):
+    with pytest.raises(InputError, match="64 lowercase hex"):
         check_schematic_id(value)
 
 
@@ -125,7 +126,7 @@ def test_normalize_version(value, expected):
 
 @pytest.mark.parametrize("value", ["", "latest", "v1.13", "1.13.9.1", "vv1.13.9"])
 def test_normalize_version_rejects(value):
-    with pytest.raises(ImageFactoryError, match="not a Talos version"):
+    with pytest.raises(InputError, match="not a Talos version"):
         normalize_version(value)
 
 
@@ -141,7 +142,7 @@ def test_check_version_accepts_offered():
 
 
 def test_check_version_lists_near_versions():
-    with pytest.raises(ImageFactoryError) as info:
+    with pytest.raises(InputError) as info:
         check_version("v1.13.10", VERSIONS, "https://factory.example.org")
     message = str(info.value)
     assert message.startswith("Talos v1.13.10 is not offered by the Image Factory at https://factory.example.org.")
@@ -155,7 +156,7 @@ def test_near_versions_prefers_the_same_line():
 
 
 def test_check_version_with_nothing_offered():
-    with pytest.raises(ImageFactoryError, match="offers no versions at all"):
+    with pytest.raises(InputError, match="offers no versions at all"):
         check_version("v1.13.9", [])
 
 
@@ -175,7 +176,7 @@ def test_unknown_extensions_with_suggestions():
 
 def test_check_extensions_message():
     check_extensions(["siderolabs/gvisor"], OFFERED)
-    with pytest.raises(ImageFactoryError) as info:
+    with pytest.raises(InputError) as info:
         check_extensions(["siderolabs/gvisr", "siderolabs/nope"], OFFERED, "v1.13.9", "https://f.example.org")
     assert str(info.value) == (
         "The Image Factory at https://f.example.org does not offer these system extensions for Talos v1.13.9: "
@@ -201,7 +202,7 @@ def test_client_from_params():
     client = client_from_params({"url": "http://127.0.0.1:1/", "timeout": 3, "validate_certs": False, "ca_path": None})
     assert client.url == "http://127.0.0.1:1"
     assert client.http.timeout == 3.0
-    with pytest.raises(ImageFactoryError, match="url: 'nope' is not an http"):
+    with pytest.raises(InputError, match="url: 'nope' is not an http"):
         client_from_params({"url": "nope"})
 
 
@@ -272,6 +273,7 @@ def test_register_fails_loudly_on_a_different_id():
     assert f"registered the schematic as '{other}'" in message
     assert f"the ID computed locally is {EMPTY_SCHEMATIC_ID}" in message
     assert "owner: me" in message and "The local canonical form was:\ncustomization: {}" in message
+    assert info.value.code == "schematic_id_mismatch" and info.value.request.startswith("POST https://")
 
 
 def test_register_validates_before_any_request():
@@ -283,9 +285,14 @@ def test_register_validates_before_any_request():
 
 def test_register_passes_the_factory_error_on():
     http = StubHttp({("POST", "/schematics"): Answer(400, b"yaml: unmarshal errors\n")})
-    with pytest.raises(HttpError, match="HTTP 400") as info:
+    with pytest.raises(ImageFactoryError, match="^Image Factory request failed: HTTP 400") as info:
         ImageFactoryClient(http).register_schematic({})
-    assert info.value.body == "yaml: unmarshal errors\n"
+    assert info.value.failure() == {
+        "status": 400,
+        "code": None,
+        "details": "yaml: unmarshal errors\n",
+        "request": "https://factory.example.org/schematics",
+    }
 
 
 def test_lists():
@@ -315,5 +322,5 @@ def test_get_schematic():
     client = ImageFactoryClient(http)
     assert client.get_schematic(QEMU) == "customization: {}\n"
     assert client.get_schematic(EMPTY_SCHEMATIC_ID) is None
-    with pytest.raises(ImageFactoryError):
+    with pytest.raises(InputError):
         client.get_schematic("../versions")

@@ -1,159 +1,46 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The PowerDNS client and planning logic (plugins/module_utils/_powerdns/client.py).
+"""PowerDNS names and contents, RRset plans and the client (plugins/module_utils/_powerdns/).
 
-The pure parts are tested alone; the client against a real ``pdns_server`` (Debian's pdns-server with the sqlite3
-backend, which scripts/lib/podman.sh installs) started on loopback by the ``pdns`` fixture, which the module tests
-import too. Without the package those tests are skipped.
+The pure parts are tested alone; the client against a real ``pdns_server`` started on loopback by the ``pdns``
+fixture (powerdns_testlib, which the module tests use too). Without the package those tests are skipped.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import sqlite3
-import subprocess
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient, HttpError
 from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.client import (
-    Change,
     PowerDNSClient,
     PowerDNSError,
-    RRSet,
-    _api_error,
-    absolute_name,
-    changes_diff,
+    api_error,
     client_from_params,
-    deepest_zone,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.plan import (
+    Change,
+    RRSet,
+    changes_diff,
     desired_rrset,
-    normalize_content,
     occluding_delegation,
-    parse_soa,
     plan_rrset,
-    record_name,
     rrset_from_api,
 )
-
-PDNS_SERVER = shutil.which("pdns_server") or "/usr/sbin/pdns_server"
-SQLITE_SCHEMA = Path("/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql")
-API_KEY = "unit-test-key"
-
-
-# --------------------------------------------------------------------------------------------------------------
-# A real PowerDNS on loopback
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    """A port free for both TCP and UDP on 127.0.0.1."""
-    for _attempt in range(20):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = tcp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free port on 127.0.0.1")
-
-
-class PdnsServer:
-    """pdns_server with a fresh sqlite3 database, its DNS and API on loopback; stopped by ``stop()``."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.dns_port = _free_port()
-        self.api_port = _free_port()
-        self.url = f"http://127.0.0.1:{self.api_port}"
-        database = folder / "pdns.sqlite3"
-        with sqlite3.connect(database) as db:
-            db.executescript(SQLITE_SCHEMA.read_text(encoding="utf-8"))
-        (folder / "pdns.conf").write_text(
-            "\n".join(
-                [
-                    "launch=gsqlite3",
-                    f"gsqlite3-database={database}",
-                    "local-address=127.0.0.1",
-                    f"local-port={self.dns_port}",
-                    "api=yes",
-                    f"api-key={API_KEY}",
-                    "webserver=yes",
-                    "webserver-address=127.0.0.1",
-                    f"webserver-port={self.api_port}",
-                    "webserver-allow-from=127.0.0.0/8",
-                    f"socket-dir={folder}",
-                    "guardian=no",
-                    "daemon=no",
-                    "security-poll-suffix=",
-                    "",
-                ]
-            ),
-            encoding="utf-8",
-        )
-        self.log = open(folder / "pdns.log", "wb")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(
-            [PDNS_SERVER, f"--config-dir={folder}", "--disable-syslog"], stdout=self.log, stderr=subprocess.STDOUT
-        )
-        self._wait()
-
-    def _wait(self, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        request = urllib.request.Request(self.url + "/api/v1/servers/localhost", headers={"X-API-Key": API_KEY})
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(request, timeout=1) as answer:
-                    if answer.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("pdns_server did not start: " + (self.folder / "pdns.log").read_text(errors="replace"))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self.log.close()
-
-    def client(self, api_key: str = API_KEY) -> PowerDNSClient:
-        return client_from_params({"url": self.url, "api_key": api_key})
-
-    def params(self, **extra) -> dict:
-        return {"url": self.url, "api_key": API_KEY, **extra}
-
-    def dig(self, name: str, rtype: str) -> str:
-        """dig's full answer from this server, without recursion; skips the test when dig is missing."""
-        if not shutil.which("dig"):
-            pytest.skip("dig (dnsutils) is not installed")
-        command = ["dig", "+norec", "+time=2", "+tries=1", "@127.0.0.1", "-p", str(self.dns_port), name, rtype]
-        return subprocess.run(command, capture_output=True, text=True, timeout=10, check=True).stdout
-
-
-needs_pdns = pytest.mark.skipif(
-    not (Path(PDNS_SERVER).exists() and SQLITE_SCHEMA.exists()),
-    reason="pdns-server and pdns-backend-sqlite3 are not installed (scripts/lib/podman.sh installs them)",
+from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.records import (
+    absolute_name,
+    deepest_zone,
+    normalize_content,
+    parse_soa,
+    record_name,
 )
+from powerdns_testlib import free_port, needs_pdns, running_pdns
 
 
 @pytest.fixture(scope="module")
 def pdns(tmp_path_factory):
-    server = PdnsServer(tmp_path_factory.mktemp("pdns"))
-    yield server
-    server.stop()
+    yield from running_pdns(tmp_path_factory)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -185,14 +72,14 @@ def test_absolute_names(text, expected):
     ],
 )
 def test_bad_names_say_what_is_wrong(text, fragment):
-    with pytest.raises(PowerDNSError, match="zone") as caught:
+    with pytest.raises(InputError, match="zone") as caught:
         absolute_name(text, "zone")
     assert fragment in str(caught.value)
 
 
 def test_wildcards_only_as_first_label_of_record_names():
     assert absolute_name("*.k8s.example.org", wildcard=True) == "*.k8s.example.org."
-    with pytest.raises(PowerDNSError, match="only as the first label"):
+    with pytest.raises(InputError, match="only as the first label"):
         absolute_name("www.*.example.org", wildcard=True)
 
 
@@ -200,9 +87,9 @@ def test_record_names_are_full_names_inside_the_zone():
     zone = "example.org."
     assert record_name("@", zone) == zone
     assert record_name("WWW.example.org", zone) == "www.example.org."
-    with pytest.raises(PowerDNSError, match=r"not inside zone example.org; write the full name"):
+    with pytest.raises(InputError, match=r"not inside zone example.org; write the full name"):
         record_name("www", zone)
-    with pytest.raises(PowerDNSError, match="not inside"):
+    with pytest.raises(InputError, match="not inside"):
         record_name("www.badexample.org", zone)
 
 
@@ -269,7 +156,7 @@ def test_long_txt_values_are_split_into_255_byte_strings():
     ],
 )
 def test_bad_contents_say_what_is_wrong(rtype, content, fragment):
-    with pytest.raises(PowerDNSError) as caught:
+    with pytest.raises(InputError) as caught:
         normalize_content(rtype, content, "records[0]")
     assert str(caught.value).startswith("records[0]")
     assert fragment in str(caught.value)
@@ -280,11 +167,11 @@ def test_desired_sets_check_ttl_count_and_cname():
         "192.0.2.1",
         "192.0.2.2",
     )
-    with pytest.raises(PowerDNSError, match="x.ttl"):
+    with pytest.raises(InputError, match="x.ttl"):
         desired_rrset("a.example.org.", "A", -1, ["192.0.2.1"], "x")
-    with pytest.raises(PowerDNSError, match="at least one record"):
+    with pytest.raises(InputError, match="at least one record"):
         desired_rrset("a.example.org.", "A", 60, [], "x")
-    with pytest.raises(PowerDNSError, match="exactly one target"):
+    with pytest.raises(InputError, match="exactly one target"):
         desired_rrset("a.example.org.", "CNAME", 60, ["b.example.org", "c.example.org"], "x")
 
 
@@ -380,16 +267,23 @@ def test_soa_fields():
 
 
 def test_api_errors_keep_the_servers_words():
-    refused = _api_error(HttpError(401, "Unauthorized", "http://x/api"), "GET")
+    refused = api_error(HttpError(401, "Unauthorized", "http://x/api"), "GET")
     assert "refused the API key" in str(refused) and refused.status == 401
-    invalid = _api_error(HttpError(422, json.dumps({"error": "Record x/A 'y': bad"}), "http://x/api"), "PATCH")
-    assert "HTTP 422 to PATCH" in str(invalid) and invalid.api_error == "Record x/A 'y': bad"
-    down = _api_error(HttpError(None, "", "http://x/api", "connection refused"), "GET")
+    invalid = api_error(HttpError(422, json.dumps({"error": "Record x/A 'y': bad"}), "http://x/api"), "PATCH")
+    assert "HTTP 422 to PATCH" in str(invalid) and invalid.code == "Record x/A 'y': bad"
+    assert invalid.failure() == {
+        "status": 422,
+        "code": "Record x/A 'y': bad",
+        "details": None,
+        "request": "PATCH http://x/api",
+    }
+    down = api_error(HttpError(None, "", "http://x/api", "connection refused"), "GET")
     assert "cannot reach the PowerDNS API" in str(down) and "api=yes" in str(down)
+    assert down.failure()["status"] is None and down.failure()["request"] == "GET http://x/api"
 
 
 def test_bad_urls_are_reported():
-    with pytest.raises(PowerDNSError, match="url:"):
+    with pytest.raises(InputError, match="url:"):
         client_from_params({"url": "127.0.0.1:8081", "api_key": "k"})
 
 
@@ -425,10 +319,10 @@ def test_the_client_reports_api_errors(pdns):
     client = pdns.client()
     with pytest.raises(PowerDNSError) as caught:
         client.create_zone({"name": "bad..test.", "kind": "Native", "nameservers": []})
-    assert caught.value.status == 422 and "bad..test" in caught.value.api_error
+    assert caught.value.status == 422 and "bad..test" in caught.value.code
 
 
 def test_the_client_reports_an_unreachable_server():
-    client = PowerDNSClient(HttpClient(f"http://127.0.0.1:{_free_port()}", timeout=2, retries=0), "k")
+    client = PowerDNSClient(HttpClient(f"http://127.0.0.1:{free_port()}", timeout=2, retries=0), "k")
     with pytest.raises(PowerDNSError, match="cannot reach the PowerDNS API"):
         client.zones()

@@ -13,16 +13,18 @@ import yaml
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import (
     EMPTY_SCHEMATIC_ID,
     SchematicError,
-    _go_float,
-    _natural_less,
-    _reads_as_non_string,
-    _string_style,
     canonical_yaml,
     canonicalize,
     id_of_canonical,
     normalize_schematic,
     request_body,
     schematic_id,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.yaml_scalars import (
+    go_float,
+    natural_less,
+    reads_as_non_string,
+    string_style,
 )
 
 CONTRACT = Path(__file__).resolve().parents[3] / "contracts" / "image-factory" / "known-schematics.yaml"
@@ -429,8 +431,8 @@ def test_matches_go_yaml(name):
         ("", "double"),
     ],
 )
-def test_string_style(text, style):
-    assert _string_style(text) == style
+def teststring_style(text, style):
+    assert string_style(text) == style
 
 
 @pytest.mark.parametrize(
@@ -439,8 +441,8 @@ def test_string_style(text, style):
      ("9223372036854775807", True), ("18446744073709551616", True), ("0x", False), ("+", False), ("<<", True),
      ("v1", False), ("1.2.3", False), ("1e-400", True), ("0x_1F", True), ("1:2", False)],
 )  # fmt: skip
-def test_reads_as_non_string(text, expected):
-    assert _reads_as_non_string(text) is expected
+def testreads_as_non_string(text, expected):
+    assert reads_as_non_string(text) is expected
 
 
 @pytest.mark.parametrize(
@@ -448,13 +450,13 @@ def test_reads_as_non_string(text, expected):
     [(1.0, "1"), (0.5, "0.5"), (100000.0, "100000"), (1e6, "1e+06"), (1234567.0, "1.234567e+06"), (1e-5, "1e-05"),
      (0.0001, "0.0001"), (-2.5e-7, "-2.5e-07"), (1.5e300, "1.5e+300"), (-0.0, "-0"), (float("-inf"), "-.inf")],
 )  # fmt: skip
-def test_go_float(value, text):
-    assert _go_float(value) == text
+def testgo_float(value, text):
+    assert go_float(value) == text
 
 
 def test_natural_key_order():
     keys = ["a10", "a2", "a1", "b", "A", "a01", "1", "10", "2", "_z", "x"]
-    ordered = sorted(keys, key=lambda k: sum(_natural_less(o, k) for o in keys))
+    ordered = sorted(keys, key=lambda k: sum(natural_less(o, k) for o in keys))
     assert ordered == ["_z", "1", "2", "10", "A", "a1", "a01", "a2", "a10", "b", "x"]
 
 

@@ -254,9 +254,14 @@ def test_list_failure_names_the_image_and_keeps_the_others(factory, tmp_path, ca
     result = run_module(module, args, capsys)
     url = f"{factory.url}/image/{QEMU}/v1.13.9/hcloud-amd64.raw.xz"
     assert result["failed"] is True
-    assert result["msg"].startswith(f"1 of 3 distinct images failed: images[1] ({url}): cannot download {url}")
+    assert result["msg"].startswith(f"1 of 3 distinct images failed (images[1]): images[1]: cannot download {url}")
     assert "HTTP 404" in result["msg"]
     assert [failure["index"] for failure in result["failures"]] == [0 + 1]
+    assert [(failure["name"], failure["url"]) for failure in result["failures"]] == [("images[1]", url)]
+    assert (
+        result["failures"][0]["failure"]["status"] == 404
+        and result["failures"][0]["failure"]["request"] == f"GET {url}"
+    )
     assert result["images"][1]["failed"] is True and result["images"][1]["url"] == url
     for image in (result["images"][0], result["images"][2]):
         assert "failed" not in image and image["downloaded"] is True and os.path.isfile(image["path"])

@@ -10,6 +10,7 @@ import time
 import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory import schematic_apply
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import ImageFactoryClient
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import canonicalize
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_schematic as module
@@ -93,12 +94,13 @@ def test_invalid_schematic_fails_before_any_request(factory, capsys):
         module, {"url": factory.url, "schematic": {"customization": {"meta": [{"key": 300}], "kernelArgs": []}}}, capsys
     )
     assert result["failed"] is True
-    assert result["errors"] == [
+    errors = [
         "customization.kernelArgs: unknown field (did you mean 'extraKernelArgs'?); allowed fields: "
         "embeddedMachineConfiguration, extraKernelArgs, meta, systemExtensions, bootloader, secureboot, diskImage",
         "customization.meta[0].key: 300 is out of range; it must be between 0 and 255",
         "customization.meta[0].value: is required: the META value as a string",
     ]
+    assert result["msg"] == "invalid Image Factory schematic: " + "; ".join(errors)
     assert result["msg"].startswith("invalid Image Factory schematic: customization.kernelArgs: unknown field")
     assert factory.requests() == []
 
@@ -116,7 +118,9 @@ def test_unreachable_factory_fails_with_the_url(capsys, monkeypatch):
     result = run_module(module, {"url": "http://127.0.0.1:9", "schematic": {}, "timeout": 2}, capsys)
     assert result["failed"] is True
     assert result["msg"].startswith("Image Factory request failed: cannot reach http://127.0.0.1:9/schematics/")
-    assert result["failure"]["status"] is None and result["failure"]["request"].startswith("http://127.0.0.1:9/schematics/")
+    assert result["failure"]["status"] is None and result["failure"]["request"].startswith(
+        "GET http://127.0.0.1:9/schematics/"
+    )
 
 
 class WrongIdHttp(HttpClient):
@@ -138,13 +142,14 @@ class WrongIdHttp(HttpClient):
 
 
 def test_a_different_id_from_the_factory_fails_loudly(capsys, monkeypatch):
-    monkeypatch.setattr(module, "client_from_params", lambda params: ImageFactoryClient(WrongIdHttp()))
+    monkeypatch.setattr(schematic_apply, "client_from_params", lambda params: ImageFactoryClient(WrongIdHttp()))
     result = run_module(module, {"url": "https://factory.example.org", "schematic": {}}, capsys)
     assert result["failed"] is True
     assert "registered the schematic as '1111" in result["msg"]
     assert (
         "the ID computed locally is 376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba" in result["msg"]
     )
+    assert result["failure"]["code"] == "schematic_id_mismatch"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -224,19 +229,25 @@ def test_list_failure_names_the_schematic_and_keeps_the_others(factory, capsys, 
     result = run_module(module, {"url": factory.url, "schematics": SIX}, capsys)
     assert result["failed"] is True
     assert result["msg"].startswith(
-        f"1 of 5 distinct schematics could not be registered: schematics[3] (ID {failing}):"
+        "1 of 5 distinct schematics failed (schematics[3]): schematics[3]: Image Factory request failed: HTTP 500"
     )
     assert "HTTP 500" in result["msg"]
     assert result["failures"] == [
         {
+            "name": "schematics[3]",
             "index": 3,
             "id": failing,
             "msg": result["failures"][0]["msg"],
-            "status": 500,
-            "body": result["failures"][0]["body"],
-            "request_url": f"{factory.url}/schematics/{failing}",
+            "failure": {
+                "status": 500,
+                "code": None,
+                "details": result["failures"][0]["failure"]["details"],
+                "request": f"GET {factory.url}/schematics/{failing}",
+            },
         }
     ]
+    assert result["failures"][0]["msg"].startswith("Image Factory request failed: HTTP 500")
+    assert "diff" not in result
     by_id = {entry["id"]: entry for entry in result["schematics"]}
     assert by_id[failing]["failed"] is True and by_id[failing]["changed"] is False
     others = [entry for entry in result["schematics"] if entry["id"] != failing]
@@ -250,11 +261,13 @@ def test_list_validates_every_entry_before_any_request(factory, capsys):
     schematics = [QEMU_SCHEMATIC, {"customization": {"kernelArgs": []}}, {"customization": {"meta": [{"key": 300}]}}]
     result = run_module(module, {"url": factory.url, "schematics": schematics}, capsys)
     assert result["failed"] is True
-    assert result["errors"][0].startswith("schematics[1].customization.kernelArgs: unknown field")
-    assert result["errors"][1:] == [
-        "schematics[2].customization.meta[0].key: 300 is out of range; it must be between 0 and 255",
-        "schematics[2].customization.meta[0].value: is required: the META value as a string",
-    ]
+    head = "invalid Image Factory schematic: schematics[1].customization.kernelArgs: unknown field"
+    assert result["msg"].startswith(head)
+    assert result["msg"].endswith(
+        "; schematics[2].customization.meta[0].key: 300 is out of range; it must be between 0 and 255"
+        "; schematics[2].customization.meta[0].value: is required: the META value as a string"
+    )
+    assert result["msg"].count("; schematics[") == 2
     time.sleep(0.05)
     assert factory.requests() == []
 

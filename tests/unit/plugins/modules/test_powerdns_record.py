@@ -4,25 +4,18 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.powerdns import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.modules import powerdns_record as module
 from ansible_collections.talosforge.cluster.plugins.modules import powerdns_zone
 from module_harness import check_documentation, run_module
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
-from test_powerdns import API_KEY, PdnsServer, needs_pdns  # noqa: E402
+from powerdns_testlib import API_KEY, needs_pdns, running_pdns
 
 
 @pytest.fixture(scope="module")
 def pdns(tmp_path_factory):
-    server = PdnsServer(tmp_path_factory.mktemp("pdns"))
-    yield server
-    server.stop()
+    yield from running_pdns(tmp_path_factory)
 
 
 def test_argument_spec_matches_documentation():
@@ -140,8 +133,9 @@ def test_missing_zones_are_named(zones, capsys):
 def test_server_side_refusals_keep_the_api_error(zones, capsys):
     run_module(module, zones.params(name="alias.example.test", type="CNAME", records=["example.test"]), capsys)
     result = run_module(module, zones.params(name="alias.example.test", type="A", records=["192.0.2.1"]), capsys)
-    assert result["failed"] is True and result["status"] == 422
-    assert "the PowerDNS API answered HTTP 422" in result["msg"] and result["api_error"]
+    assert result["failed"] is True and result["failure"]["status"] == 422
+    assert "the PowerDNS API answered HTTP 422" in result["msg"] and result["failure"]["code"]
+    assert result["failure"]["request"].startswith(f"PATCH {zones.url}/api/v1/servers/localhost/zones/")
 
 
 @needs_pdns

@@ -5,23 +5,17 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.powerdns import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.modules import powerdns_zone as module
 from module_harness import check_documentation, run_module
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
-from test_powerdns import API_KEY, PdnsServer, needs_pdns  # noqa: E402
+from powerdns_testlib import API_KEY, needs_pdns, running_pdns
 
 
 @pytest.fixture(scope="module")
 def pdns(tmp_path_factory):
-    server = PdnsServer(tmp_path_factory.mktemp("pdns"))
-    yield server
-    server.stop()
+    yield from running_pdns(tmp_path_factory)
 
 
 def test_argument_spec_matches_documentation():
@@ -110,5 +104,5 @@ def test_bad_input_fails_clearly_and_changes_nothing(pdns, capsys, args, fragmen
 @needs_pdns
 def test_wrong_api_key(pdns, capsys):
     result = run_module(module, {"url": pdns.url, "api_key": "wrong", "name": "x.test"}, capsys)
-    assert result["failed"] is True and "refused the API key" in result["msg"] and result["status"] == 401
+    assert result["failed"] is True and "refused the API key" in result["msg"] and result["failure"]["status"] == 401
     assert "wrong" not in result["msg"]
