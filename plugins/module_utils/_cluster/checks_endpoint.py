@@ -40,7 +40,7 @@ def check_endpoint(cluster: Cluster, report: Report) -> None:
     lb = endpoint.load_balancer
     if lb is not None and provider == "hcloud" and cluster.provider.hcloud:
         zone = cluster.provider.hcloud.network_zone
-        if HCLOUD_LOCATIONS.get(lb.location, zone) != zone:
+        if lb.location is not None and HCLOUD_LOCATIONS.get(lb.location, zone) != zone:
             report.error(
                 "endpoint.load_balancer.location",
                 f"{lb.location} is not in network zone {zone}",
