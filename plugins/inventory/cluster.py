@@ -16,7 +16,10 @@ description:
     modules reach the nodes through their APIs.
   - The edge VPS, when the definition has one, becomes a host in the group C(edge), reached over SSH.
   - The resolved definition is available to every host as C(talosforge_cluster); each node's own settings as
-    C(talosforge_node). The definition as written is kept in C(talosforge_definition), so that the
+    C(talosforge_node). It is the same model the P(talosforge.cluster.definition#role) role publishes, image plan
+    included (each node's C(schematic_id), C(image_url) and C(installer_image)), see the collection's
+    C(docs/stage-contract.md). When the definition has errors, nodes carry no image fields. The definition as
+    written is kept in C(talosforge_definition), so that the
     M(talosforge.cluster.cluster_definition) module can validate it before anything touches an API.
   - Problems in the definition do not stop the inventory from loading (so that they can all be reported at once by
     the site playbook's first step), unless the definition is not a mapping at all.
@@ -67,11 +70,17 @@ cluster:
 import os
 import re
 import sys
+from typing import Any
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import format_issues, load_cluster
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.plan import resolve_cache_dir
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model_nodes import ROLES
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.published import published_model
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import (
+    errors_of,
+    format_issues,
+    load_cluster,
+)
 
 _FILE_SUFFIXES = (".talosforge.yml", ".talosforge.yaml")
 
@@ -86,18 +95,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     def verify_file(self, path: str) -> bool:
         return super().verify_file(path) and path.endswith(_FILE_SUFFIXES)
 
-    def parse(self, inventory, loader, path, cache=True):
+    def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
         definition = self.get_option("cluster")
         cluster, issues = load_cluster(definition)
         if cluster is None:
             raise AnsibleParserError(f"{path}: the cluster definition cannot be read:\n{format_issues(issues)}")
-        model = cluster.to_dict()
-        resolve_cache_dir(model, os.path.dirname(os.path.realpath(path)))
+        base_dir = os.path.dirname(os.path.realpath(path))
+        model, _images = published_model(cluster, base_dir, with_images=not errors_of(issues))
 
         self.inventory.add_group("talos")
-        for role in ("controlplane", "worker"):
+        for role in ROLES:
             self.inventory.add_group(role)
             self.inventory.add_child("talos", role)
         self.inventory.set_variable("all", "talosforge_cluster", model)
@@ -112,7 +121,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
 
     def _add_node(self, node: dict, strict: bool) -> None:
         name = node["name"]
-        self.inventory.add_host(name, group=node["role"] if node["role"] in ("controlplane", "worker") else "talos")
+        self.inventory.add_host(name, group=node["role"] if node["role"] in ROLES else "talos")
         if node.get("pool"):
             pool_group = "pool_" + _group_name(node["pool"])
             self.inventory.add_group(pool_group)

@@ -68,6 +68,9 @@ cluster:
   description:
     - The resolved cluster model. Each node carries its inherited settings and, from the image plan,
       C(schematic_id), C(image_url) and C(installer_image).
+    - It also carries what the roles need derived from the definition, computed once (the collection's
+      C(docs/stage-contract.md)) - C(endpoint.kind), C(endpoint.floating_ip), the first address of each
+      load-balancer pool, C(talos_files) and, on Hetzner Cloud, C(provider.labels).
   returned: success
   type: dict
   sample:
@@ -104,49 +107,23 @@ issues:
   elements: dict
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import (
-    errors_of,
-    format_issues,
-    load_cluster,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.plan import (
-    plan_images,
-    resolve_cache_dir,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.definition_module import check_definition
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 
 
-def run(module: AnsibleModule) -> None:
-    params = module.params
-    cluster, issues = load_cluster(params["definition"])
-    errors = errors_of(issues)
-    warnings = [issue for issue in issues if not issue.is_error]
-    for warning in warnings:
-        module.warn(str(warning))
-    issue_dicts = [issue.to_dict() for issue in issues]
-    failing = errors + (warnings if params["fail_on_warnings"] else [])
-    if cluster is None or failing:
-        module.fail_json(msg=format_issues(failing), issues=issue_dicts)
-    model = cluster.to_dict()
-    base_dir = os.path.dirname(os.path.realpath(params["source"])) if params["source"] else os.getcwd()
-    resolve_cache_dir(model, base_dir)
-    images = plan_images(model, params["selected_nodes"])
-    module.exit_json(changed=False, cluster=model, images=images, issues=issue_dicts)
+def argument_spec() -> dict:
+    return {
+        "definition": {"type": "dict", "required": True},
+        "source": {"type": "path"},
+        "selected_nodes": {"type": "list", "elements": "str"},
+        "fail_on_warnings": {"type": "bool", "default": False},
+    }
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=dict(
-            definition=dict(type="dict", required=True),
-            source=dict(type="path"),
-            selected_nodes=dict(type="list", elements="str"),
-            fail_on_warnings=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
-    run(module)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, lambda: check_definition(module.params, module.warn))
 
 
 if __name__ == "__main__":

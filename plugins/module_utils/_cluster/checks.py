@@ -92,7 +92,7 @@ def check_network(cluster: Cluster, report: Report) -> None:
         ip_range is not None
         and net.nodes is not None
         and net.nodes.version == ip_range.version
-        and not net.nodes.subnet_of(ip_range)
+        and not net.nodes.subnet_of(ip_range)  # type: ignore[arg-type]  # same version, checked above
     ):
         report.error(
             "provider.hcloud.network_ip_range",

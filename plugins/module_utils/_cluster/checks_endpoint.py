@@ -9,14 +9,20 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.checks import address_problem, describe_origin
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.fields import IPAddress
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.issues import Report
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model import Cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.read import HCLOUD_LOCATIONS
 
 # Addresses that can never be a Hetzner floating IP (RFC 1918, shared address space, unique local IPv6).
-_PRIVATE_RANGES = tuple(
+PRIVATE_RANGES = tuple(
     ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 )
+
+
+def is_private(address: IPAddress) -> bool:
+    """Whether ``address`` is in a range that can never be a Hetzner floating IP (an alias IP there instead)."""
+    return any(address in net for net in PRIVATE_RANGES if net.version == address.version)
 
 
 def check_endpoint(cluster: Cluster, report: Report) -> None:
@@ -34,7 +40,7 @@ def check_endpoint(cluster: Cluster, report: Report) -> None:
     lb = endpoint.load_balancer
     if lb is not None and provider == "hcloud" and cluster.provider.hcloud:
         zone = cluster.provider.hcloud.network_zone
-        if HCLOUD_LOCATIONS.get(lb.location, zone) != zone:
+        if lb.location is not None and HCLOUD_LOCATIONS.get(lb.location, zone) != zone:
             report.error(
                 "endpoint.load_balancer.location",
                 f"{lb.location} is not in network zone {zone}",
@@ -74,7 +80,7 @@ def _check_vip(cluster: Cluster, report: Report) -> None:
         return
     inside = vip.version == network.version and vip in network
     if cluster.provider.type == "hcloud" and not inside:
-        if any(vip in net for net in _PRIVATE_RANGES if net.version == vip.version):
+        if is_private(vip):
             report.error(
                 "endpoint.vip",
                 f"{vip} is a private address outside network.nodes {network}",

@@ -6,7 +6,8 @@
 
 In node settings ``None`` means "not set here", so a node can set ``false`` over a group's ``true``. Everywhere
 else the defaults of docs/cluster-definition.md are filled in when the definition is read. ``Cluster.to_dict()``
-is the plain, JSON-able form handed to Ansible. Build a model with ``load_cluster(document)``.
+is the definition resolved, as plain JSON-able data; ``published.published_model`` adds what the roles need
+derived from it. Build a model with ``validate.load_cluster(document)``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model_
 __all__ = [
     "ROLES", "AddressPool", "Cluster", "Edge", "Endpoint", "Gitops", "HcloudSettings", "ImageFactory",
     "LoadBalancerEndpoint", "MetaEntry", "Network", "Node", "NodePool", "NodeSettings", "NodeSpec", "Platform",
-    "Provider", "ProxmoxSettings", "load_cluster",
+    "Provider", "ProxmoxSettings",
 ]  # fmt: skip
 
 
@@ -287,12 +288,3 @@ class Cluster:
             "gitops": self.gitops.to_dict(),
             "edge": self.edge.to_dict() if self.edge else None,
         }
-
-
-def load_cluster(document: Any) -> tuple[Cluster | None, list]:
-    """Read, resolve and check a cluster definition; see ``_cluster_validate.load_cluster``."""
-    from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import (  # noqa: PLC0415
-        load_cluster as _load,
-    )
-
-    return _load(document)

@@ -52,7 +52,7 @@ ADDRESSING = ("meta", "nocloud", "dhcp")
 ADDRESSING_ALIASES = {"cloud-init": "nocloud"}
 LINK_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
 _LB_TYPES = ("lb11", "lb21", "lb31")
-_DEFAULTS = {
+_DEFAULTS: dict[int, dict[str, Any]] = {
     4: {"nameservers": ("1.1.1.1", "8.8.8.8"), "pods": "10.244.0.0/16", "services": "10.96.0.0/12"},
     6: {"nameservers": ("2606:4700:4700::1111", "2001:4860:4860::8888"), "pods": "fd00:10:244::/56",
         "services": "fd00:10:96::/112"},
@@ -95,7 +95,8 @@ def read_top(document: dict, r: Reader, cluster: Cluster) -> None:
         "Kubernetes versions look like MAJOR.MINOR.PATCH (a leading v is allowed)",
         "1.34.1",
     )
-    cluster.kubernetes_version = KUBERNETES_VERSION_RE.match(k8s).group(1) if k8s else None
+    k8s_match = KUBERNETES_VERSION_RE.match(k8s) if k8s else None
+    cluster.kubernetes_version = k8s_match.group(1) if k8s_match else None
     allow = r.boolean(document, "allow_scheduling_on_control_planes", "")
     cluster.allow_scheduling_on_control_planes = bool(allow)
 
@@ -105,7 +106,7 @@ def read_patches(data: dict, key: str, path: str, r: Reader) -> list[Any] | None
     items = r.items(data, key, path, "[{machine: {sysctls: {vm.swappiness: '10'}}}]")
     if items is None:
         return None
-    patches = []
+    patches: list[Any] = []
     for i, patch in enumerate(items):
         where = join_path(join_path(path, key), i)
         if isinstance(patch, dict) and patch:

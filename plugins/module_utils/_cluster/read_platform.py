@@ -185,8 +185,8 @@ def read_gitops(data: dict, r: Reader, cluster_name: str | None) -> Gitops:
     enabled = r.boolean(flux, "enabled", path)
     raw_url = flux.get("url")
     gitops.flux_enabled = enabled if enabled is not None else raw_url is not None
-    if isinstance(raw_url, str) and _SCP_LIKE_RE.match(raw_url.strip()):
-        parts = _SCP_LIKE_RE.match(raw_url.strip())
+    parts = _SCP_LIKE_RE.match(raw_url.strip()) if isinstance(raw_url, str) else None
+    if parts is not None:
         r.report.error(
             f"{path}.url",
             f'"{raw_url}" is an scp-style Git address, which Flux does not accept',

@@ -28,7 +28,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.read_n
 DEFAULT_INSTALL_DISK = "/dev/sda"
 DEFAULT_ARCH = "amd64"
 PROXMOX_DEFAULT_SIZE = {"cores": 2, "memory": 4096, "disk": 20}
-TALOS_PLATFORMS = {
+TALOS_PLATFORMS: dict[tuple[str | None, str | None], str] = {
     ("hcloud", None): "hcloud",
     ("proxmox", "meta"): "metal",
     ("proxmox", "dhcp"): "metal",

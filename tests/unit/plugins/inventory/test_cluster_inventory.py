@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.published import published_model
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import load_cluster
 
 REPO = Path(__file__).resolve().parents[4]
 COLLECTIONS = REPO / ".build" / "collections"
@@ -20,7 +22,11 @@ def ansible_inventory(path: Path, *args: str) -> dict:
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}
     done = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), *args],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -68,12 +74,28 @@ def test_host_vars_carry_the_node_and_the_resolved_cluster(tmp_path):
     assert host["talosforge_cluster"]["image_factory"]["cache_dir"] == str(tmp_path / "images")
 
 
+def test_the_inventory_publishes_the_same_model_as_the_definition_role(tmp_path):
+    """talosforge_node has the image fields docs/cluster-definition.md promises; the derived values are there."""
+    host = ansible_inventory(write_inventory(tmp_path, LAB), "--host", "gpu")
+    node = host["talosforge_node"]
+    assert node["image_url"].endswith("metal-amd64.qcow2") and node["schematic_id"] and node["installer_image"]
+    cluster, _issues = load_cluster(LAB)
+    assert cluster is not None
+    model, _images = published_model(cluster, str(tmp_path))
+    assert host["talosforge_cluster"] == model
+    assert host["talosforge_cluster"]["endpoint"]["kind"] == "vip"
+
+
 def test_limit_to_one_group_selects_its_hosts(tmp_path):
     path = write_inventory(tmp_path, LAB)
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS)}
     done = subprocess.run(
         [str(Path(sys.executable).parent / "ansible"), "-i", str(path), "controlplane", "--list-hosts"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert [line.strip() for line in done.stdout.splitlines()[1:]] == ["cp-1", "cp-2", "cp-3"]
@@ -92,6 +114,7 @@ def test_an_invalid_definition_still_loads_so_the_site_playbook_can_report_every
     broken = {**LAB, "network": {"nodes": "10.20.0.0/24", "pods": "10.20.0.0/16"}}
     inventory = ansible_inventory(write_inventory(tmp_path, broken), "--list")
     assert inventory["controlplane"]["hosts"] == ["cp-1", "cp-2", "cp-3"]
+    assert "image_url" not in inventory["_meta"]["hostvars"]["cp-1"]["talosforge_node"]  # no image plan with errors
 
 
 def test_a_definition_that_is_not_a_mapping_is_refused_with_its_reason(tmp_path):
@@ -100,7 +123,11 @@ def test_a_definition_that_is_not_a_mapping_is_refused_with_its_reason(tmp_path)
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}
     done = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
     assert done.returncode != 0
     assert "cluster" in done.stderr

@@ -8,8 +8,9 @@ import copy
 import json
 
 import pytest
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model import Cluster, load_cluster
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model import Cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.resolve import build_schematic
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import load_cluster
 
 PROXMOX = {
     "name": "demo",

@@ -7,8 +7,8 @@ from __future__ import annotations
 import copy
 import json
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model import load_cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.static_addressing import network_config
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import load_cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import schematic_id
 
 BASE = {
