@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from . import control, paths, requestlog, simulators
-from .talosctl import nodes_cli
+from .simulators.talos import nodes_cli
 
 
 def _option_value(text: str) -> tuple[str, Any]:

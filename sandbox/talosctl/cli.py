@@ -17,12 +17,13 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..simulators.talos.state import utc_now
 from . import CLI_MD, LOG_NAME
 from .argv import UsageError, find_command
-from .contract import Command, Contract, load
+from .cli_model import Command
+from .contract import Contract, load
 from .errors import TalosctlError
 from .runtime import Runtime
-from .state import utc_now
 
 STATE_DIR_ENV = "TALOSFORGE_SANDBOX_DIR"
 CLI_MD_ENV = "TALOSFORGE_TALOSCTL_CLI_MD"
@@ -134,7 +135,7 @@ def _run(
     except UsageError as error:
         err.write(f"{error}\n")
         try:
-            record["argv"] = redact(find_command(contract, argv), argv)
+            record["argv"] = redact(find_command(contract.commands, argv), argv)
         except UsageError:
             pass
         return 1

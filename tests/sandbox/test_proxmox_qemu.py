@@ -19,7 +19,8 @@ from proxmox_testlib import (
 )
 
 from sandbox.harness import RunningSimulator
-from sandbox.talosctl.nodes import NodeNotFound, TalosNodes
+from sandbox.simulators.talos.nodes import TalosNodes
+from sandbox.simulators.talos.state import NodeNotFound
 
 pytestmark = pytest.mark.slow
 AGENT = "siderolabs/qemu-guest-agent"

@@ -13,7 +13,7 @@ from typing import Any
 
 from ...faults import Fault
 from ...httpbase import Request, Response, SimulatorApp, route
-from ...talosctl.nodes import TalosNodes
+from ..talos.nodes import TalosNodes
 from . import (
     api,
     controls,

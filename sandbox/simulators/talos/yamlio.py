@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from ..goyaml.emit import Emitter
-from ..goyaml.nodes import Mapping, Sequence, represent
+from ...goyaml.emit import Emitter
+from ...goyaml.nodes import Mapping, Sequence, represent
 
 
 def _node(value: Any) -> Any:

@@ -1,7 +1,8 @@
 """``python -m sandbox talos add|list|show|fault|remove|boot``: the sandbox's simulated Talos nodes.
 
 Wire it into ``sandbox/__main__.py`` with :func:`add_arguments` (on the ``talos`` sub-parser) and :func:`run`
-(which returns the lines to print); ``python -m sandbox.talosctl.nodes_cli --state-dir D ...`` works on its own.
+(which returns the lines to print); ``python -m sandbox.simulators.talos.nodes_cli --state-dir D ...``
+works on its own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import paths
+from ... import paths
 from . import TALOS_VERSION
 from .nodes import TalosNodes
 from .state import FAULTS, VANILLA_SCHEMATIC, Node
