@@ -154,9 +154,7 @@ def test_control_plane_reports_its_settings(pve: RunningSimulator) -> None:
 
 
 def test_a_drifting_answer_is_caught(pve: RunningSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sandbox.simulators.proxmox import api
-
-    monkeypatch.setitem(api.HANDLERS, ("/version", "GET"), lambda app, call: {"version": 9, "release": "9.1"})
+    monkeypatch.setattr(pve.app, "version", lambda call: {"version": 9, "release": "9.1"})
     answer = PVEClient(pve).get("/version")
     assert answer.status == 500
     assert answer.reason.startswith("simulator response drifts from the PVE schema (/version): ")

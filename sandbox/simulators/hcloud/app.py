@@ -1,7 +1,7 @@
 """The Hetzner Cloud simulator's request pipeline: rate limit, token, contract checks, handler, answer.
 
-Handlers are found by the spec's operation (method and path template, e.g. ``GET /servers/{id}``), marked with
-:func:`operation`, and live in the resource mixins (servers.py, networking.py, images.py, ...).
+Handlers are found by the spec's operation (method and path template without ``/v1``, e.g. ``GET /servers/{id}``),
+marked with :func:`sandbox.httpbase.operation`, and live in the resource mixins (servers.py, networking.py, ...).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from ...faults import Fault
 from ...httpbase import Request, Response, SimulatorApp
@@ -40,29 +40,9 @@ class Call:
         return self.values.get(name, default)
 
 
-def operation(method: str, template: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a handler for the spec operation ``method template`` (``template`` without ``/v1``)."""
-
-    def mark(handler: Callable[..., Any]) -> Callable[..., Any]:
-        handler.__dict__.setdefault("_hcloud_operations", []).append((method, template))
-        return handler
-
-    return mark
-
-
 class HcloudCore(SimulatorApp):
     name = "hcloud"
     server_header = "Hetzner Cloud simulator (talosforge sandbox)"
-    _handlers: ClassVar[dict[tuple[str, str], str]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        found: dict[tuple[str, str], str] = {}
-        for klass in reversed(cls.__mro__):
-            for attribute, value in vars(klass).items():
-                for key in getattr(value, "_hcloud_operations", []):
-                    found[key] = attribute
-        cls._handlers = found
 
     def __init__(self, state_dir: Any, options: dict[str, Any] | None = None) -> None:
         super().__init__(state_dir, options)
@@ -90,12 +70,12 @@ class HcloudCore(SimulatorApp):
                 if other:
                     raise APIError.of("method_not_allowed", f"{request.method} is not allowed on {path}")
                 raise APIError.of("not_found", f"no such endpoint: {request.method} {path}")
-            handler = self._handlers.get((request.method, operation_found.template))
+            handler = self.handler_for(request.method, operation_found.template)
             if handler is None:
                 raise APIError.of("not_found", f"{request.method} {operation_found.template} is not simulated")
             call = self._parse(request, operation_found, path_params)
             self.actions.tick()
-            status, data = getattr(self, handler)(call)
+            status, data = handler(call)
             response = self._answer(operation_found, status, data, {**limit_headers, **call.headers})
         except APIError as error:
             response = self._answer(operation_found, error.status, error.envelope(), limit_headers)

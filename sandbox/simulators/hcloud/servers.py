@@ -7,8 +7,9 @@ import ipaddress
 import secrets
 from typing import Any
 
+from ...httpbase import operation
 from . import catalog
-from .app import Call, HcloudCore, operation
+from .app import Call, HcloudCore
 from .errors import APIError
 from .state import check_labels, now, public, reverse_dns
 

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...httpbase import operation
 from . import talos_boot
-from .api import Call, PVEError, handles
+from .api import Call, PVEError
+from .core import ProxmoxCore
 from .model import CONTENT_DIRS, Storage, Volume, now
 from .tasks import Task, TaskError
 
@@ -35,7 +37,7 @@ DOWNLOAD_TIMEOUT_S = 60
 CHUNK = 1 << 20
 
 
-def _storage(app: Any, call: Call) -> Storage:
+def _storage(app: ProxmoxCore, call: Call) -> Storage:
     node = app.cluster.nodes[call.get("node")]
     storage = node.storages.get(call.get("storage"))
     if storage is None:
@@ -58,48 +60,145 @@ def _storage_item(storage: Storage) -> dict[str, Any]:
     }
 
 
-@handles("GET", "/nodes/{node}/storage")
-def storage_list(app: Any, call: Call) -> list[dict[str, Any]]:
-    wanted = set(re.split(r"[,;\s]+", call.get("content") or "")) - {""}
-    with app.cluster.lock:
-        storages = list(app.cluster.nodes[call.get("node")].storages.values())
-        return [
-            _storage_item(storage)
-            for storage in storages
-            if (not wanted or wanted & set(storage.content)) and call.get("storage") in (None, storage.name)
-        ]
+class StorageHandlers(ProxmoxCore):
+    """Storages, their content, downloads and uploads."""
+
+    @operation("GET", "/nodes/{node}/storage")
+    def storage_list(self, call: Call) -> list[dict[str, Any]]:
+        wanted = set(re.split(r"[,;\s]+", call.get("content") or "")) - {""}
+        with self.cluster.lock:
+            storages = list(self.cluster.nodes[call.get("node")].storages.values())
+            return [
+                _storage_item(storage)
+                for storage in storages
+                if (not wanted or wanted & set(storage.content)) and call.get("storage") in (None, storage.name)
+            ]
+
+    @operation("GET", "/nodes/{node}/storage/{storage}")
+    def storage_index(self, call: Call) -> list[dict[str, str]]:
+        _storage(self, call)
+        return [{"subdir": name} for name in ("content", "download-url", "status", "upload")]
+
+    @operation("GET", "/nodes/{node}/storage/{storage}/status")
+    def storage_status(self, call: Call) -> dict[str, Any]:
+        with self.cluster.lock:
+            item = _storage_item(_storage(self, call))
+        return {key: value for key, value in item.items() if key not in ("storage", "used_fraction")}
+
+    @operation("GET", "/nodes/{node}/storage/{storage}/content")
+    def content_list(self, call: Call) -> list[dict[str, Any]]:
+        with self.cluster.lock:
+            storage = _storage(self, call)
+            volumes = sorted(storage.volumes.values(), key=lambda volume: volume.volid)
+            result = []
+            for volume in volumes:
+                if call.get("content") not in (None, volume.content) or call.get("vmid") not in (None, volume.vmid):
+                    continue
+                item = {"volid": volume.volid, "format": volume.format, "size": volume.size, "ctime": volume.ctime}
+                if volume.vmid is not None:
+                    item["vmid"] = volume.vmid
+                result.append(item)
+            return result
+
+    @operation("GET", "/nodes/{node}/storage/{storage}/content/{volume}")
+    def content_get(self, call: Call) -> dict[str, Any]:
+        with self.cluster.lock:
+            storage, volume = _volume(self, call)
+            volname = volume.volid.split(":", 1)[1]
+            if storage.type == "dir":
+                content, _slash, filename = volname.partition("/")
+                path = f"/var/lib/vz/{CONTENT_DIRS.get(content, content)}/{filename}"
+            else:
+                path = f"/dev/pve/{volname}"
+            return {"format": volume.format, "path": path, "size": volume.size, "used": volume.size}
+
+    @operation("DELETE", "/nodes/{node}/storage/{storage}/content/{volume}")
+    def content_delete(self, call: Call) -> str:
+        with self.cluster.lock:
+            storage, volume = _volume(self, call)
+            if volume.vmid is not None and self.cluster.vm_anywhere(volume.vmid) is not None:
+                raise PVEError(500, f"unable to delete '{volume.volid}' - volume is used by VM {volume.vmid}")
+
+        def work(task: Task) -> None:
+            with self.cluster.lock:
+                storage.volumes.pop(volume.volid, None)
+                self.cluster.volume_file(call.get("node"), volume.volid).unlink(missing_ok=True)
+                self.cluster.save()
+            task.log.append(f"Removed volume '{volume.volid}'")
+
+        return self.tasks.start(call.get("node"), "imgdel", volume.volid, call.user, work).upid
+
+    @operation("POST", "/nodes/{node}/storage/{storage}/download-url")
+    def download_url(self, call: Call) -> str:
+        compression = call.get("compression")
+        if compression is not None and compression not in KNOWN_COMPRESSION:
+            raise PVEError(
+                400, "Parameter verification failed.", {"compression": f"unknown compression '{compression}'"}
+            )
+        with self.cluster.lock:
+            storage, content, filename, path = _target(self, call)
+        url = call.get("url")
+
+        def work(task: Task) -> None:
+            task.log.append(f"downloading {url} to {path.name}")
+            _check_loopback(url)
+            temporary = path.with_name(f".{path.name}.download")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            context = ssl.create_default_context()
+            if not call.get("verify-certificates", True):
+                context = ssl._create_unverified_context()  # noqa: S323 - the API's verify-certificates=0
+            opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _LoopbackRedirects())
+            try:
+                with opener.open(url, timeout=DOWNLOAD_TIMEOUT_S) as answer:
+                    with temporary.open("wb") as handle:
+                        shutil.copyfileobj(answer, handle, CHUNK)
+            except TaskError:
+                temporary.unlink(missing_ok=True)
+                raise
+            except (urllib.error.URLError, OSError) as error:
+                temporary.unlink(missing_ok=True)
+                raise TaskError(f"download failed: {error}") from None
+            task.log.append(f"download of {temporary.stat().st_size} bytes finished")
+            _verify(temporary, call.get("checksum-algorithm"), call.get("checksum"), task)
+            if compression:
+                temporary = _decompress(temporary, compression, task)
+            _store(self, storage, content, filename, temporary, path, task)
+
+        def release(task: Task, error: str) -> None:
+            with self.cluster.lock:
+                self.incoming.discard(path)
+
+        return self.tasks.start(
+            call.get("node"), "download", filename, call.user, _releasing(self, path, work), release
+        ).upid
+
+    @operation("POST", "/nodes/{node}/storage/{storage}/upload")
+    def upload(self, call: Call) -> str:
+        data = call.files.get("filename")
+        if data is None:
+            raise PVEError(
+                400, "Parameter verification failed.", {"filename": "no file uploaded (multipart part 'filename')"}
+            )
+        with self.cluster.lock:
+            storage, content, filename, path = _target(self, call)
+        temporary = path.with_name(f".{path.name}.upload")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data)
+
+        def work(task: Task) -> None:
+            task.log.append(f"starting file import from: {temporary.name}")
+            _verify(temporary, call.get("checksum-algorithm"), call.get("checksum"), task)
+            _store(self, storage, content, filename, temporary, path, task)
+
+        def cleanup(task: Task, error: str) -> None:
+            temporary.unlink(missing_ok=True)
+            with self.cluster.lock:
+                self.incoming.discard(path)
+
+        return self.tasks.start(call.get("node"), "imgcopy", "", call.user, _releasing(self, path, work), cleanup).upid
 
 
-@handles("GET", "/nodes/{node}/storage/{storage}")
-def storage_index(app: Any, call: Call) -> list[dict[str, str]]:
-    _storage(app, call)
-    return [{"subdir": name} for name in ("content", "download-url", "status", "upload")]
-
-
-@handles("GET", "/nodes/{node}/storage/{storage}/status")
-def storage_status(app: Any, call: Call) -> dict[str, Any]:
-    with app.cluster.lock:
-        item = _storage_item(_storage(app, call))
-    return {key: value for key, value in item.items() if key not in ("storage", "used_fraction")}
-
-
-@handles("GET", "/nodes/{node}/storage/{storage}/content")
-def content_list(app: Any, call: Call) -> list[dict[str, Any]]:
-    with app.cluster.lock:
-        storage = _storage(app, call)
-        volumes = sorted(storage.volumes.values(), key=lambda volume: volume.volid)
-        result = []
-        for volume in volumes:
-            if call.get("content") not in (None, volume.content) or call.get("vmid") not in (None, volume.vmid):
-                continue
-            item = {"volid": volume.volid, "format": volume.format, "size": volume.size, "ctime": volume.ctime}
-            if volume.vmid is not None:
-                item["vmid"] = volume.vmid
-            result.append(item)
-        return result
-
-
-def _volume(app: Any, call: Call) -> tuple[Storage, Volume]:
+def _volume(app: ProxmoxCore, call: Call) -> tuple[Storage, Volume]:
     name = call.get("volume")
     storage_name = call.get("storage")
     if ":" not in name:
@@ -114,37 +213,7 @@ def _volume(app: Any, call: Call) -> tuple[Storage, Volume]:
     return storage, volume
 
 
-@handles("GET", "/nodes/{node}/storage/{storage}/content/{volume}")
-def content_get(app: Any, call: Call) -> dict[str, Any]:
-    with app.cluster.lock:
-        storage, volume = _volume(app, call)
-        volname = volume.volid.split(":", 1)[1]
-        if storage.type == "dir":
-            content, _slash, filename = volname.partition("/")
-            path = f"/var/lib/vz/{CONTENT_DIRS.get(content, content)}/{filename}"
-        else:
-            path = f"/dev/pve/{volname}"
-        return {"format": volume.format, "path": path, "size": volume.size, "used": volume.size}
-
-
-@handles("DELETE", "/nodes/{node}/storage/{storage}/content/{volume}")
-def content_delete(app: Any, call: Call) -> str:
-    with app.cluster.lock:
-        storage, volume = _volume(app, call)
-        if volume.vmid is not None and app.cluster.vm_anywhere(volume.vmid) is not None:
-            raise PVEError(500, f"unable to delete '{volume.volid}' - volume is used by VM {volume.vmid}")
-
-    def work(task: Task) -> None:
-        with app.cluster.lock:
-            storage.volumes.pop(volume.volid, None)
-            app.cluster.volume_file(call.get("node"), volume.volid).unlink(missing_ok=True)
-            app.cluster.save()
-        task.log.append(f"Removed volume '{volume.volid}'")
-
-    return app.tasks.start(call.get("node"), "imgdel", volume.volid, call.user, work).upid
-
-
-def _target(app: Any, call: Call) -> tuple[Storage, str, str, Path]:
+def _target(app: ProxmoxCore, call: Call) -> tuple[Storage, str, str, Path]:
     """(storage, content, normalized filename, final path) for download-url and upload; refuses bad names."""
     storage = _storage(app, call)
     content = call.get("content")
@@ -161,7 +230,9 @@ def _target(app: Any, call: Call) -> tuple[Storage, str, str, Path]:
     return storage, content, filename, path
 
 
-def _store(app: Any, storage: Storage, content: str, filename: str, temporary: Path, path: Path, task: Task) -> None:
+def _store(
+    app: ProxmoxCore, storage: Storage, content: str, filename: str, temporary: Path, path: Path, task: Task
+) -> None:
     """Move a finished file into the storage and record it; TaskError when the storage is full."""
     size = temporary.stat().st_size
     with app.cluster.lock:
@@ -225,47 +296,6 @@ class _LoopbackRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-@handles("POST", "/nodes/{node}/storage/{storage}/download-url")
-def download_url(app: Any, call: Call) -> str:
-    compression = call.get("compression")
-    if compression is not None and compression not in KNOWN_COMPRESSION:
-        raise PVEError(400, "Parameter verification failed.", {"compression": f"unknown compression '{compression}'"})
-    with app.cluster.lock:
-        storage, content, filename, path = _target(app, call)
-    url = call.get("url")
-
-    def work(task: Task) -> None:
-        task.log.append(f"downloading {url} to {path.name}")
-        _check_loopback(url)
-        temporary = path.with_name(f".{path.name}.download")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        context = ssl.create_default_context()
-        if not call.get("verify-certificates", True):
-            context = ssl._create_unverified_context()  # noqa: S323 - the API's verify-certificates=0
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _LoopbackRedirects())
-        try:
-            with opener.open(url, timeout=DOWNLOAD_TIMEOUT_S) as answer:
-                with temporary.open("wb") as handle:
-                    shutil.copyfileobj(answer, handle, CHUNK)
-        except TaskError:
-            temporary.unlink(missing_ok=True)
-            raise
-        except (urllib.error.URLError, OSError) as error:
-            temporary.unlink(missing_ok=True)
-            raise TaskError(f"download failed: {error}") from None
-        task.log.append(f"download of {temporary.stat().st_size} bytes finished")
-        _verify(temporary, call.get("checksum-algorithm"), call.get("checksum"), task)
-        if compression:
-            temporary = _decompress(temporary, compression, task)
-        _store(app, storage, content, filename, temporary, path, task)
-
-    def release(task: Task, error: str) -> None:
-        with app.cluster.lock:
-            app.incoming.discard(path)
-
-    return app.tasks.start(call.get("node"), "download", filename, call.user, _releasing(app, path, work), release).upid
-
-
 def _decompress(source: Path, algorithm: str, task: Task) -> Path:
     opener = DECOMPRESSORS.get(algorithm)
     if opener is None:
@@ -284,33 +314,7 @@ def _decompress(source: Path, algorithm: str, task: Task) -> Path:
     return target
 
 
-@handles("POST", "/nodes/{node}/storage/{storage}/upload")
-def upload(app: Any, call: Call) -> str:
-    data = call.files.get("filename")
-    if data is None:
-        raise PVEError(
-            400, "Parameter verification failed.", {"filename": "no file uploaded (multipart part 'filename')"}
-        )
-    with app.cluster.lock:
-        storage, content, filename, path = _target(app, call)
-    temporary = path.with_name(f".{path.name}.upload")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary.write_bytes(data)
-
-    def work(task: Task) -> None:
-        task.log.append(f"starting file import from: {temporary.name}")
-        _verify(temporary, call.get("checksum-algorithm"), call.get("checksum"), task)
-        _store(app, storage, content, filename, temporary, path, task)
-
-    def cleanup(task: Task, error: str) -> None:
-        temporary.unlink(missing_ok=True)
-        with app.cluster.lock:
-            app.incoming.discard(path)
-
-    return app.tasks.start(call.get("node"), "imgcopy", "", call.user, _releasing(app, path, work), cleanup).upid
-
-
-def _releasing(app: Any, path: Path, work: Callable[[Task], None]) -> Callable[[Task], None]:
+def _releasing(app: ProxmoxCore, path: Path, work: Callable[[Task], None]) -> Callable[[Task], None]:
     """``work`` that frees the file name for other downloads when it ends, however it ends."""
 
     def run(task: Task) -> None:
