@@ -12,13 +12,16 @@ from typing import Any
 
 from ...httpbase import Request, Response
 from .actions import ActionFailure
+from .catalog import CatalogMixin
 from .floating_ips import FloatingIpsMixin
 from .images import ImagesMixin
 from .load_balancers import LoadBalancersMixin
 from .machine import Machines
 from .networking import NetworkingMixin
+from .primary_ips import PrimaryIpsMixin
 from .server_actions import ServerActionsMixin
 from .servers import ServersMixin
+from .ssh_keys import SshKeysMixin
 from .state import now, public
 
 NAME = "hcloud"
@@ -34,7 +37,17 @@ OPTIONS = {
 }
 
 
-class HcloudApp(ServersMixin, ServerActionsMixin, ImagesMixin, NetworkingMixin, FloatingIpsMixin, LoadBalancersMixin):
+class HcloudApp(
+    ServersMixin,
+    ServerActionsMixin,
+    ImagesMixin,
+    SshKeysMixin,
+    PrimaryIpsMixin,
+    CatalogMixin,
+    NetworkingMixin,
+    FloatingIpsMixin,
+    LoadBalancersMixin,
+):
     """The simulator; the pipeline is in app.HcloudCore, the endpoints in the mixins."""
 
     def __init__(self, state_dir: Any, options: dict[str, Any] | None = None) -> None:

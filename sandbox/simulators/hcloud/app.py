@@ -19,7 +19,7 @@ from .actions import Actions
 from .contract import Contract, shared_contract, without_nulls
 from .errors import CODE_FOR_STATUS, CODES, APIError
 from .ratelimit import RateLimit
-from .state import Store, paginate, parse_selector, public, selector_matches
+from .state import Store, check_labels, paginate, parse_selector, public, selector_matches
 
 PREFIX = "/v1"
 
@@ -150,6 +150,19 @@ class HcloudCore(SimulatorApp):
         self.drift.clear()
 
     # --- helpers for handlers ---------------------------------------------------------------------------------
+    def update_named(self, kind: str, resource: dict[str, Any], body: dict[str, Any]) -> None:
+        """PUT on a resource: name (unique per kind) and labels, plus any other documented scalar fields."""
+        with self.store.lock:
+            if "name" in body and body["name"] != resource.get("name"):
+                if any(item.get("name") == body["name"] for item in self.store.all(kind)):
+                    raise APIError.of("uniqueness_error", "name is already used", {"fields": [{"name": "name"}]})
+            if "labels" in body:
+                check_labels(body["labels"])
+            for key, value in body.items():
+                if (key in resource and not isinstance(resource[key], (list, dict))) or key == "labels":
+                    resource[key] = value
+            self.store.save()
+
     def listing(self, call: Call, key: str, items: list[dict[str, Any]], show: Callable[..., Any] = public) -> Any:
         """Filter by ``name``/``label_selector``, sort, paginate, answer ``{key: [...], "meta": ...}``."""
         name = call.get("name")
