@@ -7,7 +7,8 @@ from .handlers_cluster import ClusterHandlers
 from .handlers_power import PowerHandlers
 from .handlers_qemu import QemuHandlers
 from .handlers_storage import StorageHandlers
+from .handlers_transfer import TransferHandlers
 
 
-class ProxmoxApp(ClusterHandlers, QemuHandlers, PowerHandlers, CloneHandlers, StorageHandlers):
+class ProxmoxApp(ClusterHandlers, QemuHandlers, PowerHandlers, CloneHandlers, StorageHandlers, TransferHandlers):
     """The simulator; the pipeline is in api.dispatch, state and shared helpers in core.ProxmoxCore."""
