@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..simulators.talos.state import utc_now
-from . import CLI_MD, LOG_NAME
+from . import CLI_MD, LOG_NAME, talos_config
 from .argv import UsageError, find_command
 from .cli_model import Command
 from .contract import Contract, load
@@ -179,8 +179,6 @@ def main(
     folder = Path(cwd) if cwd is not None else Path.cwd()
     out, err = stdout or sys.stdout, stderr or sys.stderr
     state = state_dir(environment)
-    from . import talos_config
-
     talos_config.CACHE_DIR[:] = [state / "talos" / "config-check-cache"]
     record: dict[str, Any] = {
         "ts": utc_now(),

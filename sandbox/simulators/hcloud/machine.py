@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import os
 import re
 import shlex
@@ -85,8 +86,6 @@ class Machines:
 
     def snapshot(self, server_id: int, image_id: int) -> tuple[int, str]:
         """Copy the disk into an image file: (bytes, sha256)."""
-        import hashlib
-
         target = self.image_file(image_id)
         target.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,8 +81,6 @@ def boot_node(root: Path, address: str) -> list[str]:
 
 def reset_state(root: Path) -> list[str]:
     """Forget every simulated Talos node and cluster and the talosctl call log (for ``python -m sandbox reset``)."""
-    import shutil
-
     removed = []
     for path in (root / "talos", root / "logs" / "talosctl.jsonl"):
         if path.is_dir():
