@@ -18,8 +18,9 @@ from ...httpbase import Request, Response, SimulatorApp
 from .actions import Actions
 from .contract import Contract, shared_contract, without_nulls
 from .errors import CODE_FOR_STATUS, CODES, APIError
+from .machine import Machines
 from .ratelimit import RateLimit
-from .state import Store, check_labels, paginate, parse_selector, public, selector_matches
+from .state import Store, check_labels, now, paginate, parse_selector, public, selector_matches
 
 PREFIX = "/v1"
 
@@ -53,6 +54,10 @@ class HcloudCore(SimulatorApp):
         self.actions = Actions(self.store, _latency_option(self.options.get("action_latency_ms", 0)))
         self.rate_limit = RateLimit(int(self.options.get("rate_limit", 3600)))
         self.drift: list[dict[str, Any]] = []  # responses that failed validation (a simulator bug), for the tests
+        self.epoch = now()
+        self.ipv4_pool = str(self.options.get("public_ipv4_range", "127.88.0.0/16"))
+        self.ipv6_pool = str(self.options.get("public_ipv6_range", "2001:db8::/32"))
+        self.machines = Machines(self.data_dir, self.state_dir, int(self.options.get("rescue_ssh_port", 22)))
 
     # --- pipeline ---------------------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:

@@ -74,11 +74,12 @@ class PowerHandlers(ProxmoxCore):
         net0 = vm.config.get("net0", "")
         mac = net0.split(",")[0].partition("=")[2] or mac_for(vm.vmid, "net0")
         addresses = []
-        address = (vm.boot_image or {}).get("address")
+        booted = vm.boot_image or {}
+        address = booted.get("address")
         if address:
             family = "ipv6" if ":" in address else "ipv4"
             addresses.append(
-                {"ip-address-type": family, "ip-address": address, "prefix": int(vm.boot_image.get("prefix", 24))}
+                {"ip-address-type": family, "ip-address": address, "prefix": int(booted.get("prefix", 24))}
             )
         eth0 = {"name": "eth0", "hardware-address": mac.lower(), "ip-addresses": addresses}
         return {"result": [loopback, eth0]}

@@ -32,7 +32,7 @@ CONTENT_NAMES = {
     "import": re.compile(r".+\.(?:qcow2|raw|vmdk|ova)", re.IGNORECASE),
     "vztmpl": re.compile(r".+\.tar\.(?:gz|xz|zst|bz2)", re.IGNORECASE),
 }
-DECOMPRESSORS = {"gz": gzip.open, "xz": lzma.open, "bz2": bz2.open}
+DECOMPRESSORS: dict[str, Callable[..., Any]] = {"gz": gzip.open, "xz": lzma.open, "bz2": bz2.open}
 KNOWN_COMPRESSION = ("gz", "lzo", "zst", "bz2", "xz")
 DOWNLOAD_TIMEOUT_S = 60
 CHUNK = 1 << 20
