@@ -42,13 +42,14 @@ DEFAULTS = """
     talosforge.cluster.proxmox_vms: *pve
 """
 
-PLAYBOOK_STAGE = (
-    """
-- hosts: localhost
-  gather_facts: false"""
-    + DEFAULTS
-    + """
-  tasks:
+
+def playbook(tasks: str) -> str:
+    """A play on localhost with the Proxmox modules' defaults, running ``tasks`` (YAML list items)."""
+    return "\n- hosts: localhost\n  gather_facts: false" + DEFAULTS + "\n  tasks:\n" + tasks
+
+
+PLAYBOOK_STAGE = playbook(
+    """\
     - talosforge.cluster.image_factory_schematic:
         url: "{{ factory }}"
         schematic: "{{ schematic | from_yaml }}"
@@ -67,13 +68,8 @@ PLAYBOOK_STAGE = (
 """
 )
 
-PLAYBOOK_OURS = (
-    """
-- hosts: localhost
-  gather_facts: false"""
-    + DEFAULTS
-    + """
-  tasks:
+PLAYBOOK_OURS = playbook(
+    """\
     - talosforge.cluster.proxmox_vms:
         cluster_name: bench
         nodes: "{{ nodes }}"
@@ -82,13 +78,8 @@ PLAYBOOK_OURS = (
 """
 )
 
-PLAYBOOK_BASELINE = (
-    """
-- hosts: localhost
-  gather_facts: false"""
-    + DEFAULTS
-    + """
-  tasks:
+PLAYBOOK_BASELINE = playbook(
+    """\
     - talosforge.cluster.proxmox_vms:
         cluster_name: bench
         nodes: ["{{ item }}"]

@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO))
 from benchlib import first_run_and_rerun  # noqa: E402
 
 from sandbox.harness import running  # noqa: E402
+from sandbox.simulators.talos.nodes import TalosNodes  # noqa: E402
 from sandbox.talosctl import resident  # noqa: E402
-from sandbox.talosctl.nodes import TalosNodes  # noqa: E402
 
 
 def definition(count: int, factory_url: str, cache_dir: str) -> dict:

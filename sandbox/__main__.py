@@ -8,7 +8,8 @@ import sys
 from typing import Any
 
 from . import control, paths, requestlog, simulators
-from .talosctl import nodes_cli
+from .harness import serve
+from .simulators.talos import nodes_cli
 
 
 def _option_value(text: str) -> tuple[str, Any]:
@@ -119,8 +120,6 @@ def main(argv: list[str] | None = None) -> int:
             for line in nodes_cli.run(root, arguments):
                 print(line)
         elif arguments.command == "serve":
-            from .harness import serve
-
             serve(arguments.name, root, arguments.port, dict(arguments.option))
     except (RuntimeError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)

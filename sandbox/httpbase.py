@@ -1,7 +1,16 @@
 """The base every simulator builds on: requests, responses, routing by method and regex, and the control plane.
 
-A simulator subclasses :class:`SimulatorApp`, sets ``name`` and ``server_header``, and marks handler methods with
-:func:`route`. Handlers take a :class:`Request` and return a :class:`Response` (or raise :class:`HTTPError`).
+A simulator subclasses :class:`SimulatorApp`, sets ``name`` and ``server_header``, and marks its handler methods
+one of two ways:
+
+- :func:`operation` (``method``, path template as the API's description writes it, e.g. ``GET /servers/{id}``):
+  for a simulator built from a machine-readable API description (Hetzner Cloud's OpenAPI document, the PVE API
+  schema). Its own ``dispatch`` finds the documented operation of a request, checks it against the description,
+  and calls :meth:`SimulatorApp.handler_for` that operation. Handlers may live in mixins.
+- :func:`route` (methods and a path regex): for a simulator without one (the Image Factory); the default
+  ``dispatch`` matches the path and calls the handler with the :class:`Request`; it returns a :class:`Response`
+  (or raises :class:`HTTPError`).
+
 Serving, request logging, faults and latency are done by :mod:`sandbox.server` for every simulator alike.
 """
 
@@ -18,7 +27,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from . import paths
 from .faults import Controls, Fault, FaultSpecError, Latency
@@ -26,6 +35,7 @@ from .requestlog import RequestLog
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
 CONTROL_PREFIX = "/_sandbox/"
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 class HTTPError(Exception):
@@ -108,6 +118,16 @@ def route(method: str | tuple[str, ...], pattern: str) -> Callable[[Callable[...
     return mark
 
 
+def operation(method: str, template: str) -> Callable[[Handler], Handler]:
+    """Mark a handler for the documented operation ``method template`` (looked up with ``handler_for``)."""
+
+    def mark(handler: Handler) -> Handler:
+        handler.__dict__.setdefault("_sandbox_operations", []).append((method, template))
+        return handler
+
+    return mark
+
+
 class SimulatorApp:
     """One simulated API: its routes, its state under ``<state>/<name>/``, its request log and its controls."""
 
@@ -116,15 +136,24 @@ class SimulatorApp:
     redacted_headers: ClassVar[frozenset[str]] = frozenset({"authorization", "proxy-authorization", "cookie"})
     redacted_query: ClassVar[frozenset[str]] = frozenset()
     _routes: ClassVar[list[tuple[tuple[str, ...], re.Pattern[str], str]]] = []
+    _operations: ClassVar[dict[tuple[str, str], str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        found: list[tuple[tuple[str, ...], re.Pattern[str], str]] = []
+        routes: list[tuple[tuple[str, ...], re.Pattern[str], str]] = []
+        operations: dict[tuple[str, str], str] = {}
         for klass in reversed(cls.__mro__):
             for attribute, value in vars(klass).items():
                 for methods, pattern in getattr(value, "_sandbox_routes", []):
-                    found.append((methods, re.compile(pattern), attribute))
-        cls._routes = found
+                    routes.append((methods, re.compile(pattern), attribute))
+                for key in getattr(value, "_sandbox_operations", []):
+                    operations[key] = attribute
+        cls._routes, cls._operations = routes, operations
+
+    def handler_for(self, method: str, template: str) -> Callable[..., Any] | None:
+        """The handler marked with ``@operation(method, template)``, bound to this app; None when there is none."""
+        attribute = self._operations.get((method, template))
+        return getattr(self, attribute) if attribute is not None else None
 
     def __init__(self, state_dir: str | os.PathLike[str], options: dict[str, Any] | None = None) -> None:
         self.state_dir = Path(state_dir).resolve()

@@ -8,6 +8,7 @@ builds, from which module version, and how long it took, and appends a record to
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -104,8 +105,6 @@ def build_all(names: list[str] | None = None, tier: int = 2, say=print) -> dict[
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m sandbox.gotools", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     build_cmd = commands.add_parser("build", help="build what is missing or changed")

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from ..talosctl import pki
+from ..simulators.talos import pki
 
 LEAF_VALIDITY = datetime.timedelta(days=365)
 

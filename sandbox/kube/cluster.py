@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
+
 from ..paths import REPO_ROOT, log_dir
 from . import certs
 from .apiserver import ApiServer
@@ -44,8 +46,6 @@ def servable(config: dict[str, Any]) -> bool:
 
 
 def v1alpha1(config_text: str) -> dict[str, Any]:
-    import yaml
-
     for document in yaml.safe_load_all(config_text):
         if isinstance(document, dict) and "kind" not in document:
             return document

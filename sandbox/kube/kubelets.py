@@ -30,7 +30,7 @@ import urllib.error
 from pathlib import Path
 from typing import Any
 
-from ..talosctl.state import Node, Store
+from ..simulators.talos.state import Node, Store
 from . import certs
 from .client import Api
 from .cluster import v1alpha1

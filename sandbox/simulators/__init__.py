@@ -8,6 +8,9 @@ To add one, write a package ``sandbox/simulators/<name>/`` whose ``__init__.py``
 - optionally ``OPTIONS``: a dict of option name -> one-line description, shown by ``python -m sandbox options``;
 
 then add it to ``SIMULATORS`` below. See docs/sandbox.md, "Adding a simulator".
+
+``sandbox/simulators/talos/`` is not in the registry: the Talos nodes are not served over HTTP; the cloud
+simulators boot them and the talosctl stand-in talks to them.
 """
 
 from __future__ import annotations

@@ -1,18 +1,14 @@
-"""Command-line parsing with cobra's and pflag's rules and error messages, over a :class:`Contract`."""
+"""Command-line parsing with cobra's and pflag's rules and error messages, over a reference's commands."""
 
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .contract import Command, Contract, Flag
+from ..simulators.talos.durations import parse_duration
+from .cli_model import Command, Commands, Flag
 
-_DURATION = re.compile(r"^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
@@ -42,29 +38,6 @@ class Invocation:
         if flag is None:
             raise KeyError(f"{self.command.name} has no flag --{name}")
         return default_value(flag)
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in a Go duration (``1m0s``, ``10m``, ``1.5h``); ValueError with Go's message when invalid."""
-    if text in ("0", "+0", "-0"):
-        return 0.0
-    if not _DURATION.match(text):
-        if re.match(r"^[-+]?\d+(?:\.\d*)?$", text):
-            raise ValueError(f'time: missing unit in duration "{text}"')
-        raise ValueError(f'time: invalid duration "{text}"')
-    seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(text))
-    return -seconds if text.startswith("-") else seconds
-
-
-def format_duration(seconds: float) -> str:
-    """Go's Duration.String() for whole seconds: ``1m0s``, ``20m0s``, ``8760h0m0s``."""
-    total = int(round(seconds))
-    if total == 0:
-        return "0s"
-    hours, rest = divmod(abs(total), 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{hours}h{minutes}m{secs}s" if hours else (f"{minutes}m{secs}s" if minutes else f"{secs}s")
-    return ("-" if total < 0 else "") + text
 
 
 def _convert(flag: Flag, raw: str) -> Any:
@@ -189,8 +162,8 @@ def _unknown_command(command: Command, word: str) -> UsageError:
     return UsageError(f'unknown command "{word}" for "{command.name}"{hint}')
 
 
-def _find(contract: Contract, args: list[str]) -> tuple[Command, list[str]]:
-    command, remaining = contract.root, list(args)
+def _find(commands: Commands, args: list[str]) -> tuple[Command, list[str]]:
+    command, remaining = commands[()], list(args)
     while True:
         words = _words(command, remaining)
         if not words:
@@ -200,13 +173,13 @@ def _find(contract: Contract, args: list[str]) -> tuple[Command, list[str]]:
             if command.children:
                 raise _unknown_command(command, word)
             return command, remaining
-        command = contract.commands[(*command.path, word)]
+        command = commands[(*command.path, word)]
         remaining = remaining[:index] + remaining[index + 1 :]
 
 
-def find_command(contract: Contract, args: list[str]) -> Command:
+def find_command(commands: Commands, args: list[str]) -> Command:
     """The command a command line names (UsageError for an unknown one), its flags not checked."""
-    return _find(contract, args)[0]
+    return _find(commands, args)[0]
 
 
 def _check_args(command: Command, args: list[str]) -> None:
@@ -252,9 +225,9 @@ def _parse_short(invocation: Invocation, command: Command, token: str, args: lis
     return index
 
 
-def parse_command_line(contract: Contract, args: list[str]) -> Invocation:
+def parse_command_line(commands: Commands, args: list[str]) -> Invocation:
     """Find the command like cobra, parse its flags like pflag, check the positional arguments."""
-    command, remaining = _find(contract, args)
+    command, remaining = _find(commands, args)
     invocation = Invocation(command)
     index = 0
     while index < len(remaining):

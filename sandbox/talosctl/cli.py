@@ -17,12 +17,13 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import CLI_MD, LOG_NAME
+from ..simulators.talos.state import utc_now
+from . import CLI_MD, LOG_NAME, talos_config
 from .argv import UsageError, find_command
-from .contract import Command, Contract, load
+from .cli_model import Command
+from .contract import Contract, load
 from .errors import TalosctlError
 from .runtime import Runtime
-from .state import utc_now
 
 STATE_DIR_ENV = "TALOSFORGE_SANDBOX_DIR"
 CLI_MD_ENV = "TALOSFORGE_TALOSCTL_CLI_MD"
@@ -134,7 +135,7 @@ def _run(
     except UsageError as error:
         err.write(f"{error}\n")
         try:
-            record["argv"] = redact(find_command(contract, argv), argv)
+            record["argv"] = redact(find_command(contract.commands, argv), argv)
         except UsageError:
             pass
         return 1
@@ -178,8 +179,6 @@ def main(
     folder = Path(cwd) if cwd is not None else Path.cwd()
     out, err = stdout or sys.stdout, stderr or sys.stderr
     state = state_dir(environment)
-    from . import talos_config
-
     talos_config.CACHE_DIR[:] = [state / "talos" / "config-check-cache"]
     record: dict[str, Any] = {
         "ts": utc_now(),

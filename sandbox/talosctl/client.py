@@ -132,12 +132,12 @@ def run_resident(argv: list[str]) -> int | None:
     """The exit code of ``talosctl argv`` run by the resident stand-in; None when it did not run there."""
     if os.environ.get(RESIDENT_ENV) == "0":
         return None
+    umask = os.umask(0o022)  # read it (there is no other way), then put it back
+    os.umask(umask)
     try:
-        request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}
+        request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": umask}
     except OSError:
         return None  # no working folder: let the one-process path report it
-    request["umask"] = os.umask(0o022)
-    os.umask(request["umask"])
     sock = connect(state_dir(os.environ))
     if sock is None:
         return None

@@ -6,13 +6,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import canonical, configdiff, control_plane, nodes, talos_config, yamlio
-from .argv import format_duration
-from .errors import TalosctlError, rpc
-from .kubeconfigs import admin_kubeconfig, merge_kubeconfig
+from ..simulators.talos import canonical, configdiff, control_plane, lifecycle, yamlio
+from ..simulators.talos.durations import format_duration
+from ..simulators.talos.errors import NodeFailure, rpc
+from ..simulators.talos.kubeconfig import admin_kubeconfig
+from ..simulators.talos.state import Node
+from . import talos_config
+from .commands_etcd import read_snapshot
+from .errors import TalosctlError
+from .kubeconfig_merge import merge_kubeconfig
 from .runtime import Runtime
-from .state import Node
-from .transport import NodeFailure, Session
+from .transport import Session
 
 
 def _read_config(rt: Runtime) -> talos_config.NodeCheck:
@@ -94,7 +98,7 @@ def _apply_one(rt: Runtime, session: Session, plan: _Plan, node: Node) -> str:
         return f"Dry run summary:\n{details} (skipped in dry-run).\nConfig diff:\n\n{changes}"
     warnings = plan.warnings(node)  # a dry run's answer carries none
     if maintenance:
-        nodes.install(store, node, plan.documents, plan.text)
+        lifecycle.install(store, node, plan.documents, plan.text)
         return warnings + details + suffix
     if mode == "staged":
         store.write_config(node.address, plan.text, staged=True)
@@ -103,15 +107,15 @@ def _apply_one(rt: Runtime, session: Session, plan: _Plan, node: Node) -> str:
         return warnings + details
     new_cluster = (next(d for d in plan.documents if "kind" not in d).get("cluster") or {}).get("id")
     if node.etcd_member and new_cluster and new_cluster != node.cluster_id:
-        nodes.leave_etcd(store, node)
+        lifecycle.leave_etcd(store, node)
     store.write_config(node.address, plan.text)
     if mode != "try":  # the new config is the persisted one: a staged config is superseded
         store.write_config(node.address, None, staged=True)
         node.staged = False
-    nodes.configure(node, plan.documents, plan.text)
+    lifecycle.configure(node, plan.documents, plan.text)
     node.event("apply", mode=mode)
     if mode == "reboot":
-        nodes.reboot(store, node)
+        lifecycle.reboot(store, node)
     if mode == "try":
         details += (
             "\nThe config is applied in 'try' mode and will be automatically reverted back in "
@@ -155,14 +159,12 @@ def _bootstrap_one(rt: Runtime, session: Session, node: Node, revision: int | No
     for other in session.store.cluster_nodes(str(node.cluster_id)):
         peer = session.peer(other.address)
         if peer is not None and peer.address != node.address:
-            nodes.join_etcd(session.store, peer)
+            lifecycle.join_etcd(session.store, peer)
 
 
 def bootstrap(rt: Runtime) -> None:
     revision, snapshot = None, None
     if rt.flag("recover-from"):
-        from .commands_etcd import read_snapshot
-
         name = rt.flag("recover-from")
         info = read_snapshot(rt.path(name))
         rt.print(

@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import pki, yamlio
+from ..simulators.talos import pki, yamlio
 from .errors import TalosctlError
-from .resources import tabulate
+from .rendering import tabulate
 from .runtime import Runtime
 from .transport import talosconfig_path
 

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from ..kube.etcd import EtcdError, snapshot_status
-from . import control_plane, nodes
-from .errors import TalosctlError, rpc
-from .resources import tabulate
+from ..simulators.talos import control_plane, lifecycle
+from ..simulators.talos.errors import NodeFailure, rpc
+from ..simulators.talos.state import Cluster, Node, Store
+from .errors import TalosctlError
+from .rendering import tabulate
 from .runtime import Runtime
-from .state import Cluster, Node, Store
-from .transport import NodeFailure, Session
+from .transport import Session
 
 SNAPSHOT_MAGIC = b"# talosforge sandbox etcd snapshot v1 (simulated: not a bbolt database)\n"
 NOT_RUNNING = "etcd is not running on this node (it is not a member of a bootstrapped etcd cluster)"
@@ -281,7 +282,7 @@ def leave(rt: Runtime) -> None:
                         "members",
                     ),
                 )
-            nodes.leave_etcd(session.store, node)
+            lifecycle.leave_etcd(session.store, node)
             node.event("etcd-leave")
 
         session.each(addresses, work, "")

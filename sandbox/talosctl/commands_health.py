@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import TalosctlError, multierror, rpc
+from ..simulators.talos.errors import NodeFailure, rpc
+from ..simulators.talos.state import Cluster, Node
+from .errors import TalosctlError, multierror
 from .runtime import Runtime
-from .state import Cluster, Node
-from .transport import NodeFailure, Session
+from .transport import Session
 
 
 @dataclass

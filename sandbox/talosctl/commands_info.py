@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-from . import TALOS_VERSION, resources
+from ..simulators.talos import TALOS_VERSION, resources
+from ..simulators.talos.errors import NodeFailure, rpc
+from ..simulators.talos.state import Node
+from . import rendering
 from .errors import TalosctlError
 from .runtime import Runtime
-from .state import Node
 
 GO_VERSION = "go1.26.0"
 KNOWN_SHAS = {"v1.13.9": "3ebd10a7"}
@@ -72,9 +74,6 @@ def get(rt: Runtime) -> None:
                 if wanted is None or identity == wanted
             ]
             if wanted is not None and not found:
-                from .errors import rpc
-                from .transport import NodeFailure
-
                 raise NodeFailure(
                     node.address,
                     rpc("NotFound", f"resource {kind.type}({kind.namespace}/{wanted}@undefined) doesn't exist"),
@@ -83,8 +82,8 @@ def get(rt: Runtime) -> None:
 
         session.each(session.node_list(insecure), collect, "", insecure=insecure)
     if output == "json":
-        rt.out.write(resources.render_json(kind, rows))
+        rt.out.write(rendering.render_json(kind, rows))
     elif output == "yaml":
-        rt.out.write(resources.render_yaml(kind, rows))
+        rt.out.write(rendering.render_yaml(kind, rows))
     else:
-        rt.out.write(resources.render_table(kind, rows))
+        rt.out.write(rendering.render_table(kind, rows))

@@ -8,11 +8,14 @@ import json
 import re
 from pathlib import Path
 
-from . import REPO_ROOT, errors, nodes, yamlio
-from .errors import TalosctlError, rpc
+from ..paths import REPO_ROOT
+from ..simulators.talos import lifecycle, yamlio
+from ..simulators.talos.errors import NodeFailure, rpc
+from ..simulators.talos.state import Node, parse_installer
+from . import errors
+from .errors import TalosctlError
 from .runtime import Runtime
-from .state import Node, parse_installer
-from .transport import NodeFailure, Session
+from .transport import Session
 
 VERSIONS_JSON = REPO_ROOT / "sandbox" / "simulators" / "image_factory" / "data" / "versions.json"
 _SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
@@ -57,9 +60,9 @@ def _upgrade_one(rt: Runtime, session: Session, node: Node, target: str) -> str:
         return node.address
     calls = node.faults.pop("reboot-during-upgrade", None)
     if calls is not None and int(calls) > 0:
-        nodes.reboot(session.store, node, int(calls), **new)
+        lifecycle.reboot(session.store, node, int(calls), **new)
         raise NodeFailure(node.address, errors.eof())
-    nodes.reboot(session.store, node, 0, **new)
+    lifecycle.reboot(session.store, node, 0, **new)
     return node.address
 
 
@@ -137,9 +140,7 @@ def upgrade_k8s(rt: Runtime) -> None:
                 "the cluster is not bootstrapped"
             )
         members = session.store.cluster_nodes(str(node.cluster_id))
-        from_version = rt.flag("from") or min(
-            (m.kubernetes_version or "0.0.0" for m in members), key=_semver
-        )
+        from_version = rt.flag("from") or min((m.kubernetes_version or "0.0.0" for m in members), key=_semver)
         if not rt.flag("from"):
             rt.print(f"automatically detected the lowest Kubernetes version {from_version}")
         old, new = _semver(from_version), _semver(to_version)
@@ -184,17 +185,17 @@ def _reset_one(rt: Runtime, session: Session, node: Node) -> str:
     if node.configured and graceful and node.etcd_member and node.cluster_id:
         if session.store.cluster(node.cluster_id).members == [node.address]:
             raise NodeFailure(node.address, rpc("FailedPrecondition", LAST_MEMBER))
-        nodes.leave_etcd(session.store, node)
+        lifecycle.leave_etcd(session.store, node)
     node.event("reset", graceful=graceful, reboot=bool(rt.flag("reboot")), wipe_mode=rt.flag("wipe-mode"))
     if rt.flag("wipe-mode") == "user-disks" and not labels:
-        nodes.reboot(session.store, node)
+        lifecycle.reboot(session.store, node)
         return node.address
     if labels and "STATE" not in labels:
         if "EPHEMERAL" in labels:
             node.etcd_member = False
-        nodes.reboot(session.store, node)
+        lifecycle.reboot(session.store, node)
         return node.address
-    nodes.wipe(session.store, node, power_off=not rt.flag("reboot"))
+    lifecycle.wipe(session.store, node, power_off=not rt.flag("reboot"))
     return node.address
 
 

@@ -19,11 +19,12 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .argv import Invocation, UsageError, parse_command_line
+from .cli_model import Command, Flag
 
 __all__ = ["Command", "Contract", "Flag", "Invocation", "UsageError", "load"]
 
@@ -46,54 +47,6 @@ _SCALAR_KINDS = {
     "float64": "float",
 }
 CACHE_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class Flag:
-    """One flag as the reference lists it."""
-
-    name: str
-    short: str | None
-    kind: str  # bool, string, strings, stringArray, duration, int, uint, float, enum
-    type_text: str
-    choices: tuple[str, ...]
-    default: str | None
-    description: str
-    inherited: bool
-
-    @property
-    def repeatable(self) -> bool:
-        return self.kind in ("strings", "stringArray")
-
-    def label(self) -> str:
-        """How pflag names the flag in an error: ``-f, --file`` or ``--dry-run``."""
-        return f"-{self.short}, --{self.name}" if self.short else f"--{self.name}"
-
-
-@dataclass
-class Command:
-    """One ``## talosctl ...`` section (or a group implied by deeper sections)."""
-
-    path: tuple[str, ...]
-    summary: str = ""
-    usage: str = ""
-    flags: dict[str, Flag] = field(default_factory=dict)
-    min_args: int = 0
-    max_args: int | None = 0
-    children: list[str] = field(default_factory=list)
-    text: str = ""
-
-    @property
-    def name(self) -> str:
-        return " ".join(("talosctl", *self.path))
-
-    @property
-    def runnable(self) -> bool:
-        return bool(self.usage)
-
-    @functools.cached_property
-    def shorts(self) -> dict[str, str]:
-        return {flag.short: flag.name for flag in self.flags.values() if flag.short}
 
 
 class Contract:
@@ -125,7 +78,7 @@ class Contract:
 
     def parse(self, argv: list[str]) -> Invocation:
         """The invocation ``argv`` stands for (with or without the binary first); raises UsageError."""
-        return parse_command_line(self, _without_binary(argv))
+        return parse_command_line(self.commands, _without_binary(argv))
 
     def check(self, argv: list[str]) -> list[str]:
         """What the real talosctl would refuse in ``argv`` (empty: the command line is valid)."""
@@ -217,7 +170,8 @@ def parse_flag_line(line: str, inherited: bool) -> Flag | None:
 def _arg_bounds(usage: str, path: tuple[str, ...]) -> tuple[int, int | None]:
     rest = usage[len(" ".join(("talosctl", *path))) :]
     rest = rest.replace("[flags]", "")
-    minimum, maximum = 0, 0
+    minimum = 0
+    maximum: int | None = 0
     for token in _ARG_TOKEN.findall(rest):
         if token == "..." or token.endswith("..."):
             maximum = None
@@ -236,7 +190,9 @@ def parse_markdown(text: str, source: str = "") -> Contract:
     commands: dict[tuple[str, ...], Command] = {}
     current: Command | None = None
     subsection = ""
-    in_block, block_lines, body = False, [], []
+    in_block = False
+    block_lines: list[str] = []
+    body: list[str] = []
 
     def finish_block() -> None:
         if current is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..simulators.talos.errors import rpc
+
 API_PORT = 50000
 
 
@@ -18,10 +20,6 @@ def multierror(problems: list[str]) -> str:
     """hashicorp/go-multierror's text: ``1 error occurred:\\n\\t* ...\\n\\n``."""
     count = f"{len(problems)} error occurred" if len(problems) == 1 else f"{len(problems)} errors occurred"
     return f"{count}:\n" + "".join(f"\t* {problem}\n" for problem in problems) + "\n"
-
-
-def rpc(code: str, description: str) -> str:
-    return f"rpc error: code = {code} desc = {description}"
 
 
 def _host(address: str) -> str:

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import processes
-from . import CLI_MD, canonical, cli
+from ..simulators.talos import canonical
+from . import CLI_MD, cli
 from .client import (
     HEADER_SIZE,
     MAGIC_PING,

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..simulators.talos.state import Store
 from .argv import Invocation
 from .contract import Contract
-from .state import Store
 from .transport import Session
 
 

@@ -14,25 +14,19 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import errors, nodes, yamlio
+from ..simulators.talos import lifecycle, yamlio
+from ..simulators.talos.errors import NodeFailure
+from ..simulators.talos.state import Node, Store, strip_port
+from . import errors
 from .errors import TalosctlError
-from .state import Node, Store, strip_port
 
 T = TypeVar("T")
-
-
-class NodeFailure(Exception):
-    """One node's error, as apid reports it for that node."""
-
-    def __init__(self, node: str, message: str) -> None:
-        super().__init__(message)
-        self.node = node
-        self.message = message
 
 
 @dataclass
@@ -106,11 +100,11 @@ class Session:
         self.touched: dict[str, Node] = {}
         self.refused: set[str] = set()
         self._config: ClientConfig | None = None
-        self._lock: Iterator[Store] | None = None
+        self._lock: AbstractContextManager[Store] | None = None
 
     def __enter__(self) -> Session:
         self._lock = self.store.locked()
-        self._lock.__enter__()  # type: ignore[attr-defined]
+        self._lock.__enter__()
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -119,7 +113,8 @@ class Session:
                 if self.store.node(node.address) is not None:
                     self.store.save(node)
         finally:
-            self._lock.__exit__(*exc_info)  # type: ignore[union-attr]
+            if self._lock is not None:
+                self._lock.__exit__(*exc_info)
 
     # -- configuration -------------------------------------------------------------------------------------------
     def config(self) -> ClientConfig:
@@ -167,7 +162,9 @@ class Session:
         crt = self._config.crt if self._config is not None else None
         if not node.configured or crt is None:
             return
-        from . import pki
+        from ..simulators.talos import (
+            pki,  # cryptography: ~0.1 s to import, paid only by calls that check a certificate
+        )
 
         if "os:admin" not in pki.organizations(crt):
             raise NodeFailure(node.address, errors.rpc("PermissionDenied", "not authorized"))
@@ -184,7 +181,7 @@ class Session:
             node.pending["calls"] -= 1
             self.refused.add(node.address)
         else:
-            nodes.finish(self.store, node)
+            lifecycle.finish(self.store, node)
 
     def _reachable(self, address: str) -> Node:
         node = self._load(address)
@@ -215,7 +212,9 @@ class Session:
             ):
                 first_error = first_error or errors.unknown_authority()
                 continue
-            from . import pki
+            from ..simulators.talos import (
+                pki,  # cryptography: ~0.1 s to import, paid only by calls that check a certificate
+            )
 
             if config.crt is None or not pki.signed_by(config.crt, config.ca):
                 first_error = first_error or errors.bad_certificate()

@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from proxmox_testlib import factory_and_pve  # noqa: E402
 from sandbox_testlib import ASSET_SIZE, QEMU_SCHEMATIC, RAW_IMAGE_SIZE, call  # noqa: E402
 
 from sandbox.harness import RunningSimulator, running  # noqa: E402
@@ -69,3 +70,10 @@ def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield cluster
     finally:
         cluster.close()
+
+
+@pytest.fixture
+def vm_pair(tmp_path: Path) -> Iterator[tuple[RunningSimulator, RunningSimulator]]:
+    """An Image Factory simulator and a two-node Proxmox VE simulator in one state folder (the VM tests)."""
+    with factory_and_pve(tmp_path / "state", nodes=["pve1", "pve2"], import_disk_size=1 << 30) as simulators:
+        yield simulators

@@ -21,7 +21,7 @@ from talosctl_testlib import FACTORY_IMAGE, VANILLA, Sandbox
 from sandbox.gotools import binary
 from sandbox.kube.cluster import SandboxCluster
 from sandbox.kube.controllers import ENABLE_ENV
-from sandbox.talosctl.nodes import TalosNodes
+from sandbox.simulators.talos.nodes import TalosNodes
 
 PORTS = (6443, 2379, 2380)
 

@@ -186,3 +186,46 @@ def traffic_problems(pve: RunningSimulator) -> list[str]:
             data = json.loads(record["response_body"])["data"]
             problems += [f"{record['path']}: {item}" for item in validate.check_returns(found.method.returns, data)]
     return problems
+
+
+def download_image(
+    client: PVEClient,
+    factory: RunningSimulator,
+    extensions: list[str],
+    meta: str | None,
+    image: str = "metal-amd64.qcow2",
+    filename: str = "talos.qcow2",
+    node: str = "pve1",
+) -> str:
+    """Register a schematic and download its image into ``node``'s local storage; the schematic ID."""
+    schematic = register_schematic(factory, extensions, meta)
+    status = client.run(
+        "POST",
+        f"/nodes/{node}/storage/local/download-url",
+        node=node,
+        url=image_url(factory, schematic, image),
+        content="import",
+        filename=filename,
+    )
+    assert status["exitstatus"] == "OK", status
+    return schematic
+
+
+def vm_params(vmid: int = 101, **extra: Any) -> dict[str, Any]:
+    """The parameters the collection creates a control-plane VM with (disk imported from ``talos.qcow2``)."""
+    return {
+        "vmid": vmid,
+        "name": "cp-1",
+        "cores": 2,
+        "memory": 4096,
+        "scsihw": "virtio-scsi-single",
+        "scsi0": "local-lvm:0,import-from=local:import/talos.qcow2,discard=on,iothread=1",
+        "net0": "virtio,bridge=vmbr0,tag=20",
+        "agent": "enabled=1",
+        "serial0": "socket",
+        "boot": "order=scsi0",
+        "ostype": "l26",
+        "tags": "talosforge;cluster-sandbox",
+        "description": "talosforge node cp-1",
+        **extra,
+    }

@@ -15,7 +15,7 @@ from hcloud_testlib import TOKEN, boot, control, spec_problems
 from sandbox_testlib import ASSET_SIZE, QEMU_SCHEMATIC, RAW_IMAGE_SIZE, call
 
 from sandbox.harness import running
-from sandbox.talosctl.state import Store
+from sandbox.simulators.talos.state import Store
 
 hcloud = pytest.importorskip("hcloud")
 from hcloud.images import Image  # noqa: E402

@@ -15,7 +15,7 @@ from sandbox_testlib import QEMU_SCHEMATIC, call
 
 from sandbox.harness import RunningSimulator
 from sandbox.simulators.hcloud.machine import talos_image_facts
-from sandbox.talosctl.state import Store
+from sandbox.simulators.talos.state import Store
 
 
 def factory_disk(factory: RunningSimulator, arch: str = "amd64") -> tuple[str, bytes]:

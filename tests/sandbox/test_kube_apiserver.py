@@ -18,7 +18,7 @@ from kube_testlib import LiveCluster, cni_daemonset, ready, wait_for
 from sandbox_testlib import REPO_ROOT
 
 from sandbox.kube import certs
-from sandbox.talosctl import pki
+from sandbox.simulators.talos import pki
 
 pytestmark = pytest.mark.slow
 CRDS = REPO_ROOT / "tests" / "contracts" / "crds"

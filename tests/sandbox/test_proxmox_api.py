@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import ssl
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -145,8 +148,6 @@ def test_generic_faults_answer_like_pve(pve: RunningSimulator) -> None:
 def test_control_plane_reports_its_settings(pve: RunningSimulator) -> None:
     context = ssl.create_default_context(cafile=str(ca_file(pve.state_dir)))
     with urllib.request.urlopen(pve.url + "/_sandbox/health", context=context, timeout=10) as answer:
-        import json
-
         health = json.loads(answer.read())
     assert health["name"] == "proxmox" and health["nodes"] == ["pve1", "pve2"]
     assert health["ca_file"] == str(ca_file(pve.state_dir))
@@ -154,9 +155,7 @@ def test_control_plane_reports_its_settings(pve: RunningSimulator) -> None:
 
 
 def test_a_drifting_answer_is_caught(pve: RunningSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sandbox.simulators.proxmox import api
-
-    monkeypatch.setitem(api.HANDLERS, ("/version", "GET"), lambda app, call: {"version": 9, "release": "9.1"})
+    monkeypatch.setattr(pve.app, "version", lambda call: {"version": 9, "release": "9.1"})
     answer = PVEClient(pve).get("/version")
     assert answer.status == 500
     assert answer.reason.startswith("simulator response drifts from the PVE schema (/version): ")
@@ -172,9 +171,6 @@ def test_validation_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_dropped_connection_and_latency_over_tls(pve: RunningSimulator) -> None:
-    import http.client
-    import time
-
     client = PVEClient(pve)
     pve.set_fault(drop_connection=True, path="^/api2/json/nodes$")
     with pytest.raises((urllib.error.URLError, http.client.RemoteDisconnected, ConnectionError)):
@@ -188,8 +184,6 @@ def test_dropped_connection_and_latency_over_tls(pve: RunningSimulator) -> None:
 
 
 def test_proxmox_controls_over_https(pve: RunningSimulator) -> None:
-    import json
-
     context = ssl.create_default_context(cafile=str(ca_file(pve.state_dir)))
 
     def control(method: str, action: str, body: object = None) -> tuple[int, object]:

@@ -17,7 +17,7 @@ from proxmox_testlib import (
 )
 
 from sandbox.harness import RunningSimulator
-from sandbox.talosctl.nodes import TalosNodes
+from sandbox.simulators.talos.nodes import TalosNodes
 
 pytestmark = pytest.mark.slow
 

@@ -1,9 +1,11 @@
-"""VMs in the Proxmox VE simulator: create with import-from, config, resize, power, guest agent, Talos nodes."""
+"""VMs in the Proxmox VE simulator: create with import-from, config, resize, power, guest agent, tasks, locks."""
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,72 +14,25 @@ from proxmox_testlib import (
     META_NETWORK,
     NODE_ADDRESS,
     PVEClient,
+    download_image,
     factory_and_pve,
-    image_url,
-    register_schematic,
     traffic_problems,
+    vm_params,
 )
 
 from sandbox.harness import RunningSimulator
-from sandbox.talosctl.nodes import NodeNotFound, TalosNodes
+from sandbox.simulators.talos.nodes import TalosNodes
 
 pytestmark = pytest.mark.slow
 AGENT = "siderolabs/qemu-guest-agent"
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[RunningSimulator, RunningSimulator]]:
-    with factory_and_pve(tmp_path / "state", nodes=["pve1", "pve2"], import_disk_size=1 << 30) as simulators:
-        yield simulators
-
-
-def _download(
-    client: PVEClient,
-    factory: RunningSimulator,
-    extensions: list[str],
-    meta: str | None,
-    image: str = "metal-amd64.qcow2",
-    filename: str = "talos.qcow2",
-    node: str = "pve1",
-) -> str:
-    schematic = register_schematic(factory, extensions, meta)
-    status = client.run(
-        "POST",
-        f"/nodes/{node}/storage/local/download-url",
-        node=node,
-        url=image_url(factory, schematic, image),
-        content="import",
-        filename=filename,
-    )
-    assert status["exitstatus"] == "OK", status
-    return schematic
-
-
-def _vm(vmid: int = 101, **extra: Any) -> dict[str, Any]:
-    return {
-        "vmid": vmid,
-        "name": "cp-1",
-        "cores": 2,
-        "memory": 4096,
-        "scsihw": "virtio-scsi-single",
-        "scsi0": "local-lvm:0,import-from=local:import/talos.qcow2,discard=on,iothread=1",
-        "net0": "virtio,bridge=vmbr0,tag=20",
-        "agent": "enabled=1",
-        "serial0": "socket",
-        "boot": "order=scsi0",
-        "ostype": "l26",
-        "tags": "talosforge;cluster-sandbox",
-        "description": "talosforge node cp-1",
-        **extra,
-    }
-
-
-def test_create_imports_the_image_and_config_reads_back(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
+def test_create_imports_the_image_and_config_reads_back(vm_pair: tuple[RunningSimulator, RunningSimulator]) -> None:
+    factory, pve = vm_pair
     client = PVEClient(pve)
-    _download(client, factory, [AGENT], META_NETWORK)
+    download_image(client, factory, [AGENT], META_NETWORK)
     pve.app.tasks.set_latency(0.3, "qmcreate")
-    upid = client.ok("POST", "/nodes/pve1/qemu", **_vm())
+    upid = client.ok("POST", "/nodes/pve1/qemu", **vm_params())
     assert ":qmcreate:101:root@pam!talosforge:" in upid
     assert client.ok("GET", "/nodes/pve1/qemu/101/config")["lock"] == "create"  # while the task runs
     assert client.ok("GET", "/nodes/pve1/qemu/101/status/current")["lock"] == "create"
@@ -112,30 +67,30 @@ def test_create_imports_the_image_and_config_reads_back(pair: tuple[RunningSimul
     assert traffic_problems(pve) == []
 
 
-def test_create_refusals(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
+def test_create_refusals(vm_pair: tuple[RunningSimulator, RunningSimulator]) -> None:
+    factory, pve = vm_pair
     client = PVEClient(pve)
-    _download(client, factory, [AGENT], META_NETWORK)
-    assert client.run("POST", "/nodes/pve1/qemu", **_vm())["exitstatus"] == "OK"
-    twice = client.post("/nodes/pve2/qemu", **_vm())
+    download_image(client, factory, [AGENT], META_NETWORK)
+    assert client.run("POST", "/nodes/pve1/qemu", **vm_params())["exitstatus"] == "OK"
+    twice = client.post("/nodes/pve2/qemu", **vm_params())
     assert (twice.status, twice.reason) == (500, "unable to create VM 101 - VM 101 already exists on node 'pve1'")
-    missing = client.post("/nodes/pve1/qemu", **_vm(102, scsi0="local-lvm:0,import-from=local:import/nope.qcow2"))
+    missing = client.post("/nodes/pve1/qemu", **vm_params(102, scsi0="local-lvm:0,import-from=local:import/nope.qcow2"))
     assert (missing.status, missing.reason) == (500, "volume 'local:import/nope.qcow2' does not exist")
-    elsewhere = client.post("/nodes/pve2/qemu", **_vm(102))  # the image was downloaded on pve1 only
+    elsewhere = client.post("/nodes/pve2/qemu", **vm_params(102))  # the image was downloaded on pve1 only
     assert elsewhere.reason == "volume 'local:import/talos.qcow2' does not exist"
-    no_images = client.post("/nodes/pve1/qemu", **_vm(103, scsi0="local:0,import-from=local:import/talos.qcow2"))
+    no_images = client.post("/nodes/pve1/qemu", **vm_params(103, scsi0="local:0,import-from=local:import/talos.qcow2"))
     assert no_images.reason == "storage 'local' does not support vm images"
-    bad_tag = client.post("/nodes/pve1/qemu", **_vm(104, net0="virtio,bridge=vmbr0,tag=0"))
+    bad_tag = client.post("/nodes/pve1/qemu", **vm_params(104, net0="virtio,bridge=vmbr0,tag=0"))
     assert bad_tag.status == 400 and bad_tag.body["errors"] == {
         "net0": "invalid format - format error\ntag: value must have a minimum value of 1"
     }
 
 
-def test_config_update_is_idempotent_and_guarded_by_digest(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
+def test_config_update_is_idempotent_and_guarded_by_digest(vm_pair: tuple[RunningSimulator, RunningSimulator]) -> None:
+    factory, pve = vm_pair
     client = PVEClient(pve)
-    _download(client, factory, [AGENT], META_NETWORK)
-    client.run("POST", "/nodes/pve1/qemu", **_vm())
+    download_image(client, factory, [AGENT], META_NETWORK)
+    client.run("POST", "/nodes/pve1/qemu", **vm_params())
     before = client.ok("GET", "/nodes/pve1/qemu/101/config")
     assert client.put("/nodes/pve1/qemu/101/config", cores=2, memory=4096).data is None
     assert client.ok("GET", "/nodes/pve1/qemu/101/config")["digest"] == before["digest"]  # same values, same digest
@@ -164,11 +119,11 @@ def test_config_update_is_idempotent_and_guarded_by_digest(pair: tuple[RunningSi
     assert traffic_problems(pve) == []
 
 
-def test_resize_grows_and_never_shrinks(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
+def test_resize_grows_and_never_shrinks(vm_pair: tuple[RunningSimulator, RunningSimulator]) -> None:
+    factory, pve = vm_pair
     client = PVEClient(pve)
-    _download(client, factory, [AGENT], META_NETWORK)
-    client.run("POST", "/nodes/pve1/qemu", **_vm())
+    download_image(client, factory, [AGENT], META_NETWORK)
+    client.run("POST", "/nodes/pve1/qemu", **vm_params())
     assert client.run("PUT", "/nodes/pve1/qemu/101/resize", disk="scsi0", size="20G")["exitstatus"] == "OK"
     assert client.run("PUT", "/nodes/pve1/qemu/101/resize", disk="scsi0", size="+4G")["type"] == "resize"
     assert client.ok("GET", "/nodes/pve1/qemu/101/config")["scsi0"].endswith(",size=24G")
@@ -179,108 +134,11 @@ def test_resize_grows_and_never_shrinks(pair: tuple[RunningSimulator, RunningSim
     assert client.put("/nodes/pve1/qemu/101/resize", disk="scsi0", size="lots").status == 400
 
 
-def test_start_boots_a_talos_node_at_the_meta_address(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
+def test_lock_timeout_and_failed_tasks(vm_pair: tuple[RunningSimulator, RunningSimulator]) -> None:
+    factory, pve = vm_pair
     client = PVEClient(pve)
-    schematic = _download(client, factory, [AGENT], META_NETWORK)
-    client.run("POST", "/nodes/pve1/qemu", **_vm())
-    not_running = client.post("/nodes/pve1/qemu/101/agent/ping")
-    assert (not_running.status, not_running.reason) == (500, "VM 101 is not running")
-    upid = client.ok("POST", "/nodes/pve1/qemu/101/status/start")
-    assert client.wait(upid)["exitstatus"] == "OK"
-    assert client.log(upid)[0].startswith(f"Talos v1.13.9 (metal) boots into maintenance mode at {NODE_ADDRESS}")
-    node = TalosNodes(pve.state_dir).get(NODE_ADDRESS)
-    assert (node.stage, node.schematic, node.talos_version, node.platform) == (
-        "maintenance",
-        schematic,
-        "v1.13.9",
-        "metal",
-    )
-    current = client.ok("GET", "/nodes/pve1/qemu/101/status/current")
-    assert (current["status"], current["qmpstatus"], current["agent"], current["ha"]) == (
-        "running",
-        "running",
-        1,
-        {"managed": 0},
-    )
-    assert client.ok("POST", "/nodes/pve1/qemu/101/agent/ping") == {"result": {}}
-    interfaces = client.ok("GET", "/nodes/pve1/qemu/101/agent/network-get-interfaces")["result"]
-    assert [address["ip-address"] for address in interfaces[1]["ip-addresses"]] == [NODE_ADDRESS]
-    assert interfaces[1]["ip-addresses"][0]["prefix"] == 24
-    assert client.post("/nodes/pve1/qemu/101/status/start").reason == "VM 101 already running"
-    assert client.delete("/nodes/pve1/qemu/101").reason == "VM 101 is running - destroy failed"
-    assert client.run("POST", "/nodes/pve1/qemu/101/status/shutdown")["exitstatus"] == "OK"
-    with pytest.raises(NodeNotFound):
-        TalosNodes(pve.state_dir).get(NODE_ADDRESS)
-    assert client.post("/nodes/pve1/qemu/101/status/shutdown").reason == "VM 101 not running"
-    assert client.run("POST", "/nodes/pve1/qemu/101/status/stop")["exitstatus"] == "OK"  # stopping a stopped VM is fine
-    client.run("POST", "/nodes/pve1/qemu/101/status/start")
-    assert client.run("POST", "/nodes/pve1/qemu/101/status/stop")["type"] == "qmstop"
-    assert TalosNodes(pve.state_dir).list() == []
-    destroyed = client.run("DELETE", "/nodes/pve1/qemu/101", purge=1, **{"destroy-unreferenced-disks": 1})
-    assert destroyed["type"] == "qmdestroy" and destroyed["exitstatus"] == "OK"
-    assert client.ok("GET", "/nodes/pve1/qemu") == []
-    assert client.ok("GET", "/nodes/pve1/storage/local-lvm/content") == []
-    assert traffic_problems(pve) == []
-
-
-def test_guest_agent_needs_the_extension_and_the_option(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
-    client = PVEClient(pve)
-    _download(client, factory, [], META_NETWORK)
-    client.run("POST", "/nodes/pve1/qemu", **_vm(101, start=1))
-    assert client.ok("GET", "/nodes/pve1/qemu/101/status/current")["status"] == "running"  # start=1 in create
-    answer = client.post("/nodes/pve1/qemu/101/agent/ping")
-    assert (answer.status, answer.reason, answer.body["message"]) == (
-        500,
-        "QEMU guest agent is not running",
-        "QEMU guest agent is not running\n",
-    )
-    client.run("POST", "/nodes/pve1/qemu/101/status/stop")
-    client.put("/nodes/pve1/qemu/101/config", delete="agent")
-    client.run("POST", "/nodes/pve1/qemu/101/status/start")
-    assert client.post("/nodes/pve1/qemu/101/agent/ping").reason == "No QEMU guest agent configured"
-    assert TalosNodes(pve.state_dir).get(NODE_ADDRESS).stage == "maintenance"
-
-
-def test_no_static_address_means_no_reachable_node(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
-    client = PVEClient(pve)
-    _download(client, factory, [AGENT], None)
-    client.run("POST", "/nodes/pve1/qemu", **_vm())
-    upid = client.ok("POST", "/nodes/pve1/qemu/101/status/start")
-    client.wait(upid)
-    assert "it would use DHCP, which the simulator does not model" in client.log(upid)[0]
-    assert TalosNodes(pve.state_dir).list() == []
-    interfaces = client.ok("GET", "/nodes/pve1/qemu/101/agent/network-get-interfaces")["result"]
-    assert interfaces[1]["ip-addresses"] == []
-
-
-def test_nocloud_image_takes_ipconfig0(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
-    client = PVEClient(pve)
-    schematic = _download(
-        client, factory, [AGENT], None, image="nocloud-amd64.qcow2", filename="nocloud.qcow2", node="pve2"
-    )
-    vm = _vm(
-        201,
-        scsi0="local-lvm:0,import-from=local:import/nocloud.qcow2",
-        ide2="local-lvm:cloudinit",
-        ipconfig0="ip=10.5.0.21/24,gw=10.5.0.1",
-        citype="nocloud",
-    )
-    client.run("POST", "/nodes/pve2/qemu", node="pve2", **vm)
-    client.run("POST", "/nodes/pve2/qemu/201/status/start", node="pve2")
-    node = TalosNodes(pve.state_dir).get("10.5.0.21")
-    assert (node.platform, node.schematic) == ("nocloud", schematic)
-    assert client.get("/nodes/pve1/qemu/201/config").status == 500  # the VM lives on pve2
-
-
-def test_lock_timeout_and_failed_tasks(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
-    client = PVEClient(pve)
-    _download(client, factory, [AGENT], META_NETWORK)
-    client.run("POST", "/nodes/pve1/qemu", **_vm())
+    download_image(client, factory, [AGENT], META_NETWORK)
+    client.run("POST", "/nodes/pve1/qemu", **vm_params())
     control = PVEControl(pve)
     control.post("lock-timeouts", {"vmid": 101, "count": 2})
     for path in ("/nodes/pve1/qemu/101/status/start", "/nodes/pve1/qemu/101/config"):
@@ -295,28 +153,28 @@ def test_lock_timeout_and_failed_tasks(pair: tuple[RunningSimulator, RunningSimu
     assert client.ok("GET", "/nodes/pve1/qemu/101/status/current")["status"] == "stopped"
     assert TalosNodes(pve.state_dir).list() == []
     pve.app.tasks.fail_next("qmcreate", "unable to create VM 102 - simulated")
-    created = client.run("POST", "/nodes/pve1/qemu", **_vm(102))
+    created = client.run("POST", "/nodes/pve1/qemu", **vm_params(102))
     assert created["exitstatus"] == "unable to create VM 102 - simulated"
     assert [vm["vmid"] for vm in client.ok("GET", "/nodes/pve1/qemu")] == [101]
 
 
-def test_full_storage_fails_the_create_task(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
+def test_full_storage_fails_the_create_task(vm_pair: tuple[RunningSimulator, RunningSimulator]) -> None:
+    factory, pve = vm_pair
     client = PVEClient(pve)
-    _download(client, factory, [AGENT], META_NETWORK)
+    download_image(client, factory, [AGENT], META_NETWORK)
     PVEControl(pve).post("storage", {"node": "pve1", "storage": "local-lvm", "total": 512 << 20})
-    status = client.run("POST", "/nodes/pve1/qemu", **_vm())
+    status = client.run("POST", "/nodes/pve1/qemu", **vm_params())
     assert status["exitstatus"].startswith(
         "lvcreate 'pve/vm-101-disk-0' error:   Volume group \"pve\" has insufficient"
     )
     assert client.ok("GET", "/nodes/pve1/qemu") == []
 
 
-def test_task_latency_is_settable(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
+def test_task_latency_is_settable(vm_pair: tuple[RunningSimulator, RunningSimulator]) -> None:
+    factory, pve = vm_pair
     client = PVEClient(pve)
-    _download(client, factory, [AGENT], META_NETWORK)
-    client.run("POST", "/nodes/pve1/qemu", **_vm())
+    download_image(client, factory, [AGENT], META_NETWORK)
+    client.run("POST", "/nodes/pve1/qemu", **vm_params())
     PVEControl(pve).post("task-latency", {"seconds": 0.4, "type": "qmstart"})
     started = time.monotonic()
     upid = client.ok("POST", "/nodes/pve1/qemu/101/status/start")
@@ -347,9 +205,6 @@ class PVEControl:
         self.client = PVEClient(pve)
 
     def post(self, action: str, body: dict[str, Any]) -> None:
-        import json
-        import urllib.request
-
         request = urllib.request.Request(
             f"{self.pve.url}/_sandbox/proxmox/{action}", data=json.dumps(body).encode(), method="POST"
         )
@@ -357,11 +212,11 @@ class PVEControl:
             assert answer.status in (200, 201)
 
 
-def test_indexes_agent_command_reboot_and_task_list(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
-    factory, pve = pair
+def test_indexes_agent_command_reboot_and_task_list(vm_pair: tuple[RunningSimulator, RunningSimulator]) -> None:
+    factory, pve = vm_pair
     client = PVEClient(pve)
-    _download(client, factory, [AGENT], META_NETWORK)
-    client.run("POST", "/nodes/pve1/qemu", **_vm(101, start=1))
+    download_image(client, factory, [AGENT], META_NETWORK)
+    client.run("POST", "/nodes/pve1/qemu", **vm_params(101, start=1))
     assert {"config", "status"} <= {item["subdir"] for item in client.ok("GET", "/nodes/pve1/qemu/101")}
     assert {"content", "status"} <= {item["subdir"] for item in client.ok("GET", "/nodes/pve1/storage/local")}
     assert client.ok("POST", "/nodes/pve1/qemu/101/agent", command="ping") == {"result": {}}
@@ -386,19 +241,19 @@ def test_indexes_agent_command_reboot_and_task_list(pair: tuple[RunningSimulator
     assert traffic_problems(pve) == []
 
 
-def test_many_vms_in_parallel(pair: tuple[RunningSimulator, RunningSimulator]) -> None:
+def test_many_vms_in_parallel(vm_pair: tuple[RunningSimulator, RunningSimulator]) -> None:
     """Per-node images with their own META address, created and started concurrently, as the collection does."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    factory, pve = pair
+    factory, pve = vm_pair
     client = PVEClient(pve)
     count = 6
 
     def one(index: int) -> str:
         address = f"10.5.0.{40 + index}"
         meta = META_NETWORK.replace(NODE_ADDRESS, address)
-        _download(client, factory, [AGENT], meta, filename=f"node-{index}.qcow2")
-        vm = _vm(300 + index, name=f"node-{index}", scsi0=f"local-lvm:0,import-from=local:import/node-{index}.qcow2")
+        download_image(client, factory, [AGENT], meta, filename=f"node-{index}.qcow2")
+        vm = vm_params(
+            300 + index, name=f"node-{index}", scsi0=f"local-lvm:0,import-from=local:import/node-{index}.qcow2"
+        )
         client.run("POST", "/nodes/pve1/qemu", **vm)
         client.run("POST", f"/nodes/pve1/qemu/{300 + index}/status/start")
         return address
@@ -414,8 +269,8 @@ def test_state_survives_a_restart_and_reset_forgets_it(tmp_path: Path) -> None:
     state = tmp_path / "state"
     with factory_and_pve(state) as (factory, pve):
         client = PVEClient(pve)
-        _download(client, factory, [AGENT], META_NETWORK)
-        client.run("POST", "/nodes/pve1/qemu", **_vm(101, start=1))
+        download_image(client, factory, [AGENT], META_NETWORK)
+        client.run("POST", "/nodes/pve1/qemu", **vm_params(101, start=1))
         config = client.ok("GET", "/nodes/pve1/qemu/101/config")
     with factory_and_pve(state) as (_factory, pve):
         client = PVEClient(pve)

@@ -17,19 +17,35 @@ import yaml
 from talosctl_testlib import Sandbox
 
 from sandbox.gotools.programs import BIN_DIR_ENV
+from sandbox.simulators.talos.nodes import TalosNodes
 from sandbox.talosctl import talos_config
-from sandbox.talosctl.nodes import TalosNodes
 
 pytestmark = pytest.mark.slow
 
 ENDPOINT = "https://10.0.0.10:6443"
-EXTENSIONS_DEPRECATED = (".machine.install.extensions is deprecated, please see "
-                         "https://docs.siderolabs.com/talos/latest/platform-specific-installations/boot-assets")
+EXTENSIONS_DEPRECATED = (
+    ".machine.install.extensions is deprecated, please see "
+    "https://docs.siderolabs.com/talos/latest/platform-specific-installations/boot-assets"
+)
 
 
 def _gen(sandbox: Sandbox, *extra: str, output: str = "out") -> None:
-    sandbox.ok("gen", "config", "demo", ENDPOINT, "--with-secrets", "secrets.yaml", "--install-disk", "/dev/vda",
-               "--with-docs=false", "--with-examples=false", "-o", output, "--force", *extra)
+    sandbox.ok(
+        "gen",
+        "config",
+        "demo",
+        ENDPOINT,
+        "--with-secrets",
+        "secrets.yaml",
+        "--install-disk",
+        "/dev/vda",
+        "--with-docs=false",
+        "--with-examples=false",
+        "-o",
+        output,
+        "--force",
+        *extra,
+    )
 
 
 def _documents(path: Path) -> list[dict]:
@@ -64,8 +80,22 @@ def test_gen_writes_files_as_talosctl_does(generated: Sandbox) -> None:
     again = generated.talosctl("gen", "config", "demo", ENDPOINT, "-o", "out", "--with-secrets", "secrets.yaml")
     refused = 'generating PKI and tokens\nfile "out/controlplane.yaml" already exists, use --force to overwrite\n'
     assert (again.returncode, again.stderr) == (1, refused)
-    single = generated.ok("gen", "config", "demo", ENDPOINT, "--with-secrets", "secrets.yaml", "-t", "worker",
-                          "-o", "-", "--with-docs=false", "--with-examples=false", "--install-disk", "/dev/vda")
+    single = generated.ok(
+        "gen",
+        "config",
+        "demo",
+        ENDPOINT,
+        "--with-secrets",
+        "secrets.yaml",
+        "-t",
+        "worker",
+        "-o",
+        "-",
+        "--with-docs=false",
+        "--with-examples=false",
+        "--install-disk",
+        "/dev/vda",
+    )
     assert single.stdout == (generated.work / "out" / "worker.yaml").read_text()  # same secrets, same config
     assert "Created" not in single.stderr
 
@@ -84,8 +114,14 @@ def test_gen_config_defaults_are_talosctls(generated: Sandbox) -> None:
 
 def test_patches_from_a_file_and_inline(generated: Sandbox) -> None:
     (generated.work / "labels.yaml").write_text("machine:\n  nodeLabels:\n    zone: a\n")
-    _gen(generated, "--config-patch", "@labels.yaml",
-         "--config-patch-worker", '{"machine": {"nodeLabels": {"tier": "workers"}}}', output="patched")
+    _gen(
+        generated,
+        "--config-patch",
+        "@labels.yaml",
+        "--config-patch-worker",
+        '{"machine": {"nodeLabels": {"tier": "workers"}}}',
+        output="patched",
+    )
     controlplane = _documents(generated.work / "patched" / "controlplane.yaml")[0]
     worker = _documents(generated.work / "patched" / "worker.yaml")[0]
     assert controlplane["machine"]["nodeLabels"]["zone"] == "a" and "tier" not in controlplane["machine"]["nodeLabels"]
@@ -95,15 +131,39 @@ def test_patches_from_a_file_and_inline(generated: Sandbox) -> None:
 
 def test_invalid_patches_are_refused_with_talos_words(generated: Sandbox) -> None:
     (generated.work / "typo.yaml").write_text("machine:\n  install:\n    disks: /dev/sda\n")
-    typo = generated.fails("gen", "config", "demo", ENDPOINT, "--with-secrets", "secrets.yaml", "-o", "typo",
-                           "--config-patch", "@typo.yaml")
-    assert typo.stderr == ("error parsing config JSON patch: error decoding document /v1alpha1/ (line 1): unknown keys "
-                           "found during decoding:\nmachine:\n    install:\n        disks: /dev/sda\n\n")
+    typo = generated.fails(
+        "gen",
+        "config",
+        "demo",
+        ENDPOINT,
+        "--with-secrets",
+        "secrets.yaml",
+        "-o",
+        "typo",
+        "--config-patch",
+        "@typo.yaml",
+    )
+    assert typo.stderr == (
+        "error parsing config JSON patch: error decoding document /v1alpha1/ (line 1): unknown keys "
+        "found during decoding:\nmachine:\n    install:\n        disks: /dev/sda\n\n"
+    )
     assert not (generated.work / "typo").exists()
-    json_patch = generated.fails("gen", "config", "demo", ENDPOINT, "--with-secrets", "secrets.yaml", "-o", "typo",
-                                 "--config-patch", '[{"op": "add", "path": "/machine/certSANs/-", "value": "x"}]')
-    assert json_patch.stderr == ("generating PKI and tokens\nfailed to generate config bundle: error patching configs: "
-                                 "JSON6902 patches are not supported for multi-document machine configuration\n")
+    json_patch = generated.fails(
+        "gen",
+        "config",
+        "demo",
+        ENDPOINT,
+        "--with-secrets",
+        "secrets.yaml",
+        "-o",
+        "typo",
+        "--config-patch",
+        '[{"op": "add", "path": "/machine/certSANs/-", "value": "x"}]',
+    )
+    assert json_patch.stderr == (
+        "generating PKI and tokens\nfailed to generate config bundle: error patching configs: "
+        "JSON6902 patches are not supported for multi-document machine configuration\n"
+    )
     missing = generated.fails("gen", "config", "demo", ENDPOINT, "-o", "typo", "--config-patch", "@absent.yaml")
     assert missing.stderr == "error parsing config JSON patch: open absent.yaml: no such file or directory\n"
     scheme = generated.fails("gen", "config", "demo", "10.0.0.10:6443", "-o", "typo")
@@ -116,14 +176,19 @@ def test_validate_refuses_an_invalid_config_with_talos_words(generated: Sandbox)
     del documents[0]["cluster"]["controlPlane"]
     (generated.work / "broken.yaml").write_text(yaml.safe_dump_all(documents))
     refused = generated.fails("validate", "-c", "broken.yaml", "-m", "container")
-    assert (refused.stdout, refused.stderr) == ("", (
-        "1 error occurred:\n\t* v1alpha1.Config: 3 errors occurred:\n"
-        "\t* cluster controlplane endpoint is required\n"
-        "\t* feature HostDNS should be enabled in container mode (.machine.features.hostDNS.enabled)\n"
-        "\t* feature HostDNS should forward kube-dns to host in container mode "
-        "(.machine.features.hostDNS.forwardKubeDNSToHost)\n\n\n\n\n"))
+    assert (refused.stdout, refused.stderr) == (
+        "",
+        (
+            "1 error occurred:\n\t* v1alpha1.Config: 3 errors occurred:\n"
+            "\t* cluster controlplane endpoint is required\n"
+            "\t* feature HostDNS should be enabled in container mode (.machine.features.hostDNS.enabled)\n"
+            "\t* feature HostDNS should forward kube-dns to host in container mode "
+            "(.machine.features.hostDNS.forwardKubeDNSToHost)\n\n\n\n\n"
+        ),
+    )
     assert generated.fails("validate", "-c", "absent.yaml", "-m", "metal").stderr == (
-        "open absent.yaml: no such file or directory\n")
+        "open absent.yaml: no such file or directory\n"
+    )
     assert generated.fails("validate", "-c", "out/worker.yaml", "-m", "lab").stderr == 'unknown runtime mode: "lab"\n'
     no_mode = generated.fails("validate", "-c", "out/worker.yaml")
     assert no_mode.stderr.startswith('required flag(s) "mode" not set\n\nUsage:\n  talosctl validate [flags]\n')
@@ -131,15 +196,17 @@ def test_validate_refuses_an_invalid_config_with_talos_words(generated: Sandbox)
 
 def test_strict_turns_a_warning_into_an_error(generated: Sandbox) -> None:
     (generated.work / "extensions.yaml").write_text(
-        "machine:\n  install:\n    extensions:\n      - image: ghcr.io/siderolabs/gvisor:20231214.0-v1.6.0\n")
+        "machine:\n  install:\n    extensions:\n      - image: ghcr.io/siderolabs/gvisor:20231214.0-v1.6.0\n"
+    )
     _gen(generated, "-t", "worker", "--config-patch", "@extensions.yaml", output="extensions-worker.yaml")
     warned = generated.ok("validate", "-c", "extensions-worker.yaml", "-m", "metal")
     assert warned.stdout == "extensions-worker.yaml is valid for metal mode\n"
     assert warned.stderr == f"WARNING: {EXTENSIONS_DEPRECATED}\n"
     strict = generated.fails("validate", "-c", "extensions-worker.yaml", "-m", "metal", "--strict")
     assert strict.stdout == ""
-    assert strict.stderr == (f"1 error occurred:\n\t* v1alpha1.Config: 1 error occurred:\n\t* warning: "
-                             f"{EXTENSIONS_DEPRECATED}\n\n\n\n\n")
+    assert strict.stderr == (
+        f"1 error occurred:\n\t* v1alpha1.Config: 1 error occurred:\n\t* warning: {EXTENSIONS_DEPRECATED}\n\n\n\n\n"
+    )
 
 
 def test_nodes_check_configs_with_talos_validation(generated: Sandbox) -> None:
@@ -151,9 +218,11 @@ def test_nodes_check_configs_with_talos_validation(generated: Sandbox) -> None:
     del documents[0]["machine"]["install"]
     (generated.work / "no-install.yaml").write_text(yaml.safe_dump_all(documents))
     refused = generated.fails("apply-config", "-f", "no-install.yaml", "-n", metal, "--insecure")
-    assert refused.stderr == ("error applying new configuration: rpc error: code = InvalidArgument desc = 1 error "
-                              "occurred:\n\t* v1alpha1.Config: 1 error occurred:\n\t* install instructions are "
-                              'required in "metal" mode\n\n\n\n\n')
+    assert refused.stderr == (
+        "error applying new configuration: rpc error: code = InvalidArgument desc = 1 error "
+        "occurred:\n\t* v1alpha1.Config: 1 error occurred:\n\t* install instructions are "
+        'required in "metal" mode\n\n\n\n\n'
+    )
     assert generated.node(metal)["stage"] == "maintenance"
     generated.ok("apply-config", "-f", "no-install.yaml", "-n", cloud, "--insecure")  # cloud mode: no install needed
     assert generated.node(cloud)["stage"] == "running"
@@ -161,8 +230,16 @@ def test_nodes_check_configs_with_talos_validation(generated: Sandbox) -> None:
     (generated.work / "typo.yaml").write_text("machine:\n  install:\n    disks: /dev/sda\n")
     typo = generated.fails("apply-config", "-f", "out/worker.yaml", "-n", metal, "--insecure", "-p", "@typo.yaml")
     assert typo.stderr.startswith("error decoding document /v1alpha1/ (line 1): unknown keys found during decoding:")
-    generated.ok("apply-config", "-f", "out/worker.yaml", "-n", metal, "--insecure",
-                 "--config-patch", "machine:\n  nodeLabels:\n    zone: b\n")
+    generated.ok(
+        "apply-config",
+        "-f",
+        "out/worker.yaml",
+        "-n",
+        metal,
+        "--insecure",
+        "--config-patch",
+        "machine:\n  nodeLabels:\n    zone: b\n",
+    )
     applied = _documents(generated.state / "talos" / "nodes" / f"{metal}.config.yaml")
     assert applied[0]["machine"]["nodeLabels"] == {"zone": "b"}
     assert [document.get("kind", "v1alpha1") for document in applied] == ["v1alpha1", "HostnameConfig"]
@@ -207,8 +284,13 @@ def fake(tmp_path: Path) -> Sandbox:
     program.write_text(FAKE)
     program.chmod(0o755)
     sandbox = Sandbox(tmp_path / "sandbox")
-    sandbox.env.update({BIN_DIR_ENV: str(folder), "TALOSFORGE_TEST_RECORD": str(tmp_path / "record"),
-                        "TALOSFORGE_TEST_MARKER": "from the caller"})
+    sandbox.env.update(
+        {
+            BIN_DIR_ENV: str(folder),
+            "TALOSFORGE_TEST_RECORD": str(tmp_path / "record"),
+            "TALOSFORGE_TEST_MARKER": "from the caller",
+        }
+    )
     return sandbox
 
 
@@ -217,11 +299,14 @@ def _record(sandbox: Sandbox) -> list[str] | None:
     return path.read_text().splitlines() if path.exists() else None
 
 
-@pytest.mark.parametrize("argv", [
-    ["validate", "-c", "a b.yaml", "--mode", "cloud", "--strict"],
-    ["gen", "secrets", "-o", "-", "--force"],
-    ["gen", "config", "demo", ENDPOINT, "--config-patch", "machine:\n  nodeLabels: {a: b}", "-t", "worker"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", "-c", "a b.yaml", "--mode", "cloud", "--strict"],
+        ["gen", "secrets", "-o", "-", "--force"],
+        ["gen", "config", "demo", ENDPOINT, "--config-patch", "machine:\n  nodeLabels: {a: b}", "-t", "worker"],
+    ],
+)
 def test_the_handoff_passes_the_call_along_and_relays_the_answer(fake: Sandbox, argv: list[str]) -> None:
     fake.env["TALOSFORGE_TEST_EXIT"] = "3"
     run = fake.talosctl(*argv)
@@ -232,12 +317,18 @@ def test_the_handoff_passes_the_call_along_and_relays_the_answer(fake: Sandbox, 
     assert fake.ok(*argv).stdout == "talos-config says hello\n"
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["validate", "-c", "x.yaml", "-m", "metal", "--bogus"], "unknown flag: --bogus\n"),
-    (["gen", "config", "demo"], "accepts 2 arg(s), received 1\n"),
-    (["gen", "secrets", "--output-dir", "x"], "unknown flag: --output-dir\n"),
-    (["gen", "config", "demo", ENDPOINT, "--output-dir", "x"], "unknown flag: --output-dir\n"),  # hidden in talosctl
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["validate", "-c", "x.yaml", "-m", "metal", "--bogus"], "unknown flag: --bogus\n"),
+        (["gen", "config", "demo"], "accepts 2 arg(s), received 1\n"),
+        (["gen", "secrets", "--output-dir", "x"], "unknown flag: --output-dir\n"),
+        (
+            ["gen", "config", "demo", ENDPOINT, "--output-dir", "x"],
+            "unknown flag: --output-dir\n",
+        ),  # hidden in talosctl
+    ],
+)
 def test_a_command_line_the_contract_refuses_never_reaches_talos_config(
     fake: Sandbox, argv: list[str], message: str
 ) -> None:
@@ -252,10 +343,12 @@ def test_without_talos_config_the_stand_in_fails_loudly(fake: Sandbox, tmp_path:
     fake.env[BIN_DIR_ENV] = str(empty)
     for argv in (["gen", "secrets"], ["validate", "-c", "x.yaml", "-m", "metal"]):
         run = fake.fails(*argv)
-        assert run.stderr == (f"talosforge sandbox stand-in: talos-config is not built ({empty}/talos-config is "
-                              "missing): run `python -m sandbox.gotools build talos-config` (scripts/test and "
-                              "scripts/sandbox-site "
-                              "do it)\n")
+        assert run.stderr == (
+            f"talosforge sandbox stand-in: talos-config is not built ({empty}/talos-config is "
+            "missing): run `python -m sandbox.gotools build talos-config` (scripts/test and "
+            "scripts/sandbox-site "
+            "do it)\n"
+        )
     TalosNodes(fake.state).add("10.0.0.41")
     (fake.work / "c.yaml").write_text("version: v1alpha1\n")
     applied = fake.fails("apply-config", "-f", "c.yaml", "-n", "10.0.0.41", "--insecure")

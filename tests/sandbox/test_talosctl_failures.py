@@ -9,14 +9,16 @@ import pytest
 import yaml
 from talosctl_testlib import Sandbox
 
-from sandbox.talosctl.nodes import TalosNodes
+from sandbox.simulators.talos.nodes import TalosNodes
 
 pytestmark = pytest.mark.slow
 
 CP, CP2, WORKER = "10.0.0.11", "10.0.0.12", "10.0.0.21"
-UNKNOWN_AUTHORITY = ("rpc error: code = Unavailable desc = connection error: desc = \"transport: authentication "
-                     "handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown "
-                     "authority\"")
+UNKNOWN_AUTHORITY = (
+    'rpc error: code = Unavailable desc = connection error: desc = "transport: authentication '
+    "handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown "
+    'authority"'
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,7 @@ def test_the_wrong_api_for_the_node_state(cluster: Sandbox) -> None:
     proxied = cluster.fails("get", "machinestatus", *cluster.mtls(CP2, CP))
     assert UNKNOWN_AUTHORITY in proxied.stderr
     insecure = cluster.fails("apply-config", "-f", "out/controlplane.yaml", "-n", CP, "--insecure")
-    assert insecure.stderr.endswith("remote error: tls: certificate required\"\n")
+    assert insecure.stderr.endswith('remote error: tls: certificate required"\n')
     status = yaml.safe_load(cluster.ok("get", "machinestatus", "-n", CP2, "--insecure", "-o", "yaml").stdout)
     assert status["node"] == CP2 and status["spec"]["stage"] == "maintenance"
 
@@ -62,9 +64,11 @@ def test_the_wrong_api_for_the_node_state(cluster: Sandbox) -> None:
 def test_unreachable_and_unknown_nodes(cluster: Sandbox) -> None:
     TalosNodes(cluster.state).set_fault(WORKER, "unreachable")
     single = cluster.fails("get", "machinestatus", *cluster.mtls(WORKER, CP))
-    assert single.stderr == ("1 error occurred:\n\t* 10.0.0.21: rpc error: code = Unavailable desc = connection "
-                             'error: desc = "transport: Error while dialing: dial tcp 10.0.0.21:50000: connect: '
-                             'no route to host"\n\n\n')
+    assert single.stderr == (
+        "1 error occurred:\n\t* 10.0.0.21: rpc error: code = Unavailable desc = connection "
+        'error: desc = "transport: Error while dialing: dial tcp 10.0.0.21:50000: connect: '
+        'no route to host"\n\n\n'
+    )
     several = cluster.ok("version", *cluster.mtls(f"{CP},{WORKER},10.0.0.99", CP))  # version only warns
     assert several.stderr.startswith("WARNING: 2 errors occurred:\n\t* 10.0.0.21: rpc error: code = Unavailable")
     assert "\t* 10.0.0.99: rpc error" in several.stderr
@@ -81,9 +85,11 @@ def test_invalid_configs_are_refused_and_change_nothing(cluster: Sandbox) -> Non
     (cluster.work / "unknown-key.yaml").write_text(yaml.safe_dump_all(documents))
     refused = cluster.fails("apply-config", "-f", "unknown-key.yaml", "-n", CP2, "--insecure")
     # Talos's decoder's words, from Talos's own code (talos-config)
-    assert refused.stderr == ("error applying new configuration: rpc error: code = InvalidArgument desc = error "
-                              "decoding document /v1alpha1/ (line 1): unknown keys found during decoding:\n"
-                              "machine:\n    install:\n        disks: /dev/sdb\n\n")
+    assert refused.stderr == (
+        "error applying new configuration: rpc error: code = InvalidArgument desc = error "
+        "decoding document /v1alpha1/ (line 1): unknown keys found during decoding:\n"
+        "machine:\n    install:\n        disks: /dev/sdb\n\n"
+    )
     assert cluster.node(CP2)["stage"] == "maintenance"
 
     worker = list(yaml.safe_load_all((cluster.work / "out" / "worker.yaml").read_text()))
@@ -91,9 +97,11 @@ def test_invalid_configs_are_refused_and_change_nothing(cluster: Sandbox) -> Non
     del worker[0]["machine"]["install"]
     (cluster.work / "semantic.yaml").write_text(yaml.safe_dump_all(worker))
     semantic = cluster.fails("apply-config", "-f", "semantic.yaml", "-n", CP2, "--insecure")
-    problems = ('1 error occurred:\n\t* v1alpha1.Config: 2 errors occurred:\n\t* install instructions are required in '
-                '"metal" mode\n\t* issuing Talos API CA key is not allowed on non-controlplane nodes (.machine.ca)'
-                "\n\n\n\n")
+    problems = (
+        "1 error occurred:\n\t* v1alpha1.Config: 2 errors occurred:\n\t* install instructions are required in "
+        '"metal" mode\n\t* issuing Talos API CA key is not allowed on non-controlplane nodes (.machine.ca)'
+        "\n\n\n\n"
+    )
     assert semantic.stderr == f"error applying new configuration: rpc error: code = InvalidArgument desc = {problems}\n"
     assert cluster.node(CP2)["stage"] == "maintenance"
     assert cluster.fails("validate", "--config", "semantic.yaml", "--mode", "metal").stderr == problems + "\n"
@@ -105,8 +113,10 @@ def test_apply_modes_on_a_configured_node(cluster: Sandbox) -> None:
     documents[0]["machine"]["nodeLabels"]["zone"] = "a"
     (cluster.work / "labels.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
     dry = cluster.ok("apply-config", "-f", "labels.yaml", *cluster.mtls(CP, CP), "--dry-run")
-    assert dry.stderr.startswith("Dry run summary:\nApplied configuration without a reboot (skipped in dry-run).\n"
-                                 "Config diff:\n\n--- a\n+++ b\n@@ ")
+    assert dry.stderr.startswith(
+        "Dry run summary:\nApplied configuration without a reboot (skipped in dry-run).\n"
+        "Config diff:\n\n--- a\n+++ b\n@@ "
+    )
     assert "+        zone: a\n" in dry.stderr
     before = cluster.node(CP)
     cluster.ok("apply-config", "-f", "labels.yaml", *cluster.mtls(CP, CP))
@@ -115,8 +125,9 @@ def test_apply_modes_on_a_configured_node(cluster: Sandbox) -> None:
 
     documents[0]["machine"]["sysctls"] = {"net.core.somaxconn": "65535"}  # not applied in place
     (cluster.work / "sysctls.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
-    (cluster.work / "changed.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False).replace(
-        "debug: false", "debug: true"))
+    (cluster.work / "changed.yaml").write_text(
+        yaml.safe_dump_all(documents, sort_keys=False).replace("debug: false", "debug: true")
+    )
     no_reboot = cluster.ok("apply-config", "-f", "sysctls.yaml", *cluster.mtls(CP, CP), "--mode", "no-reboot")
     assert no_reboot.stderr == "Applied configuration without a reboot\n"
     documents[0]["machine"]["udev"] = {"rules": ["# none"]}
@@ -133,8 +144,10 @@ def test_apply_modes_on_a_configured_node(cluster: Sandbox) -> None:
 
 def test_bootstrap_rules(cluster: Sandbox) -> None:
     worker = cluster.fails("bootstrap", *cluster.mtls(WORKER, CP))
-    assert worker.stderr == ("error executing bootstrap: 1 error occurred:\n\t* 10.0.0.21: rpc error: code = "
-                             "Unimplemented desc = bootstrap is only available on control plane nodes\n\n\n")
+    assert worker.stderr == (
+        "error executing bootstrap: 1 error occurred:\n\t* 10.0.0.21: rpc error: code = "
+        "Unimplemented desc = bootstrap is only available on control plane nodes\n\n\n"
+    )
     several = cluster.fails("bootstrap", *cluster.mtls(f"{CP},{WORKER}", CP))
     assert several.stderr == 'command "bootstrap" is not supported with multiple nodes\n'
     cluster.ok("bootstrap", *cluster.mtls(CP, CP))
@@ -143,8 +156,15 @@ def test_bootstrap_rules(cluster: Sandbox) -> None:
     assert cluster.node(CP2)["etcd_member"] is True
     again = cluster.fails("bootstrap", *cluster.mtls(CP2, CP))
     assert "AlreadyExists desc = etcd data directory is not empty" in again.stderr
-    health = cluster.ok("health", *cluster.mtls(CP, CP), "--control-plane-nodes", f"{CP},{CP2}", "--worker-nodes",
-                        WORKER, "--server=false")
+    health = cluster.ok(
+        "health",
+        *cluster.mtls(CP, CP),
+        "--control-plane-nodes",
+        f"{CP},{CP2}",
+        "--worker-nodes",
+        WORKER,
+        "--server=false",
+    )
     assert "discovered nodes" not in health.stderr and "waiting for apid to be ready: OK" in health.stderr
 
 
@@ -179,9 +199,11 @@ def test_slow_install_and_a_node_that_never_leaves_maintenance(tmp_path: Path) -
 
 def test_upgrade_to_a_release_that_does_not_exist(cluster: Sandbox) -> None:
     missing = cluster.fails("upgrade", "--image", "ghcr.io/siderolabs/installer:v1.99.0", *cluster.mtls(CP, CP))
-    assert missing.stderr.startswith("error pulling upgrade image: 1 error occurred:\n\t* 10.0.0.11: rpc error: "
-                                     'code = NotFound desc = failed to pull image "ghcr.io/siderolabs/installer:'
-                                     'v1.99.0"')
+    assert missing.stderr.startswith(
+        "error pulling upgrade image: 1 error occurred:\n\t* 10.0.0.11: rpc error: "
+        'code = NotFound desc = failed to pull image "ghcr.io/siderolabs/installer:'
+        'v1.99.0"'
+    )
     assert cluster.node(CP)["talos_version"] == "v1.13.9"
 
 
@@ -201,8 +223,9 @@ def test_kubeconfig_merge_renames_on_conflict(cluster: Sandbox) -> None:
 
 def test_upgrade_k8s_patches_the_node_configs(cluster: Sandbox) -> None:
     cluster.ok("bootstrap", *cluster.mtls(CP, CP))
-    plan = cluster.ok("upgrade-k8s", "--to", "1.37.0", "-n", CP, "-e", CP, "--talosconfig", "out/talosconfig",
-                      "--dry-run")
+    plan = cluster.ok(
+        "upgrade-k8s", "--to", "1.37.0", "-n", CP, "-e", CP, "--talosconfig", "out/talosconfig", "--dry-run"
+    )
     assert plan.stdout.startswith("automatically detected the lowest Kubernetes version 1.36.3\n")
     assert " > skipped in dry-run" in plan.stdout
     assert "kubelet:v1.36.3" in (cluster.state / "talos" / "nodes" / f"{WORKER}.config.yaml").read_text()

@@ -18,8 +18,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from talosctl_testlib import CLI_MD, FACTORY_IMAGE, QEMU, VANILLA, Sandbox
 
-from sandbox.talosctl import contract, pki
-from sandbox.talosctl.nodes import TalosNodes
+from sandbox.simulators.talos import pki
+from sandbox.simulators.talos.nodes import TalosNodes
+from sandbox.talosctl import contract
 
 pytestmark = pytest.mark.slow
 
@@ -61,8 +62,12 @@ def test_gen_secrets_and_config_are_real_and_valid(tmp_path: Path) -> None:
     config = controlplane[0]
     assert config["persist"] is True  # Talos writes it, although the published schema does not list it
     assert config["machine"]["type"] == "controlplane"
-    assert config["machine"]["install"] == {"disk": "/dev/vda", "image": FACTORY_IMAGE.format(
-        schematic=VANILLA, version="v1.13.9"), "wipe": False, "grubUseUKICmdline": True}
+    assert config["machine"]["install"] == {
+        "disk": "/dev/vda",
+        "image": FACTORY_IMAGE.format(schematic=VANILLA, version="v1.13.9"),
+        "wipe": False,
+        "grubUseUKICmdline": True,
+    }
     assert config["machine"]["ca"] == bundle["certs"]["os"]
     assert config["cluster"]["controlPlane"]["endpoint"] == "https://10.0.0.10:6443"
     assert config["cluster"]["clusterName"] == "demo"
@@ -85,18 +90,19 @@ def test_gen_secrets_and_config_are_real_and_valid(tmp_path: Path) -> None:
 
 def test_patches_are_applied_and_checked(tmp_path: Path) -> None:
     sandbox = Sandbox(tmp_path)
-    (sandbox.work / "vip.yaml").write_text(
-        "apiVersion: v1alpha1\nkind: Layer2VIPConfig\nname: 10.0.0.10\nlink: eth0\n")
+    (sandbox.work / "vip.yaml").write_text("apiVersion: v1alpha1\nkind: Layer2VIPConfig\nname: 10.0.0.10\nlink: eth0\n")
     (sandbox.work / "node.yaml").write_text(
         "machine:\n  certSANs: [cp.example.org]\n  nodeLabels: {role: db}\ncluster:\n  network:\n"
-        "    podSubnets: [10.42.0.0/16]\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\n")
-    sandbox.gen_cluster("demo", "v1.13.9", "--config-patch", "@node.yaml", "--config-patch-control-plane",
-                        "@vip.yaml")
+        "    podSubnets: [10.42.0.0/16]\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\n"
+    )
+    sandbox.gen_cluster("demo", "v1.13.9", "--config-patch", "@node.yaml", "--config-patch-control-plane", "@vip.yaml")
     controlplane = list(yaml.safe_load_all((sandbox.work / "out" / "controlplane.yaml").read_text()))
     assert [d.get("kind", "v1alpha1") for d in controlplane] == ["v1alpha1", "HostnameConfig", "Layer2VIPConfig"]
     assert controlplane[0]["machine"]["certSANs"] == ["cp.example.org"]
     assert controlplane[0]["machine"]["nodeLabels"] == {
-        "node.kubernetes.io/exclude-from-external-load-balancers": "", "role": "db"}
+        "node.kubernetes.io/exclude-from-external-load-balancers": "",
+        "role": "db",
+    }
     assert controlplane[0]["cluster"]["network"]["podSubnets"] == ["10.42.0.0/16"]  # merge: replace
     assert controlplane[1]["auto"] == "off"
     worker = list(yaml.safe_load_all((sandbox.work / "out" / "worker.yaml").read_text()))
@@ -105,11 +111,21 @@ def test_patches_are_applied_and_checked(tmp_path: Path) -> None:
         sandbox.ok("validate", "--config", f"out/{name}", "--mode", "metal")
 
     (sandbox.work / "bad.yaml").write_text("machine:\n  install:\n    disks: /dev/sda\n")
-    refused = sandbox.fails("gen", "config", "demo", "https://10.0.0.10:6443", "--config-patch", "@bad.yaml",
-                            "-o", "bad", "--force")
+    refused = sandbox.fails(
+        "gen", "config", "demo", "https://10.0.0.10:6443", "--config-patch", "@bad.yaml", "-o", "bad", "--force"
+    )
     assert "unknown keys found during decoding:\nmachine:\n    install:\n        disks: /dev/sda\n" in refused.stderr
-    json_patch = sandbox.fails("gen", "config", "demo", "https://10.0.0.10:6443", "-o", "bad", "--force",
-                               "--config-patch", '[{"op": "add", "path": "/machine/certSANs/-", "value": "x"}]')
+    json_patch = sandbox.fails(
+        "gen",
+        "config",
+        "demo",
+        "https://10.0.0.10:6443",
+        "-o",
+        "bad",
+        "--force",
+        "--config-patch",
+        '[{"op": "add", "path": "/machine/certSANs/-", "value": "x"}]',
+    )
     assert "JSON6902 patches are not supported for multi-document machine configuration" in json_patch.stderr
     scheme = sandbox.fails("gen", "config", "demo", "10.0.0.10:6443", "-o", "bad")
     assert scheme.stderr.startswith('no scheme specified for the cluster endpoint URL\ntry: "https://10.0.0.10:6443"')
@@ -127,24 +143,33 @@ def test_full_lifecycle(tmp_path: Path) -> None:
     assert applied.stderr == "Applied configuration without a reboot\n"
     first = sandbox.node(CP1)
     assert (first["stage"], first["role"], first["talos_version"], first["schematic"]) == (
-        "running", "controlplane", "v1.13.8", VANILLA)
+        "running",
+        "controlplane",
+        "v1.13.8",
+        VANILLA,
+    )
     config_file = sandbox.state / "talos" / "nodes" / f"{CP1}.config.yaml"
     assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
     assert config_file.read_text() == (sandbox.work / "out" / "controlplane.yaml").read_text()
 
     dry = sandbox.ok("apply-config", "--file", "out/controlplane.yaml", *sandbox.mtls(CP1, CP1), "--dry-run")
-    assert dry.stderr == ("Dry run summary:\nApplied configuration without a reboot (skipped in dry-run).\n"
-                          "Config diff:\n\nNo changes.\n")
+    assert dry.stderr == (
+        "Dry run summary:\nApplied configuration without a reboot (skipped in dry-run).\nConfig diff:\n\nNo changes.\n"
+    )
 
     unhealthy = sandbox.fails("health", *sandbox.mtls(CP1, CP1), "--wait-timeout", "30s")
-    assert 'waiting for etcd to be healthy: 2 errors occurred:\n\t* 10.0.0.11: service "etcd" not in expected ' \
-           'state "Running"' in unhealthy.stderr
+    assert (
+        'waiting for etcd to be healthy: 2 errors occurred:\n\t* 10.0.0.11: service "etcd" not in expected '
+        'state "Running"' in unhealthy.stderr
+    )
     assert sandbox.fails("kubeconfig", "kc", *sandbox.mtls(CP1, CP1)).stderr.startswith("error copying: ")
 
     sandbox.ok("bootstrap", *sandbox.mtls(CP1, CP1))
     twice = sandbox.fails("bootstrap", *sandbox.mtls(CP2, CP1))
-    assert twice.stderr == ("error executing bootstrap: 1 error occurred:\n\t* 10.0.0.12: rpc error: code = "
-                            "AlreadyExists desc = etcd data directory is not empty\n\n\n")
+    assert twice.stderr == (
+        "error executing bootstrap: 1 error occurred:\n\t* 10.0.0.12: rpc error: code = "
+        "AlreadyExists desc = etcd data directory is not empty\n\n\n"
+    )
 
     sandbox.ok("kubeconfig", "kc", *sandbox.mtls(CP1, CP1))
     kubeconfig = yaml.safe_load((sandbox.work / "kc").read_text())
@@ -155,8 +180,10 @@ def test_full_lifecycle(tmp_path: Path) -> None:
     cluster_ca = _cert(kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"])
     client.verify_directly_issued_by(cluster_ca)
     # OpenSSL builds the chain by key identifier: the client's must be the one Talos (Go) gave its CA
-    assert (client.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
-            == cluster_ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest)
+    assert (
+        client.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+        == cluster_ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    )
     lifetime = client.not_valid_after_utc - client.not_valid_before_utc
     assert lifetime == datetime.timedelta(hours=8760)
 
@@ -173,8 +200,10 @@ def test_full_lifecycle(tmp_path: Path) -> None:
     nodes.set_fault(CP2, "reboot-during-upgrade", calls=2)
     image = FACTORY_IMAGE.format(schematic=QEMU, version="v1.13.9")
     dropped = sandbox.fails("upgrade", "--image", image, *sandbox.mtls(CP2, CP1))
-    assert "error during upgrade: 1 error occurred:\n\t* 10.0.0.12: rpc error: code = Unavailable desc = error " \
-           "reading from server: EOF\n" in dropped.stderr
+    assert (
+        "error during upgrade: 1 error occurred:\n\t* 10.0.0.12: rpc error: code = Unavailable desc = error "
+        "reading from server: EOF\n" in dropped.stderr
+    )
     for _call in range(2):  # talosctl version only warns about a node that does not answer, and exits 0
         away = sandbox.ok("version", *sandbox.mtls(CP2, CP1))
         assert away.stderr.startswith("WARNING: 1 error occurred:\n\t* 10.0.0.12: rpc error: code = Unavailable")
@@ -191,7 +220,9 @@ def test_full_lifecycle(tmp_path: Path) -> None:
     extensions = sandbox.ok("get", "extensions", *sandbox.mtls(CP1, CP1)).stdout.splitlines()
     assert extensions[0].split() == ["NODE", "NAMESPACE", "TYPE", "ID", "VERSION", "NAME", "VERSION"]
     assert [line.split()[5:] for line in extensions[1:]] == [
-        ["qemu-guest-agent", extensions[1].split()[6]], ["schematic", QEMU]]
+        ["qemu-guest-agent", extensions[1].split()[6]],
+        ["schematic", QEMU],
+    ]
     assert extensions[1].split()[6].endswith("-v1.13.9")
 
     status = json.loads(sandbox.ok("get", "machinestatus", *sandbox.mtls(CP1, CP1), "-o", "json").stdout)

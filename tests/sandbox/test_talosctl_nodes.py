@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from talosctl_testlib import QEMU, REPO_ROOT, Sandbox
 
-from sandbox.talosctl import nodes_cli
-from sandbox.talosctl.nodes import TalosNodes
-from sandbox.talosctl.state import check_address, parse_installer, strip_port
+from sandbox.simulators.talos import nodes_cli
+from sandbox.simulators.talos.nodes import TalosNodes
+from sandbox.simulators.talos.state import check_address, parse_installer, strip_port
 
 
 def test_python_api_and_faults(tmp_path: Path) -> None:
@@ -53,24 +53,44 @@ def test_addresses_and_installer_images() -> None:
 
 def test_sandbox_cli_functions(tmp_path: Path) -> None:
     assert nodes_cli.add_nodes(tmp_path, ["10.2.0.1", "10.2.0.2"], version="v1.13.8")[0].startswith(
-        "10.2.0.1: maintenance mode, Talos v1.13.8")
+        "10.2.0.1: maintenance mode, Talos v1.13.8"
+    )
     assert nodes_cli.set_fault(tmp_path, "10.2.0.2", "never-leaves-maintenance") == [
-        "10.2.0.2: faults never-leaves-maintenance"]
+        "10.2.0.2: faults never-leaves-maintenance"
+    ]
     listing = nodes_cli.list_nodes(tmp_path)
     assert listing[0].split() == ["ADDRESS", "STAGE", "ROLE", "VERSION", "SCHEMATIC", "ETCD", "REBOOTS", "FAULTS"]
     assert listing[2].split()[-1] == "never-leaves-maintenance"
     assert '"address": "10.2.0.1"' in nodes_cli.show(tmp_path, "10.2.0.1")[0]
     assert nodes_cli.remove_nodes(tmp_path, ["10.2.0.2", "10.2.0.3"]) == ["10.2.0.2: removed", "10.2.0.3: not found"]
     done = subprocess.run(
-        [sys.executable, "-m", "sandbox.talosctl.nodes_cli", "--state-dir", str(tmp_path), "fault", "10.2.0.1",
-         "reboot-during-upgrade", "--calls", "3"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=30, check=False,
+        [
+            sys.executable,
+            "-m",
+            "sandbox.simulators.talos.nodes_cli",
+            "--state-dir",
+            str(tmp_path),
+            "fault",
+            "10.2.0.1",
+            "reboot-during-upgrade",
+            "--calls",
+            "3",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert TalosNodes(tmp_path).get("10.2.0.1").faults == {"reboot-during-upgrade": 3}
     missing = subprocess.run(
-        [sys.executable, "-m", "sandbox.talosctl.nodes_cli", "--state-dir", str(tmp_path), "boot", "10.2.0.9"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=30, check=False,
+        [sys.executable, "-m", "sandbox.simulators.talos.nodes_cli", "--state-dir", str(tmp_path), "boot", "10.2.0.9"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert missing.returncode == 1 and "no Talos node 10.2.0.9" in missing.stderr
 
@@ -82,8 +102,12 @@ def test_parallel_applies_all_land(tmp_path: Path) -> None:
     TalosNodes(sandbox.state).add(*addresses)
     sandbox.gen_cluster()
     with ThreadPoolExecutor(max_workers=8) as pool:
-        runs = list(pool.map(lambda address: sandbox.talosctl(
-            "apply-config", "-f", "out/worker.yaml", "-n", address, "--insecure"), addresses))
+        runs = list(
+            pool.map(
+                lambda address: sandbox.talosctl("apply-config", "-f", "out/worker.yaml", "-n", address, "--insecure"),
+                addresses,
+            )
+        )
     assert [run.returncode for run in runs] == [0] * len(addresses)
     assert {sandbox.node(address)["stage"] for address in addresses} == {"running"}
     assert len([record for record in sandbox.log() if record["command"] == "apply-config"]) == len(addresses)

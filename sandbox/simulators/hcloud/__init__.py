@@ -12,14 +12,16 @@ from typing import Any
 
 from ...httpbase import Request, Response
 from .actions import ActionFailure
+from .catalog import CatalogMixin
 from .floating_ips import FloatingIpsMixin
 from .images import ImagesMixin
 from .load_balancers import LoadBalancersMixin
-from .machine import Machines
 from .networking import NetworkingMixin
+from .primary_ips import PrimaryIpsMixin
 from .server_actions import ServerActionsMixin
 from .servers import ServersMixin
-from .state import now, public
+from .ssh_keys import SshKeysMixin
+from .state import public
 
 NAME = "hcloud"
 DEFAULT_PORT = 18703
@@ -34,15 +36,18 @@ OPTIONS = {
 }
 
 
-class HcloudApp(ServersMixin, ServerActionsMixin, ImagesMixin, NetworkingMixin, FloatingIpsMixin, LoadBalancersMixin):
+class HcloudApp(
+    ServersMixin,
+    ServerActionsMixin,
+    ImagesMixin,
+    SshKeysMixin,
+    PrimaryIpsMixin,
+    CatalogMixin,
+    NetworkingMixin,
+    FloatingIpsMixin,
+    LoadBalancersMixin,
+):
     """The simulator; the pipeline is in app.HcloudCore, the endpoints in the mixins."""
-
-    def __init__(self, state_dir: Any, options: dict[str, Any] | None = None) -> None:
-        super().__init__(state_dir, options)
-        self.epoch = now()
-        self.ipv4_pool = str(self.options.get("public_ipv4_range", "127.88.0.0/16"))
-        self.ipv6_pool = str(self.options.get("public_ipv6_range", "2001:db8::/32"))
-        self.machines = Machines(self.data_dir, self.state_dir, int(self.options.get("rescue_ssh_port", 22)))
 
     def reset_state(self) -> None:
         for server in self.store.all("servers"):

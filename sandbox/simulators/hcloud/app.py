@@ -1,7 +1,7 @@
 """The Hetzner Cloud simulator's request pipeline: rate limit, token, contract checks, handler, answer.
 
-Handlers are found by the spec's operation (method and path template, e.g. ``GET /servers/{id}``), marked with
-:func:`operation`, and live in the resource mixins (servers.py, networking.py, images.py, ...).
+Handlers are found by the spec's operation (method and path template without ``/v1``, e.g. ``GET /servers/{id}``),
+marked with :func:`sandbox.httpbase.operation`, and live in the resource mixins (servers.py, networking.py, ...).
 """
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from ...faults import Fault
 from ...httpbase import Request, Response, SimulatorApp
 from .actions import Actions
 from .contract import Contract, shared_contract, without_nulls
 from .errors import CODE_FOR_STATUS, CODES, APIError
+from .machine import Machines
 from .ratelimit import RateLimit
-from .state import Store, paginate, parse_selector, public, selector_matches
+from .state import Store, check_labels, now, paginate, parse_selector, public, selector_matches
 
 PREFIX = "/v1"
 
@@ -40,29 +41,9 @@ class Call:
         return self.values.get(name, default)
 
 
-def operation(method: str, template: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a handler for the spec operation ``method template`` (``template`` without ``/v1``)."""
-
-    def mark(handler: Callable[..., Any]) -> Callable[..., Any]:
-        handler.__dict__.setdefault("_hcloud_operations", []).append((method, template))
-        return handler
-
-    return mark
-
-
 class HcloudCore(SimulatorApp):
     name = "hcloud"
     server_header = "Hetzner Cloud simulator (talosforge sandbox)"
-    _handlers: ClassVar[dict[tuple[str, str], str]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        found: dict[tuple[str, str], str] = {}
-        for klass in reversed(cls.__mro__):
-            for attribute, value in vars(klass).items():
-                for key in getattr(value, "_hcloud_operations", []):
-                    found[key] = attribute
-        cls._handlers = found
 
     def __init__(self, state_dir: Any, options: dict[str, Any] | None = None) -> None:
         super().__init__(state_dir, options)
@@ -73,6 +54,10 @@ class HcloudCore(SimulatorApp):
         self.actions = Actions(self.store, _latency_option(self.options.get("action_latency_ms", 0)))
         self.rate_limit = RateLimit(int(self.options.get("rate_limit", 3600)))
         self.drift: list[dict[str, Any]] = []  # responses that failed validation (a simulator bug), for the tests
+        self.epoch = now()
+        self.ipv4_pool = str(self.options.get("public_ipv4_range", "127.88.0.0/16"))
+        self.ipv6_pool = str(self.options.get("public_ipv6_range", "2001:db8::/32"))
+        self.machines = Machines(self.data_dir, self.state_dir, int(self.options.get("rescue_ssh_port", 22)))
 
     # --- pipeline ---------------------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
@@ -90,12 +75,12 @@ class HcloudCore(SimulatorApp):
                 if other:
                     raise APIError.of("method_not_allowed", f"{request.method} is not allowed on {path}")
                 raise APIError.of("not_found", f"no such endpoint: {request.method} {path}")
-            handler = self._handlers.get((request.method, operation_found.template))
+            handler = self.handler_for(request.method, operation_found.template)
             if handler is None:
                 raise APIError.of("not_found", f"{request.method} {operation_found.template} is not simulated")
             call = self._parse(request, operation_found, path_params)
             self.actions.tick()
-            status, data = getattr(self, handler)(call)
+            status, data = handler(call)
             response = self._answer(operation_found, status, data, {**limit_headers, **call.headers})
         except APIError as error:
             response = self._answer(operation_found, error.status, error.envelope(), limit_headers)
@@ -170,6 +155,19 @@ class HcloudCore(SimulatorApp):
         self.drift.clear()
 
     # --- helpers for handlers ---------------------------------------------------------------------------------
+    def update_named(self, kind: str, resource: dict[str, Any], body: dict[str, Any]) -> None:
+        """PUT on a resource: name (unique per kind) and labels, plus any other documented scalar fields."""
+        with self.store.lock:
+            if "name" in body and body["name"] != resource.get("name"):
+                if any(item.get("name") == body["name"] for item in self.store.all(kind)):
+                    raise APIError.of("uniqueness_error", "name is already used", {"fields": [{"name": "name"}]})
+            if "labels" in body:
+                check_labels(body["labels"])
+            for key, value in body.items():
+                if (key in resource and not isinstance(resource[key], (list, dict))) or key == "labels":
+                    resource[key] = value
+            self.store.save()
+
     def listing(self, call: Call, key: str, items: list[dict[str, Any]], show: Callable[..., Any] = public) -> Any:
         """Filter by ``name``/``label_selector``, sort, paginate, answer ``{key: [...], "meta": ...}``."""
         name = call.get("name")

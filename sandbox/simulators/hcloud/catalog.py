@@ -1,4 +1,5 @@
-"""The fixed catalogue the simulator offers: locations, datacenters, server and load balancer types, system images.
+"""The fixed catalogue the simulator offers: locations, datacenters, server and load balancer types, system images;
+and its read-only endpoints (:class:`CatalogMixin`).
 
 The lists are built once and shared: treat what they return as read-only.
 
@@ -9,6 +10,10 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
+
+from ...httpbase import operation
+from .app import Call, HcloudCore
+from .errors import APIError
 
 _LOCATIONS = [
     # id, name, description, country, city, latitude, longitude, network zone, datacenter
@@ -195,3 +200,48 @@ def system_images(created: str) -> list[dict[str, Any]]:
         }
         for ident, name, flavor, version, arch in _SYSTEM_IMAGES
     ]
+
+
+class CatalogMixin(HcloudCore):
+    """The read-only catalogue endpoints: locations, datacenters, server types, load balancer types."""
+
+    @operation("GET", "/locations")
+    def list_locations(self, call: Call) -> Any:
+        return self.listing(call, "locations", locations())
+
+    @operation("GET", "/locations/{id}")
+    def get_location(self, call: Call) -> Any:
+        return 200, {"location": _need(location(str(call.id())), "Location", call.id())}
+
+    @operation("GET", "/datacenters")
+    def list_datacenters(self, call: Call) -> Any:
+        status, data = self.listing(call, "datacenters", datacenters())
+        data["recommendation"] = datacenter("fsn1-dc14")["id"]  # type: ignore[index]
+        return status, data
+
+    @operation("GET", "/datacenters/{id}")
+    def get_datacenter(self, call: Call) -> Any:
+        return 200, {"datacenter": _need(datacenter(call.id()), "Datacenter", call.id())}
+
+    @operation("GET", "/server_types")
+    def list_server_types(self, call: Call) -> Any:
+        return self.listing(call, "server_types", server_types())
+
+    @operation("GET", "/server_types/{id}")
+    def get_server_type(self, call: Call) -> Any:
+        return 200, {"server_type": _need(server_type(call.id()), "Server Type", call.id())}
+
+    @operation("GET", "/load_balancer_types")
+    def list_load_balancer_types(self, call: Call) -> Any:
+        return self.listing(call, "load_balancer_types", load_balancer_types())
+
+    @operation("GET", "/load_balancer_types/{id}")
+    def get_load_balancer_type(self, call: Call) -> Any:
+        found = load_balancer_type(call.id())
+        return 200, {"load_balancer_type": _need(found, "Load Balancer Type", call.id())}
+
+
+def _need(found: dict[str, Any] | None, what: str, ident: Any) -> dict[str, Any]:
+    if found is None:
+        raise APIError(404, "not_found", f"{what} with ID '{ident}' not found")
+    return found

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...httpbase import operation
 from . import catalog
-from .app import Call, HcloudCore, operation
+from .app import Call, HcloudCore
 from .errors import APIError
 from .state import public, reverse_dns
 

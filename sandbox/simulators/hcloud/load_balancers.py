@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from ...httpbase import operation
 from . import catalog
-from .app import Call, HcloudCore, operation
+from .app import Call, HcloudCore
 from .errors import APIError
 from .state import parse_selector, public, selector_matches
 
@@ -131,8 +133,6 @@ class LoadBalancersMixin(HcloudCore):
     def _lb_join(self, lb: dict[str, Any], network: dict[str, Any], ip: str | None) -> None:
         if any(item["network"] == network["id"] for item in lb["private_net"]):
             raise APIError.of("conflict", f"load balancer {lb['id']} is already attached to network {network['id']}")
-        import ipaddress
-
         used = self.used_addresses(network)
         if ip is None:
             hosts = (str(h) for item in network["subnets"] for h in ipaddress.ip_network(item["ip_range"]).hosts())

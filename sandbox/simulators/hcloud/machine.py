@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import os
 import re
 import shlex
@@ -24,8 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ...talosctl import nodes as talos_nodes
-from ...talosctl.state import Store as TalosStore
+from ..talos import lifecycle as talos_lifecycle
+from ..talos.state import Store as TalosStore
 
 SSHD = "/usr/sbin/sshd"
 _FACTORY_LABEL = b"TALOSFORGE SANDBOX SYNTHETIC ASSET - made by the Image Factory simulator"
@@ -85,8 +86,6 @@ class Machines:
 
     def snapshot(self, server_id: int, image_id: int) -> tuple[int, str]:
         """Copy the disk into an image file: (bytes, sha256)."""
-        import hashlib
-
         target = self.image_file(image_id)
         target.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
@@ -115,9 +114,9 @@ class Machines:
             store = TalosStore(self.state_dir)
             with store.locked():
                 if server.get("_talos_address") == address and store.node(address) is not None:
-                    talos_nodes.boot(store, address)  # this server's own node, powered on again
+                    talos_lifecycle.boot(store, address)  # this server's own node, powered on again
                 else:  # first boot from this disk: a fresh node (replacing any stale record at the address)
-                    talos_nodes.add(
+                    talos_lifecycle.add(
                         store, address, version=facts["version"], schematic=facts["schematic"], platform="hcloud"
                     )
             server["_talos_address"] = address

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from .app import Call, HcloudCore, operation
+from ...httpbase import operation
+from .app import Call, HcloudCore
 from .errors import APIError
 from .state import check_labels, now, public
 

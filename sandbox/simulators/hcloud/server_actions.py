@@ -6,8 +6,9 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from ...httpbase import operation
 from . import catalog
-from .app import Call, HcloudCore, operation
+from .app import Call, HcloudCore
 from .errors import APIError
 from .state import check_labels, now
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import secrets
 from typing import Any
 
+from ...httpbase import operation
 from . import catalog
-from .app import Call, HcloudCore, operation
+from .app import Call, HcloudCore
 from .errors import APIError
 from .state import check_labels, now, public, reverse_dns
 
@@ -264,7 +266,5 @@ class ServersMixin(HcloudCore):
         return used
 
     def check_hostname(self, name: str) -> None:
-        import re
-
         if not re.fullmatch(r"(?=.{1,63}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", name):
             raise APIError.invalid_input("name", "name must be a valid hostname (RFC 1123)")

@@ -2,8 +2,9 @@
 
 The factory decodes the POST body into a fixed Go record with go-yaml's known-fields check, then marshals the
 record again; the ID is the SHA-256 of those bytes. This module describes that record and wires the go-yaml
-look-alike decoder (:mod:`goyaml_decode`) and writer (:mod:`goyaml_emit`) together. It deliberately imports
-nothing from the collection: two independent implementations, both checked against the published pairs.
+look-alike decoder (:mod:`sandbox.goyaml.decode`) and writer (:mod:`sandbox.goyaml.emit`) together. It
+deliberately imports nothing from the collection: two independent implementations, both checked against the
+published pairs.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .goyaml_decode import DecodeError, Schema, decode
-from .goyaml_emit import Emitter
-from .goyaml_nodes import Mapping, Scalar, Sequence, represent
+from ...goyaml.decode import DecodeError, Schema, decode
+from ...goyaml.emit import Emitter
+from ...goyaml.nodes import Mapping, Scalar, Sequence, represent
 
 # pkg/schematic's record types: fields in declaration order as (yaml key, kind, omitempty)
 SCHEMA = Schema(

@@ -68,6 +68,8 @@ def _checked(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_app(state_dir: Path, options: dict[str, Any]) -> Any:
+    # imported here: the app brings cryptography (its TLS) along, which listing the simulators and their options
+    # (python -m sandbox options|status) does not need
     from .app import ProxmoxApp
 
     return ProxmoxApp(state_dir, _checked(options))

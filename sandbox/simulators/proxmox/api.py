@@ -2,15 +2,15 @@
 
 Every request under ``/api2/json`` is matched to its documented (path, method) in the schema, its parameters
 (query, form or JSON body, multipart for uploads, and the path's own placeholders) are checked against the
-documented ones, the handler registered for that (path, method) runs, and its ``data`` is checked against the
-documented ``returns`` before it is sent as ``{"data": ...}``.
+documented ones, the app's handler for that (method, path) runs (a method marked with
+:func:`sandbox.httpbase.operation`), and its ``data`` is checked against the documented ``returns`` before it is
+sent as ``{"data": ...}``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -22,7 +22,6 @@ from . import validate
 
 API_PREFIX = "/api2/json"
 TOKEN_PREFIX = "PVEAPIToken="
-HANDLERS: dict[tuple[str, str], Callable[..., Any]] = {}
 
 
 class PVEError(Exception):
@@ -33,16 +32,6 @@ class PVEError(Exception):
         self.status = status
         self.message = message
         self.errors = errors
-
-
-def handles(method: str, template: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a handler for a documented (method, path template)."""
-
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        HANDLERS[(template, method)] = function
-        return function
-
-    return register
 
 
 @dataclass
@@ -117,7 +106,7 @@ def request_parameters(request: Request) -> tuple[dict[str, Any], dict[str, byte
 
 
 def dispatch(app: Any, request: Request) -> Response:
-    """Answer one API request (``app`` is the ProxmoxApp: token, schema, validation flag, state)."""
+    """Answer one API request (``app`` is the ProxmoxApp: token, schema, validation flag, state, handlers)."""
     try:
         user = authenticate(request, app.token)
         concrete = request.path[len(API_PREFIX) :] or "/"
@@ -135,13 +124,13 @@ def dispatch(app: Any, request: Request) -> Response:
             raise PVEError(400, "Parameter verification failed.", errors)
         for name in errors:
             values.setdefault(name, given.get(name))
-        handler = HANDLERS.get((found.method.path, request.method))
+        handler = app.handler_for(request.method, found.method.path)
         if handler is None:
             raise PVEError(501, f"Method '{request.method} {found.method.path}' is not implemented by the simulator")
         call = Call(values, user, found.method.path, files)
         if "node" in values:
             app.require_node(values["node"])
-        data = handler(app, call)
+        data = handler(call)
     except PVEError as error:
         return error_response(error)
     problems = validate.check_returns(found.method.returns, data) if app.validation else []

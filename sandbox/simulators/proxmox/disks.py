@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .api import PVEError
-from .model import GIB, Cluster, Node, Volume, format_size, now
+from .model import GIB, Cluster, Node, Volume, format_size, now, parse_size
 
 DISK_KEY = re.compile(r"(?:ide|sata|scsi|virtio)\d+|efidisk0|tpmstate0")
 _NEW_VOLUME = re.compile(r"(?P<storage>[a-z][a-z0-9\-_.]*[a-z0-9]):(?P<size>\d+(?:\.\d+)?)", re.IGNORECASE)
@@ -138,7 +138,5 @@ def volumes_of(config: dict[str, Any]) -> list[str]:
 
 
 def disk_size(config: dict[str, Any], key: str) -> int:
-    from .model import parse_size
-
     _file, options = parse_drive(str(config.get(key, "")))
     return parse_size(options["size"]) if options.get("size") else 0

@@ -10,97 +10,100 @@ simulator refuses ``target`` other than the source's node, as PVE does for VMs o
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
+from ...httpbase import operation
 from . import disks
-from .api import Call, PVEError, handles
+from .api import Call, PVEError
+from .core import ProxmoxCore
 from .handlers_qemu import normalize_net
 from .model import VM, Volume, format_size, now
 from .tasks import Task, TaskError
 
 
-@handles("POST", "/nodes/{node}/qemu/{vmid}/template")
-def vm_template(app: Any, call: Call) -> str:
-    vm = app.vm(call)
-    with app.cluster.lock:
-        app.check_unlocked(vm, call)
-        if vm.status == "running":
-            raise PVEError(500, f"VM {vm.vmid} is running - unable to create template")
-        if vm.config.get("template") == "1":
-            raise PVEError(500, f"VM {vm.vmid} is already a template")
+class CloneHandlers(ProxmoxCore):
+    """Templates and clones of VMs."""
 
-    def work(task: Task) -> None:
-        with app.cluster.lock:
-            node = app.cluster.nodes[vm.node]
-            for key, value in list(vm.config.items()):
-                if not disks.DISK_KEY.fullmatch(key) or not disks.volumes_of({key: value}):
-                    continue
-                old = disks.volumes_of({key: value})[0]
-                if "-cloudinit" in old:
-                    continue
-                storage = node.storages[old.split(":", 1)[0]]
-                new = old.replace(f":vm-{vm.vmid}-", f":base-{vm.vmid}-")
-                volume = storage.volumes.pop(old)
-                volume.volid = new
-                storage.volumes[new] = volume
-                vm.config[key] = value.replace(old, new, 1)
-                task.log.append(f"renamed {old} to {new}")
-            vm.config["template"] = "1"
-            app.cluster.save()
+    @operation("POST", "/nodes/{node}/qemu/{vmid}/template")
+    def vm_template(self, call: Call) -> str:
+        vm = self.vm(call)
+        with self.cluster.lock:
+            self.check_unlocked(vm, call)
+            if vm.status == "running":
+                raise PVEError(500, f"VM {vm.vmid} is running - unable to create template")
+            if vm.config.get("template") == "1":
+                raise PVEError(500, f"VM {vm.vmid} is already a template")
 
-    return app.tasks.start(vm.node, "qmtemplate", str(vm.vmid), call.user, work).upid
+        def work(task: Task) -> None:
+            with self.cluster.lock:
+                node = self.cluster.nodes[vm.node]
+                for key, value in list(vm.config.items()):
+                    if not disks.DISK_KEY.fullmatch(key) or not disks.volumes_of({key: value}):
+                        continue
+                    old = disks.volumes_of({key: value})[0]
+                    if "-cloudinit" in old:
+                        continue
+                    storage = node.storages[old.split(":", 1)[0]]
+                    new = old.replace(f":vm-{vm.vmid}-", f":base-{vm.vmid}-")
+                    volume = storage.volumes.pop(old)
+                    volume.volid = new
+                    storage.volumes[new] = volume
+                    vm.config[key] = value.replace(old, new, 1)
+                    task.log.append(f"renamed {old} to {new}")
+                vm.config["template"] = "1"
+                self.cluster.save()
+
+        return self.tasks.start(vm.node, "qmtemplate", str(vm.vmid), call.user, work).upid
+
+    @operation("POST", "/nodes/{node}/qemu/{vmid}/clone")
+    def vm_clone(self, call: Call) -> str:
+        source = self.vm(call)
+        newid = int(call.get("newid"))
+        template = source.config.get("template") == "1"
+        full = bool(call.get("full", not template))
+        with self.cluster.lock:
+            self.check_unlocked(source, call)
+            if self.cluster.vm_anywhere(newid) is not None:
+                raise PVEError(500, f"unable to create VM {newid}: config file already exists")
+            if call.get("target") not in (None, source.node):
+                raise PVEError(500, f"can't clone VM to node '{call.get('target')}' (VM uses local storage)")
+            if not full and not template:
+                raise PVEError(500, "Linked clone feature is not supported for running or non-template VMs")
+            if not full and call.get("storage"):
+                raise PVEError(500, "changing the target storage is not possible for linked clones")
+            if call.get("storage"):
+                disks.images_storage(self.cluster.nodes[source.node], call.get("storage"))
+            config = {key: value for key, value in source.config.items() if key not in ("template", "meta")}
+            config["name"] = call.get("name") or f"Copy-of-VM-{source.config.get('name', source.vmid)}"
+            if call.get("description") is not None:
+                config["description"] = call.get("description")
+            config["smbios1"] = f"uuid={uuid.uuid5(uuid.NAMESPACE_OID, f'pve/{newid}')}"
+            config["vmgenid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vmgenid/{newid}"))
+            config["meta"] = f"creation-qemu=9.2.0,ctime={int(self.clock())}"
+            for key in [key for key in config if key.startswith("net")]:
+                model = config[key].split(",")[0].split("=")[0]
+                rest = ",".join(config[key].split(",")[1:])
+                config[key] = normalize_net(newid, key, f"{model},{rest}" if rest else model)
+            clone = VM(newid, source.node, config, lock="clone")
+            self.cluster.nodes[source.node].vms[newid] = clone
+            source.lock = "clone"
+            self.cluster.save()
+
+        def work(task: Task) -> None:
+            with self.cluster.lock:
+                source.lock = None
+                _copy_disks(self, source, clone, full, call.get("storage"), task)
+                clone.lock = None
+                self.cluster.save()
+
+        def undo(task: Task, error: str) -> None:
+            with self.cluster.lock:
+                source.lock = None
+            self.destroy(clone, task)
+
+        return self.tasks.start(source.node, "qmclone", str(source.vmid), call.user, work, undo).upid
 
 
-@handles("POST", "/nodes/{node}/qemu/{vmid}/clone")
-def vm_clone(app: Any, call: Call) -> str:
-    source = app.vm(call)
-    newid = int(call.get("newid"))
-    template = source.config.get("template") == "1"
-    full = bool(call.get("full", not template))
-    with app.cluster.lock:
-        app.check_unlocked(source, call)
-        if app.cluster.vm_anywhere(newid) is not None:
-            raise PVEError(500, f"unable to create VM {newid}: config file already exists")
-        if call.get("target") not in (None, source.node):
-            raise PVEError(500, f"can't clone VM to node '{call.get('target')}' (VM uses local storage)")
-        if not full and not template:
-            raise PVEError(500, "Linked clone feature is not supported for running or non-template VMs")
-        if not full and call.get("storage"):
-            raise PVEError(500, "changing the target storage is not possible for linked clones")
-        if call.get("storage"):
-            disks.images_storage(app.cluster.nodes[source.node], call.get("storage"))
-        config = {key: value for key, value in source.config.items() if key not in ("template", "meta")}
-        config["name"] = call.get("name") or f"Copy-of-VM-{source.config.get('name', source.vmid)}"
-        if call.get("description") is not None:
-            config["description"] = call.get("description")
-        config["smbios1"] = f"uuid={uuid.uuid5(uuid.NAMESPACE_OID, f'pve/{newid}')}"
-        config["vmgenid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vmgenid/{newid}"))
-        config["meta"] = f"creation-qemu=9.2.0,ctime={int(app.clock())}"
-        for key in [key for key in config if key.startswith("net")]:
-            model = config[key].split(",")[0].split("=")[0]
-            rest = ",".join(config[key].split(",")[1:])
-            config[key] = normalize_net(newid, key, f"{model},{rest}" if rest else model)
-        clone = VM(newid, source.node, config, lock="clone")
-        app.cluster.nodes[source.node].vms[newid] = clone
-        source.lock = "clone"
-        app.cluster.save()
-
-    def work(task: Task) -> None:
-        with app.cluster.lock:
-            source.lock = None
-            _copy_disks(app, source, clone, full, call.get("storage"), task)
-            clone.lock = None
-            app.cluster.save()
-
-    def undo(task: Task, error: str) -> None:
-        with app.cluster.lock:
-            source.lock = None
-        app.destroy(clone, task)
-
-    return app.tasks.start(source.node, "qmclone", str(source.vmid), call.user, work, undo).upid
-
-
-def _copy_disks(app: Any, source: VM, clone: VM, full: bool, target: str | None, task: Task) -> None:
+def _copy_disks(app: ProxmoxCore, source: VM, clone: VM, full: bool, target: str | None, task: Task) -> None:
     node = app.cluster.nodes[source.node]
     for key, value in list(clone.config.items()):
         if not disks.DISK_KEY.fullmatch(key) or not disks.volumes_of({key: value}):

@@ -7,8 +7,10 @@ import re
 import uuid
 from typing import Any
 
+from ...httpbase import operation
 from . import disks
-from .api import Call, PVEError, handles
+from .api import Call, PVEError
+from .core import ProxmoxCore
 from .model import VM, format_size, parse_size
 from .tasks import Task, TaskError
 from .validate import property_schema
@@ -23,8 +25,9 @@ NOT_CONFIG = frozenset(
 NET_OPTIONS = frozenset("bridge firewall link_down mtu queues rate tag trunks".split())
 
 
-def _config_schema(app: Any) -> dict[str, Any]:
+def _config_schema(app: ProxmoxCore) -> dict[str, Any]:
     method = app.schema.method("/nodes/{node}/qemu/{vmid}/config", "GET")
+    assert method is not None, "pve-apidata.json documents GET /nodes/{node}/qemu/{vmid}/config"
     return dict(method.returns.get("properties") or {})
 
 
@@ -53,7 +56,7 @@ def normalize_net(vmid: int, key: str, value: str) -> str:
     return ",".join([f"{model}={mac}", *(f"{name}={text}" for name, text in sorted(options.items()))])
 
 
-def config_lines(app: Any, vmid: int, params: dict[str, Any]) -> dict[str, str]:
+def config_lines(app: ProxmoxCore, vmid: int, params: dict[str, Any]) -> dict[str, str]:
     """The config lines a create/config call sets (typed values back to PVE's stored text)."""
     schema = _config_schema(app)
     lines: dict[str, str] = {}
@@ -69,7 +72,7 @@ def config_lines(app: Any, vmid: int, params: dict[str, Any]) -> dict[str, str]:
     return lines
 
 
-def typed_config(app: Any, vm: VM) -> dict[str, Any]:
+def typed_config(app: ProxmoxCore, vm: VM) -> dict[str, Any]:
     """A stored config as the API returns it: integers and 0/1 booleans where the schema says so."""
     schema = _config_schema(app)
     result: dict[str, Any] = {}
@@ -87,7 +90,7 @@ def typed_config(app: Any, vm: VM) -> dict[str, Any]:
     return result
 
 
-def _apply_disks(app: Any, vm: VM, plans: list[disks.DiskPlan], task: Task | None) -> None:
+def _apply_disks(app: ProxmoxCore, vm: VM, plans: list[disks.DiskPlan], task: Task | None) -> None:
     node = app.cluster.nodes[vm.node]
     with app.cluster.lock:
         for plan in plans:
@@ -102,65 +105,129 @@ def _apply_disks(app: Any, vm: VM, plans: list[disks.DiskPlan], task: Task | Non
         app.cluster.save()
 
 
-def _plans(app: Any, call: Call, vmid: int, keys: list[str]) -> list[disks.DiskPlan]:
+def _plans(app: ProxmoxCore, call: Call, vmid: int, keys: list[str]) -> list[disks.DiskPlan]:
     node = app.cluster.nodes[call.get("node")]
     return [disks.plan(app.cluster, node, key, str(call.get(key)), app.import_disk_size) for key in keys]
 
 
-@handles("GET", "/nodes/{node}/qemu")
-def vm_list(app: Any, call: Call) -> list[dict[str, Any]]:
-    with app.cluster.lock:
-        vms = sorted(app.cluster.nodes[call.get("node")].vms.values(), key=lambda vm: vm.vmid)
-        return [app.vm_summary(vm) for vm in vms]
+class QemuHandlers(ProxmoxCore):
+    """VMs: list, create, config, resize, destroy."""
+
+    @operation("GET", "/nodes/{node}/qemu")
+    def vm_list(self, call: Call) -> list[dict[str, Any]]:
+        with self.cluster.lock:
+            vms = sorted(self.cluster.nodes[call.get("node")].vms.values(), key=lambda vm: vm.vmid)
+            return [self.vm_summary(vm) for vm in vms]
+
+    @operation("POST", "/nodes/{node}/qemu")
+    def vm_create(self, call: Call) -> str:
+        vmid = int(call.get("vmid"))
+        node_name = call.get("node")
+        with self.cluster.lock:
+            existing = self.cluster.vm_anywhere(vmid)
+            if existing is not None:
+                raise PVEError(500, f"unable to create VM {vmid} - VM {vmid} already exists on node '{existing.node}'")
+            lines = config_lines(self, vmid, call.params)
+            disk_keys = [key for key in lines if disks.DISK_KEY.fullmatch(key)]
+            plans = _plans(self, call, vmid, disk_keys)
+            for key in disk_keys:
+                del lines[key]
+            lines.setdefault("smbios1", f"uuid={uuid.uuid5(uuid.NAMESPACE_OID, f'pve/{vmid}')}")
+            lines.setdefault("vmgenid", str(uuid.uuid5(uuid.NAMESPACE_URL, f"vmgenid/{vmid}")))
+            lines.setdefault("meta", f"creation-qemu=9.2.0,ctime={int(self.clock())}")
+            vm = VM(vmid, node_name, lines, lock="create")
+            self.cluster.nodes[node_name].vms[vmid] = vm
+            self.cluster.save()
+
+        def work(task: Task) -> None:
+            _apply_disks(self, vm, plans, task)
+            with self.cluster.lock:
+                vm.lock = None
+                self.cluster.save()
+            if call.get("start"):
+                self.boot(vm, task)
+
+        def undo(task: Task, error: str) -> None:
+            self.destroy(vm, task)
+
+        return self.tasks.start(node_name, "qmcreate", str(vmid), call.user, work, undo).upid
+
+    @operation("GET", "/nodes/{node}/qemu/{vmid}")
+    def vm_index(self, call: Call) -> list[dict[str, str]]:
+        self.vm(call)
+        return [{"subdir": name} for name in ("config", "status", "agent", "resize")]
+
+    @operation("GET", "/nodes/{node}/qemu/{vmid}/config")
+    def vm_config(self, call: Call) -> dict[str, Any]:
+        with self.cluster.lock:
+            return typed_config(self, self.vm(call))
+
+    @operation("POST", "/nodes/{node}/qemu/{vmid}/config")
+    def vm_config_async(self, call: Call) -> str:
+        vm = self.vm(call)
+        self.check_unlocked(vm, call)
+
+        def work(task: Task) -> None:
+            try:
+                _update(self, call, task)
+            except PVEError as error:  # found inside the worker, as PVE does once it holds the config lock
+                raise TaskError(error.message) from None
+
+        return self.tasks.start(call.get("node"), "qmconfig", str(vm.vmid), call.user, work).upid
+
+    @operation("PUT", "/nodes/{node}/qemu/{vmid}/config")
+    def vm_config_sync(self, call: Call) -> None:
+        try:
+            _update(self, call, None)
+        except TaskError as error:
+            raise PVEError(500, str(error)) from None
+        return None
+
+    @operation("PUT", "/nodes/{node}/qemu/{vmid}/resize")
+    def vm_resize(self, call: Call) -> str:
+        vm = self.vm(call)
+        key, wanted = call.get("disk"), str(call.get("size"))
+        with self.cluster.lock:
+            self.check_unlocked(vm, call)
+            if key not in vm.config or not disks.volumes_of({key: vm.config[key]}):
+                raise PVEError(500, f"disk '{key}' does not exist")
+            current = disks.disk_size(vm.config, key)
+            new_size = current + parse_size(wanted[1:]) if wanted.startswith("+") else parse_size(wanted)
+            if new_size < current:
+                raise PVEError(500, "shrinking disks is not supported")
+            volid = disks.volumes_of({key: vm.config[key]})[0]
+            storage = self.cluster.nodes[vm.node].storages[volid.split(":", 1)[0]]
+            if new_size - current > storage.avail:
+                raise PVEError(500, f"unable to resize '{volid}': storage '{storage.name}' is full")
+
+        def work(task: Task) -> None:
+            with self.cluster.lock:
+                storage.volumes[volid].size = new_size
+                file, options = disks.parse_drive(vm.config[key])
+                options["size"] = format_size(new_size)
+                vm.config[key] = ",".join([file, *(f"{name}={value}" for name, value in sorted(options.items()))])
+                self.cluster.save()
+            task.log.append(f"resized {volid} from {format_size(current)} to {format_size(new_size)}")
+
+        return self.tasks.start(vm.node, "resize", str(vm.vmid), call.user, work).upid
+
+    @operation("DELETE", "/nodes/{node}/qemu/{vmid}")
+    def vm_destroy(self, call: Call) -> str:
+        vm = self.vm(call)
+        with self.cluster.lock:
+            self.check_unlocked(vm, call)
+            if vm.status == "running":
+                raise PVEError(500, f"VM {vm.vmid} is running - destroy failed")
+            for storage in self.cluster.nodes[vm.node].storages.values():
+                for volid in storage.volumes:
+                    if f":base-{vm.vmid}-" in volid and "/" in volid.split(":", 1)[1]:
+                        base = volid.split("/")[0]
+                        raise PVEError(500, f"base volume '{base}' is still in use by linked cloned VM")
+            vm.lock = "destroyed"
+        return self.tasks.start(vm.node, "qmdestroy", str(vm.vmid), call.user, lambda task: self.destroy(vm, task)).upid
 
 
-@handles("POST", "/nodes/{node}/qemu")
-def vm_create(app: Any, call: Call) -> str:
-    vmid = int(call.get("vmid"))
-    node_name = call.get("node")
-    with app.cluster.lock:
-        existing = app.cluster.vm_anywhere(vmid)
-        if existing is not None:
-            raise PVEError(500, f"unable to create VM {vmid} - VM {vmid} already exists on node '{existing.node}'")
-        lines = config_lines(app, vmid, call.params)
-        disk_keys = [key for key in lines if disks.DISK_KEY.fullmatch(key)]
-        plans = _plans(app, call, vmid, disk_keys)
-        for key in disk_keys:
-            del lines[key]
-        lines.setdefault("smbios1", f"uuid={uuid.uuid5(uuid.NAMESPACE_OID, f'pve/{vmid}')}")
-        lines.setdefault("vmgenid", str(uuid.uuid5(uuid.NAMESPACE_URL, f"vmgenid/{vmid}")))
-        lines.setdefault("meta", f"creation-qemu=9.2.0,ctime={int(app.clock())}")
-        vm = VM(vmid, node_name, lines, lock="create")
-        app.cluster.nodes[node_name].vms[vmid] = vm
-        app.cluster.save()
-
-    def work(task: Task) -> None:
-        _apply_disks(app, vm, plans, task)
-        with app.cluster.lock:
-            vm.lock = None
-            app.cluster.save()
-        if call.get("start"):
-            app.boot(vm, task)
-
-    def undo(task: Task, error: str) -> None:
-        app.destroy(vm, task)
-
-    return app.tasks.start(node_name, "qmcreate", str(vmid), call.user, work, undo).upid
-
-
-@handles("GET", "/nodes/{node}/qemu/{vmid}")
-def vm_index(app: Any, call: Call) -> list[dict[str, str]]:
-    app.vm(call)
-    return [{"subdir": name} for name in ("config", "status", "agent", "resize")]
-
-
-@handles("GET", "/nodes/{node}/qemu/{vmid}/config")
-def vm_config(app: Any, call: Call) -> dict[str, Any]:
-    with app.cluster.lock:
-        return typed_config(app, app.vm(call))
-
-
-def _update(app: Any, call: Call, task: Task | None) -> None:
+def _update(app: ProxmoxCore, call: Call, task: Task | None) -> None:
     vm = app.vm(call)
     with app.cluster.lock:
         app.check_unlocked(vm, call)
@@ -193,71 +260,3 @@ def _update(app: Any, call: Call, task: Task | None) -> None:
         app.cluster.save()
     if plans:
         _apply_disks(app, vm, plans, task)
-
-
-@handles("POST", "/nodes/{node}/qemu/{vmid}/config")
-def vm_config_async(app: Any, call: Call) -> str:
-    vm = app.vm(call)
-    app.check_unlocked(vm, call)
-
-    def work(task: Task) -> None:
-        try:
-            _update(app, call, task)
-        except PVEError as error:  # found inside the worker, as PVE does once it holds the config lock
-            raise TaskError(error.message) from None
-
-    return app.tasks.start(call.get("node"), "qmconfig", str(vm.vmid), call.user, work).upid
-
-
-@handles("PUT", "/nodes/{node}/qemu/{vmid}/config")
-def vm_config_sync(app: Any, call: Call) -> None:
-    try:
-        _update(app, call, None)
-    except TaskError as error:
-        raise PVEError(500, str(error)) from None
-    return None
-
-
-@handles("PUT", "/nodes/{node}/qemu/{vmid}/resize")
-def vm_resize(app: Any, call: Call) -> str:
-    vm = app.vm(call)
-    key, wanted = call.get("disk"), str(call.get("size"))
-    with app.cluster.lock:
-        app.check_unlocked(vm, call)
-        if key not in vm.config or not disks.volumes_of({key: vm.config[key]}):
-            raise PVEError(500, f"disk '{key}' does not exist")
-        current = disks.disk_size(vm.config, key)
-        new_size = current + parse_size(wanted[1:]) if wanted.startswith("+") else parse_size(wanted)
-        if new_size < current:
-            raise PVEError(500, "shrinking disks is not supported")
-        volid = disks.volumes_of({key: vm.config[key]})[0]
-        storage = app.cluster.nodes[vm.node].storages[volid.split(":", 1)[0]]
-        if new_size - current > storage.avail:
-            raise PVEError(500, f"unable to resize '{volid}': storage '{storage.name}' is full")
-
-    def work(task: Task) -> None:
-        with app.cluster.lock:
-            storage.volumes[volid].size = new_size
-            file, options = disks.parse_drive(vm.config[key])
-            options["size"] = format_size(new_size)
-            vm.config[key] = ",".join([file, *(f"{name}={value}" for name, value in sorted(options.items()))])
-            app.cluster.save()
-        task.log.append(f"resized {volid} from {format_size(current)} to {format_size(new_size)}")
-
-    return app.tasks.start(vm.node, "resize", str(vm.vmid), call.user, work).upid
-
-
-@handles("DELETE", "/nodes/{node}/qemu/{vmid}")
-def vm_destroy(app: Any, call: Call) -> str:
-    vm = app.vm(call)
-    with app.cluster.lock:
-        app.check_unlocked(vm, call)
-        if vm.status == "running":
-            raise PVEError(500, f"VM {vm.vmid} is running - destroy failed")
-        for storage in app.cluster.nodes[vm.node].storages.values():
-            for volid in storage.volumes:
-                if f":base-{vm.vmid}-" in volid and "/" in volid.split(":", 1)[1]:
-                    base = volid.split("/")[0]
-                    raise PVEError(500, f"base volume '{base}' is still in use by linked cloned VM")
-        vm.lock = "destroyed"
-    return app.tasks.start(vm.node, "qmdestroy", str(vm.vmid), call.user, lambda task: app.destroy(vm, task)).upid

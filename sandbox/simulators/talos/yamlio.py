@@ -7,12 +7,12 @@ from typing import Any
 
 import yaml
 
+from ...goyaml.emit import Emitter
+from ...goyaml.nodes import Mapping, Sequence, represent
+
 
 def _node(value: Any) -> Any:
     """A node tree keeping the insertion order of mappings (Go structs), where go-yaml would sort Go maps."""
-    # imported here: the emitter's package brings the Image Factory app along, which plain reads do not need
-    from ..simulators.image_factory.goyaml_nodes import Mapping, Sequence, represent
-
     if isinstance(value, dict):
         return Mapping([(represent(key), _node(item)) for key, item in value.items()])
     if isinstance(value, (list, tuple)):
@@ -22,8 +22,6 @@ def _node(value: Any) -> Any:
 
 def dump(value: Any) -> str:
     """One YAML document (no ``---``)."""
-    from ..simulators.image_factory.goyaml_emit import Emitter
-
     return Emitter().document(_node(value))
 
 

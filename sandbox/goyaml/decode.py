@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from .goyaml_keys import GoKey
-from .goyaml_scalars import BOOL, FLOAT, INT, MERGE, NULL, STR, resolve
+from .keys import GoKey
+from .scalars import BOOL, FLOAT, INT, MERGE, NULL, STR, resolve
 
 PLAIN_TAG = "tag:talosforge.sandbox,2026:plain"  # marks an untagged plain scalar, resolved later by go-yaml's rules
 _YAML_TAGS = {f"tag:yaml.org,2002:{name}": name for name in ("str", "int", "float", "bool", "null", "timestamp")}

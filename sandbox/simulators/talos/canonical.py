@@ -62,10 +62,12 @@ def _ordered(value: Any, schema: dict[str, Any]) -> Any:
         if properties:
             keys = [key for key in properties if key in value] + sorted(k for k in value if k not in properties)
             return {key: _ordered(value[key], properties.get(key, {})) for key in keys}
-        inner = schema.get("additionalProperties") if isinstance(schema.get("additionalProperties"), dict) else {}
+        additional = schema.get("additionalProperties")
+        inner = additional if isinstance(additional, dict) else {}
         return {key: _ordered(value[key], inner) for key in sorted(value, key=str)}
     if isinstance(value, list):
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        listed = schema.get("items")
+        items = listed if isinstance(listed, dict) else {}
         return [_ordered(item, items) for item in value]
     return value
 

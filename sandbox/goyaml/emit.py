@@ -1,7 +1,7 @@
 """A block-style YAML writer that reproduces go-yaml's output byte for byte for the shapes a schematic has.
 
 go.yaml.in/yaml/v4 ``Marshal`` uses v3 defaults: 4-space indentation, list items indented under their key,
-unlimited line width, Unicode kept, legacy quoting. :mod:`goyaml_nodes` makes the first choice of style; this
+unlimited line width, Unicode kept, legacy quoting. :mod:`.nodes` makes the first choice of style; this
 emitter may demote it as go-yaml's does (a literal block with trailing spaces becomes double-quoted, ...) and
 tracks the same column/indentation state to place every space and line break. Only what a schematic can contain
 is covered: block mappings and sequences, empty ones in flow style, and scalars.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .goyaml_nodes import BEST_INDENT, BREAKS, DOUBLE, LITERAL, PLAIN, SINGLE, Mapping, Scalar, Sequence, represent
+from .nodes import BEST_INDENT, BREAKS, DOUBLE, LITERAL, PLAIN, SINGLE, Mapping, Scalar, Sequence, represent
 
 
 @dataclass

@@ -1,50 +1,11 @@
-"""The admin kubeconfig a control-plane node hands out, and merging it into an existing kubeconfig file."""
+"""``talosctl kubeconfig``'s merge of a node's admin kubeconfig into an existing kubeconfig file."""
 
 from __future__ import annotations
 
-import datetime
 import os
 from typing import Any
 
-from . import pki, yamlio
-from .argv import parse_duration
-
-
-def admin_kubeconfig(config_text: str) -> str:
-    """A kubeconfig for ``admin@<cluster>``: server = the config's control-plane endpoint, a client certificate
-    (O=system:masters, CN=admin) signed by the cluster CA, valid for ``cluster.adminKubeconfig.certLifetime``
-    (one year by default)."""
-    documents = yamlio.load_documents(config_text)
-    cluster = next(document for document in documents if "kind" not in document).get("cluster") or {}
-    name = str(cluster.get("clusterName") or "talos")
-    ca = pki.CertAndKey(pki.unb64(cluster["ca"]["crt"]), pki.unb64(cluster["ca"]["key"]))
-    lifetime = (cluster.get("adminKubeconfig") or {}).get("certLifetime")
-    validity = datetime.timedelta(seconds=parse_duration(lifetime)) if lifetime else pki.ADMIN_VALIDITY
-    client = pki.issue_client(ca, ["system:masters"], "admin", validity)
-    user = f"admin@{name}"
-    return yamlio.dump(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": name,
-                    "cluster": {
-                        "server": cluster["controlPlane"]["endpoint"],
-                        "certificate-authority-data": pki.b64(ca.crt),
-                    },
-                }
-            ],
-            "contexts": [{"name": user, "context": {"cluster": name, "namespace": "default", "user": user}}],
-            "current-context": user,
-            "users": [
-                {
-                    "name": user,
-                    "user": {"client-certificate-data": pki.b64(client.crt), "client-key-data": pki.b64(client.key)},
-                }
-            ],
-        }
-    )
+from ..simulators.talos import yamlio
 
 
 def _free_name(taken: set[str], name: str) -> str:
@@ -91,7 +52,7 @@ def merge_kubeconfig(path: str, data: str, force: bool, context_name: str | None
     existing.setdefault("apiVersion", "v1")
     existing.setdefault("kind", "Config")
     chosen = incoming.get("current-context")
-    existing["current-context"] = renames["contexts"].get(chosen, chosen)
+    existing["current-context"] = renames["contexts"].get(chosen, chosen) if isinstance(chosen, str) else chosen
     partial = f"{path}.{os.getpid()}.tmp"
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..kube import controllers
-from ..kube.cluster import SandboxCluster, for_node_config
-from ..kube.etcd import EtcdError
-from .errors import rpc
+from ...kube import controllers
+from ...kube.cluster import SandboxCluster, for_node_config
+from ...kube.etcd import EtcdError
+from .errors import NodeFailure, rpc
 from .state import Node, Store
-from .transport import NodeFailure
 
 
 def cluster_of(store: Store, node: Node) -> SandboxCluster | None:

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .goyaml_keys import GoKey, sorted_pairs
-from .goyaml_scalars import STR, GoTime, format_go_float, is_base60_float, is_old_bool, resolve
+from .keys import GoKey, sorted_pairs
+from .scalars import STR, GoTime, format_go_float, is_base60_float, is_old_bool, resolve
 
 PLAIN, SINGLE, DOUBLE, LITERAL = "plain", "single", "double", "literal"
 BEST_INDENT = 4

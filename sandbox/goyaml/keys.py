@@ -7,7 +7,7 @@ import math
 import unicodedata
 from typing import Any
 
-from .goyaml_scalars import GoUint
+from .scalars import GoUint
 
 
 class GoKey:

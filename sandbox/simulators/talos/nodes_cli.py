@@ -1,18 +1,20 @@
 """``python -m sandbox talos add|list|show|fault|remove|boot``: the sandbox's simulated Talos nodes.
 
 Wire it into ``sandbox/__main__.py`` with :func:`add_arguments` (on the ``talos`` sub-parser) and :func:`run`
-(which returns the lines to print); ``python -m sandbox.talosctl.nodes_cli --state-dir D ...`` works on its own.
+(which returns the lines to print); ``python -m sandbox.simulators.talos.nodes_cli --state-dir D ...``
+works on its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import paths
+from ... import paths
 from . import TALOS_VERSION
 from .nodes import TalosNodes
 from .state import FAULTS, VANILLA_SCHEMATIC, Node
@@ -79,8 +81,6 @@ def boot_node(root: Path, address: str) -> list[str]:
 
 def reset_state(root: Path) -> list[str]:
     """Forget every simulated Talos node and cluster and the talosctl call log (for ``python -m sandbox reset``)."""
-    import shutil
-
     removed = []
     for path in (root / "talos", root / "logs" / "talosctl.jsonl"):
         if path.is_dir():

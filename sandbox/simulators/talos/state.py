@@ -88,6 +88,13 @@ def stable_hostname(address: str) -> str:
     return f"talos-{letters[:3]}-{letters[3:]}"
 
 
+class NodeNotFound(KeyError):
+    """No node with that address in the sandbox (prints as its message, not as a quoted key)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "no such node"
+
+
 @dataclass
 class Node:
     """One simulated Talos node (see docs/talosctl-standin.md for each field)."""
