@@ -19,7 +19,7 @@ description:
     existing server when it carries the cluster's labels, so a run that was killed and re-run ends with exactly
     the listed servers.
   - Servers that carry the cluster's labels but are not in O(servers) are deleted only with O(prune=true).
-  - Returns the node facts of docs/node-facts.md in RV(nodes), in the order of O(servers).
+  - Returns the node facts of docs/stage-contract.md in RV(nodes), in the order of O(servers).
 extends_documentation_fragment:
   - talosforge.cluster.hcloud
 attributes:
@@ -169,7 +169,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 nodes:
-  description: Node facts (docs/node-facts.md), one per server of O(servers), in order.
+  description: Node facts (docs/stage-contract.md), one per server of O(servers), in order.
   returned: always
   type: list
   elements: dict

@@ -11,7 +11,7 @@ version_added: 0.1.0
 description:
   - Lists the servers that carry the cluster's labels (C(talosforge.io/cluster=<cluster>) and
     C(talosforge.io/managed-by=talosforge.cluster)) with one API request and returns them as the node facts of
-    docs/node-facts.md, the same facts M(talosforge.cluster.hcloud_servers) returns.
+    docs/stage-contract.md, the same facts M(talosforge.cluster.hcloud_servers) returns.
   - This module only reads. The day-two playbooks use it (through the talosforge.cluster.infra_hcloud role's
     C(facts) entry point) to find the nodes without provisioning anything.
 extends_documentation_fragment:
@@ -46,7 +46,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 cluster_nodes:
-  description: Node facts (docs/node-facts.md) of every server carrying the cluster's labels, sorted by name.
+  description: Node facts (docs/stage-contract.md) of every server carrying the cluster's labels, sorted by name.
   returned: always
   type: list
   elements: dict

@@ -25,7 +25,7 @@ description:
     module says so in RV(reboot_required) and does not reboot.
   - VMs of the cluster that no node names are removed only with O(prune=true).
   - With O(state=absent), removes every VM carrying the cluster's tags (stopped first, disks destroyed).
-  - Returns RV(nodes), the node facts of docs/node-facts.md, in the order of O(nodes).
+  - Returns RV(nodes), the node facts of docs/stage-contract.md, in the order of O(nodes).
 extends_documentation_fragment:
   - talosforge.cluster.proxmox
 attributes:
@@ -192,7 +192,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 nodes:
-  description: Node facts (docs/node-facts.md), one per entry of O(nodes), in order.
+  description: Node facts (docs/stage-contract.md), one per entry of O(nodes), in order.
   returned: always
   type: list
   elements: dict

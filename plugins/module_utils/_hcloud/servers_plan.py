@@ -4,7 +4,7 @@
 # PRIVATE: this file is not a public API of the collection and may change without notice.
 """Pure decisions of hcloud_servers: the desired servers, the plan against what exists, node facts, the diff.
 
-Nothing here talks to the API: ``servers_apply`` carries the plan out. See docs/node-facts.md for the
+Nothing here talks to the API: ``servers_apply`` carries the plan out. See docs/stage-contract.md for the
 shape of the node facts.
 """
 
@@ -256,7 +256,7 @@ def plan(desired: list[Desired], existing: list[dict[str, Any]], prune: bool) ->
 
 
 def node_fact(server: Mapping[str, Any] | None, desired: Desired | None = None) -> dict[str, Any]:
-    """One entry of ``talosforge_infra.nodes`` (docs/node-facts.md) for a server; unknown values are None."""
+    """One entry of ``talosforge_infra.nodes`` (docs/stage-contract.md) for a server; unknown values are None."""
     server = server or {}
     labels = server.get("labels") or (desired.label_dict() if desired else {})
     public = server.get("public_net") or {}

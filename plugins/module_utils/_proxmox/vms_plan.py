@@ -213,7 +213,7 @@ def plan(
 
 
 def node_facts(spec: VmSpec, vmid: int, status: str | None, address: str | None) -> dict[str, Any]:
-    """One entry of ``talosforge_infra.nodes`` (docs/node-facts.md)."""
+    """One entry of ``talosforge_infra.nodes`` (docs/stage-contract.md)."""
     plain = address.split("/", 1)[0] if address else None
     return {
         "name": spec.name,

@@ -41,7 +41,7 @@ class Lab:
     """One sandbox state folder with the five nodes, their configurations and a talosconfig."""
 
     def __init__(self, root: Path) -> None:
-        from sandbox.talosctl.nodes import TalosNodes
+        from sandbox.simulators.talos.nodes import TalosNodes
 
         self.root = root
         self.state = root / "state"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytest.importorskip("sandbox.talosctl.nodes", reason="the sandbox is not available (installed collection)")
+pytest.importorskip("sandbox.simulators.talos.nodes", reason="the sandbox is not available (installed collection)")
 
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import TalosModuleError
