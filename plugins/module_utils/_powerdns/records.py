@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
@@ -146,6 +146,59 @@ def _int_field(value: str, what: str, low: int, high: int, label: str) -> int:
     return int(value)
 
 
+def _a(text: str, what: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        raise InputError(f"{what}: {text!r} is not an IPv4 address (type A); write it as 192.0.2.10") from None
+
+
+def _aaaa(text: str, what: str) -> str:
+    try:
+        return str(ipaddress.IPv6Address(text))
+    except ValueError:
+        raise InputError(f"{what}: {text!r} is not an IPv6 address (type AAAA); write it as 2001:db8::10") from None
+
+
+def _mx(text: str, what: str) -> str:
+    fields = text.split()
+    if len(fields) != 2:
+        raise InputError(f"{what}: MX {text!r} must be 'PRIORITY HOST', such as '10 mail.example.org'")
+    priority = _int_field(fields[0], what, 0, 65535, "MX priority")
+    return f"{priority} {absolute_name(fields[1], f'{what} (MX host)')}"
+
+
+def _srv(text: str, what: str) -> str:
+    fields = text.split()
+    if len(fields) != 4:
+        raise InputError(f"{what}: SRV {text!r} must be 'PRIORITY WEIGHT PORT TARGET'")
+    numbers = [_int_field(v, what, 0, 65535, "SRV field") for v in fields[:3]]
+    target = "." if fields[3] == "." else absolute_name(fields[3], f"{what} (SRV target)")
+    return " ".join(str(n) for n in numbers) + " " + target
+
+
+def _caa(text: str, what: str) -> str:
+    match = re.fullmatch(r"(\d+)\s+([A-Za-z0-9]+)\s+(.+)", text)
+    if not match:
+        raise InputError(f"{what}: CAA {text!r} must be 'FLAGS TAG VALUE', such as '0 issue \"letsencrypt.org\"'")
+    value = match.group(3).strip()
+    value = value if value.startswith('"') else '"' + value.replace('"', '\\"') + '"'
+    return f"{_int_field(match.group(1), what, 0, 255, 'CAA flags')} {match.group(2).lower()} {value}"
+
+
+# How each record type's content is checked and written the way PowerDNS returns it.
+_NORMALIZERS: dict[str, Callable[[str, str], str]] = {
+    "A": _a,
+    "AAAA": _aaaa,
+    "TXT": _txt,
+    "SPF": _txt,
+    "MX": _mx,
+    "SRV": _srv,
+    "CAA": _caa,
+    "SOA": lambda text, what: soa_content(*parse_soa(text, what)),
+}
+
+
 def normalize_content(rtype: str, content: Any, what: str = "records") -> str:
     """Record ``content`` in the form PowerDNS returns it for ``rtype``. Raises InputError when invalid."""
     if not isinstance(content, (str, int)) or isinstance(content, bool):
@@ -153,42 +206,10 @@ def normalize_content(rtype: str, content: Any, what: str = "records") -> str:
     text = str(content).strip()
     if not text:
         raise InputError(f"{what}: an empty record is not valid for type {rtype}")
-    if rtype == "A":
-        try:
-            return str(ipaddress.IPv4Address(text))
-        except ValueError:
-            raise InputError(f"{what}: {text!r} is not an IPv4 address (type A); write it as 192.0.2.10") from None
-    if rtype == "AAAA":
-        try:
-            return str(ipaddress.IPv6Address(text))
-        except ValueError:
-            raise InputError(f"{what}: {text!r} is not an IPv6 address (type AAAA); write it as 2001:db8::10") from None
     if rtype in _NAME_TYPES:
         return absolute_name(text, f"{what} ({rtype} target)")
-    if rtype in ("TXT", "SPF"):
-        return _txt(text, what)
-    fields = text.split()
-    if rtype == "MX":
-        if len(fields) != 2:
-            raise InputError(f"{what}: MX {text!r} must be 'PRIORITY HOST', such as '10 mail.example.org'")
-        priority = _int_field(fields[0], what, 0, 65535, "MX priority")
-        return f"{priority} {absolute_name(fields[1], f'{what} (MX host)')}"
-    if rtype == "SRV":
-        if len(fields) != 4:
-            raise InputError(f"{what}: SRV {text!r} must be 'PRIORITY WEIGHT PORT TARGET'")
-        numbers = [_int_field(v, what, 0, 65535, "SRV field") for v in fields[:3]]
-        target = "." if fields[3] == "." else absolute_name(fields[3], f"{what} (SRV target)")
-        return " ".join(str(n) for n in numbers) + " " + target
-    if rtype == "CAA":
-        match = re.fullmatch(r"(\d+)\s+([A-Za-z0-9]+)\s+(.+)", text)
-        if not match:
-            raise InputError(f"{what}: CAA {text!r} must be 'FLAGS TAG VALUE', such as '0 issue \"letsencrypt.org\"'")
-        value = match.group(3).strip()
-        value = value if value.startswith('"') else '"' + value.replace('"', '\\"') + '"'
-        return f"{_int_field(match.group(1), what, 0, 255, 'CAA flags')} {match.group(2).lower()} {value}"
-    if rtype == "SOA":
-        return soa_content(*parse_soa(text, what))
-    return " ".join(fields)
+    normalize = _NORMALIZERS.get(rtype)
+    return normalize(text, what) if normalize else " ".join(text.split())
 
 
 def parse_soa(text: str, what: str = "SOA") -> tuple[str, str, int, int, int, int, int]:
