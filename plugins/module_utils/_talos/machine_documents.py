@@ -29,12 +29,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import installer_image
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import schematic_id
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
     V1ALPHA1,
-    Patch,
     TalosConfigError,
-    apply_patches,
     find_document,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.patches import (
+    Patch,
+    apply_patches,
     parse_patch,
 )
 
@@ -86,13 +90,6 @@ def install_image(cluster: dict[str, Any], node: dict[str, Any]) -> str:
     """The node's installer image: from the image plan, else computed from its schematic."""
     if node.get("installer_image"):
         return str(node["installer_image"])
-    from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (  # noqa: PLC0415
-        installer_image,
-    )
-    from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import (  # noqa: PLC0415
-        schematic_id,
-    )
-
     factory = cluster.get("image_factory") or {}
     sid = node.get("schematic_id") or schematic_id(node.get("schematic") or {})
     registry = factory.get("installer_registry") or "factory.talos.dev"

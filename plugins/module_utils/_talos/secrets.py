@@ -16,6 +16,11 @@ import shutil
 import tempfile
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
+    TalosConfigError,
+    load_documents,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.masking import masked_text
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
 
 VAULT_HEADER = b"$ANSIBLE_VAULT;"
@@ -68,11 +73,6 @@ def bundle_problems(data: Any) -> list[str]:
 
 def check_bundle(text: bytes | str, where: str) -> None:
     """Raise SecretsError when ``text`` is not a Talos secrets bundle (YAML)."""
-    from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (  # noqa: PLC0415
-        TalosConfigError,
-        load_documents,
-    )
-
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -209,11 +209,6 @@ def argument_spec() -> dict[str, Any]:
 
 
 def _masked(data: bytes) -> str:
-    from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (  # noqa: PLC0415
-        load_documents,
-        masked_text,
-    )
-
     return masked_text(load_documents(data.decode("utf-8")))
 
 

@@ -26,7 +26,10 @@ from ansible_collections.talosforge.cluster.plugins.doc_fragments.talos import M
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import load_cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.plan import plan_images
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos import secrets
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import doc_id, load_documents
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
+    doc_id,
+    load_documents,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
 from ansible_collections.talosforge.cluster.plugins.modules import talos_machine_config as module
 from jsonschema import Draft202012Validator
