@@ -16,12 +16,13 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosconfig import pem_expiry
 
 SECTIONS = ("clusters", "users", "contexts")
 
 
-class KubeconfigError(ValueError):
+class KubeconfigError(InputError):
     """A kubeconfig that cannot be read or used."""
 
 
