@@ -3,7 +3,7 @@ controller-side subprocess runner, which each test passes to its Talosctl (modul
 AnsibleModule.run_command instead, with module_runner).
 
 The one shared piece: a Talosctl that a test helper builds without a runner (tests/unit/plugins/modules/talos_lab.py
-does) is given the subprocess runner, for the test's duration only; product code always passes its runner.
+does) is given the subprocess runner, for the test session only; product code always passes its runner.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._process import run_process
 
 
-@pytest.fixture(autouse=True)
-def talosctl_runs_as_a_subprocess(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+@pytest.fixture(scope="session", autouse=True)
+def talosctl_runs_as_a_subprocess() -> Iterator[None]:
+    """Session-wide, so that module-scoped fixtures (the sandbox labs) have it too."""
     build = Talosctl.__init__
 
     def init(self: Talosctl, *args: Any, **kwargs: Any) -> None:
         build(self, *args, **kwargs)
         self.runner = self.runner or run_process
 
-    monkeypatch.setattr(Talosctl, "__init__", init)
-    yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Talosctl, "__init__", init)
+        yield
