@@ -13,7 +13,8 @@ description:
     worker addresses of O(nodes) (C(--control-plane-nodes), C(--worker-nodes)), waiting at most
     O(wait_timeout) seconds (C(--wait-timeout)).
   - On success, returns every check talosctl ran. On failure, the message names the check that failed and the
-    nodes it failed on (by name), with talosctl's reason.
+    nodes it failed on (by name), with talosctl's reason; C(failure.details) holds C(checks), C(failed_check) and
+    C(failed_nodes) (node name to reason) beside talosctl's C(node), C(rc) and C(stderr).
   - Reads only; never reports a change.
 extends_documentation_fragment:
   - talosforge.cluster.talos
@@ -76,16 +77,6 @@ checks:
       description: The reason the check did not pass (empty when it passed).
       type: str
       returned: always
-failed_check:
-  description: The check that failed.
-  returned: failure
-  type: str
-  sample: kubelet to be healthy
-failed_nodes:
-  description: The nodes the failed check failed on, by name, with talosctl's reason.
-  returned: failure
-  type: dict
-  sample: {w1: 'service "kubelet" not in expected state "Running"'}
 """
 
 from typing import Any

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +112,8 @@ def static_address(cluster: dict[str, Any], node: dict[str, Any]) -> str | None:
         return None
     if provider_settings(cluster).get("addressing", "meta") not in STATIC_ADDRESSING:
         return None
-    network = ipaddress.ip_network((cluster.get("network") or {}).get("nodes"), strict=False)
+    nodes: Any = (cluster.get("network") or {}).get("nodes")
+    network = ipaddress.ip_network(nodes, strict=False)
     return f"{node['address']}/{network.prefixlen}"
 
 
@@ -220,7 +221,7 @@ def _hcloud_token(cluster: dict[str, Any], options: RenderOptions) -> str:
 
 
 def node_documents(
-    cluster: dict[str, Any], node: dict[str, Any], options: RenderOptions, base: list[dict[str, Any]] = ()
+    cluster: dict[str, Any], node: dict[str, Any], options: RenderOptions, base: Sequence[dict[str, Any]] = ()
 ) -> list[dict[str, Any]]:
     """The node's own patch documents (for the gen config output ``base``): v1alpha1 settings first, then the
     network documents."""
@@ -282,7 +283,7 @@ def _legacy_network(
 
 
 def collection_patches(
-    cluster: dict[str, Any], node: dict[str, Any], options: RenderOptions, base: list[dict[str, Any]] = ()
+    cluster: dict[str, Any], node: dict[str, Any], options: RenderOptions, base: Sequence[dict[str, Any]] = ()
 ) -> list[Patch]:
     """Steps 2 and 3 of the render order."""
     return [

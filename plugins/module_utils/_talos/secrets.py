@@ -67,7 +67,8 @@ def bundle_problems(data: Any) -> list[str]:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, str) or not node:
             problems.append(f"{'.'.join(path)} is missing or empty")
-    secrets = data.get("secrets") if isinstance(data.get("secrets"), dict) else {}
+    given = data.get("secrets")
+    secrets = given if isinstance(given, dict) else {}
     present = [name for name in _ENCRYPTION_SECRETS if secrets.get(name)]
     if len(present) != 1:
         problems.append(f"exactly one of secrets.{' and secrets.'.join(_ENCRYPTION_SECRETS)} must be set")

@@ -19,7 +19,7 @@ from typing import Any
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 
 try:
-    import yaml
+    import yaml  # type: ignore[import-untyped, unused-ignore]
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core; modules report it missing
     yaml = None
     HAS_YAML = False

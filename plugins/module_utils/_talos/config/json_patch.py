@@ -82,7 +82,8 @@ def apply_json_patch(doc: dict[str, Any], operations: list[dict[str, Any]]) -> d
     """RFC 6902 operations applied to a copy of ``doc``."""
     root: Any = copy.deepcopy(doc)
     for number, operation in enumerate(operations):
-        op, path = operation.get("op"), operation.get("path")
+        op: Any = operation.get("op")
+        path: Any = operation.get("path")
         try:
             if op == "add":
                 root = _add(root, path, operation["value"])

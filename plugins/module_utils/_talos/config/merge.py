@@ -25,7 +25,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.d
 )
 
 # Paths are tuples of keys from the top of a document; "*" stands for any list item.
-_REPLACE = {
+_REPLACE: dict[str, set[tuple[str, ...]]] = {
     V1ALPHA1: {
         ("cluster", "network", "podSubnets"),
         ("cluster", "network", "serviceSubnets"),
@@ -34,7 +34,7 @@ _REPLACE = {
     "NetworkRuleConfig": {("ingress",), ("portSelector", "ports")},
 }
 # Lists merged item by item: the fields that identify an item (the first one the item sets is used).
-_KEYED_LISTS = {
+_KEYED_LISTS: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {
     V1ALPHA1: {
         ("machine", "network", "interfaces"): ("interface", "deviceSelector"),
         ("machine", "network", "interfaces", "*", "vlans"): ("vlanId",),
@@ -43,7 +43,9 @@ _KEYED_LISTS = {
     "ExtensionServiceConfig": {("configFiles",): ("mountPath",)},
 }
 # Lists whose items with the same key are replaced whole (not merged).
-_KEYED_REPLACE = {"ImageVerificationConfig": {("rules",): ("image",)}}
+_KEYED_REPLACE: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {
+    "ImageVerificationConfig": {("rules",): ("image",)}
+}
 
 
 def _generic(path: tuple[Any, ...]) -> tuple[Any, ...]:
