@@ -46,7 +46,8 @@ Node = dict[str, Any]
 
 
 class TalosInputError(InputError):
-    """The module's input is wrong (nothing was run); ``errors`` lists every problem found, in order."""
+    """The input is wrong, or asks for what is refused (removing every etcd member); nothing was changed. ``errors``
+    lists every problem found, in order."""
 
     def __init__(self, message: str, errors: list[str] | None = None):
         super().__init__(message)
