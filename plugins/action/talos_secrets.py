@@ -13,14 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import TalosforgeError
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.secrets import (
-    SecretsError,
     argument_spec,
-    ensure_bundle,
+    keep_secrets_bundle,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl, TalosctlError
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._process import run_process
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._vault import vault_codec
 
@@ -41,7 +43,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
-        params = self.validate_argument_spec(argument_spec=argument_spec())[1]
+        params = self.validate_argument_spec(argument_spec=argument_spec(env_fallback))[1]
         talosctl = Talosctl(
             binary=params.get("talosctl"),
             timeout=params["timeout"],
@@ -49,11 +51,13 @@ class ActionModule(ActionBase):
             runner=run_process,
         )
         try:
-            outcome = ensure_bundle(params, self._task.check_mode, vault_codec(self._loader, params), talosctl)
-        except (SecretsError, TalosctlError, AnsibleError) as exc:
+            outcome = keep_secrets_bundle(params, self._task.check_mode, talosctl, vault_codec(self._loader, params))
+        except TalosforgeError as exc:  # the module's failure shape (docs/failures.md)
+            result.update(failed=True, msg=mask_config(str(exc)), commands=talosctl.commands(), **exc.fail_fields())
+            return result
+        except AnsibleError as exc:
             result.update(failed=True, msg=to_text(exc), commands=talosctl.commands())
             return result
-        outcome["commands"] = talosctl.commands()
         if not self._task.diff:
             outcome.pop("diff", None)
         result.update(outcome)

@@ -29,6 +29,7 @@ description:
     nodes keep their result.
 extends_documentation_fragment:
   - talosforge.cluster.talos
+  - talosforge.cluster.talos_nodes
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -44,14 +45,9 @@ attributes:
 options:
   nodes:
     description:
-      - The nodes to configure. Each entry is a mapping with the keys C(name) (defaults to C(address)),
-        C(address) (required, the IP address or host name talosctl connects to) and C(config) (required, path of
-        the node's machine configuration file).
-      - C(role) and other keys are accepted and ignored, so the same node list can be given to every module.
-      - Names and addresses must be unique.
-    type: list
-    elements: dict
-    required: true
+      - The nodes to configure; each needs O(nodes[].config), the path of its machine configuration file.
+      - The same node list can be given to every Talos module (O(nodes[].role) and O(nodes[].image) are ignored
+        here).
   mode:
     description:
       - How the configuration is applied (C(talosctl apply-config --mode)).
@@ -155,42 +151,24 @@ nodes:
       sample: running
 """
 
-from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.apply_config import MODES, apply_configs
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
-    Node,
-    TalosModuleError,
-    by_name,
-    check_positive,
     client_from_params,
-    errors_message,
-    finish,
-    probe,
-    split_outcomes,
+    nodes_argument_spec,
     talos_argument_spec,
-    validate_nodes,
-    wait_for,
-    workers,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
-    mask_config,
-    parse_dry_run,
-    parse_dry_run_mode,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
-    Talosctl,
-    TalosctlError,
-)
-
-MODES = ["auto", "no-reboot", "reboot", "staged"]
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import module_runner
 
 
 def argument_spec() -> dict[str, Any]:
     spec = talos_argument_spec(env_fallback)
     spec.update(
-        nodes={"type": "list", "elements": "dict", "required": True},
+        nodes=nodes_argument_spec(),
         mode={"type": "str", "choices": MODES, "default": "auto"},
         insecure={"type": "str", "choices": ["auto", "always", "never"], "default": "auto"},
         wait={"type": "bool", "default": True},
@@ -200,159 +178,10 @@ def argument_spec() -> dict[str, Any]:
     return spec
 
 
-def _home(path: str) -> str:
-    """``~/x`` as ``$HOME/x``: the node list has no suboptions, so Ansible's path type does not expand it."""
-    return str(Path.home() / path[2:]) if path.startswith("~/") else path
-
-
-def _check_config(index: int, node: Node) -> list[str]:
-    path = node.get("config")
-    if not path:
-        return []
-    where = f"nodes[{index}].config ({node.get('name') or node.get('address')})"
-    path = _home(str(path))
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        return [f"{where}: cannot read {path}: {exc.strerror or exc}"]
-    except UnicodeDecodeError:
-        return [f"{where}: {path} is not UTF-8 text"]
-    if not text.strip():
-        return [f"{where}: {path} is empty"]
-    node["config"] = path
-    node["_text"] = text
-    return []
-
-
-def _apply_args(node: Node, mode: str, dry_run: bool) -> list[str]:
-    args = ["apply-config", "--file", node["config"], "--mode", mode]
-    return args + ["--dry-run"] if dry_run else args
-
-
-def _connection(node: Node, insecure: bool) -> dict[str, Any]:
-    if insecure:
-        return {"nodes": [node["address"]], "insecure": True, "node": node["name"]}
-    return {"nodes": [node["address"]], "endpoints": [node["address"]], "node": node["name"]}
-
-
-def _diff(node: Node, state: dict[str, Any], diff: str) -> dict[str, str]:
-    label = f"{node['name']} ({node['address']})"
-    if state["maintenance"]:
-        return {
-            "before": "",
-            "after": mask_config(node["_text"]),
-            "before_header": f"{label}: maintenance mode, no configuration",
-            "after_header": f"{label}: {node['config']}",
-        }
-    return {"prepared": f"--- {label}: applied configuration\n+++ {label}: {node['config']}\n{mask_config(diff)}"}
-
-
-def _mode(params: dict[str, Any], entry: dict[str, Any]) -> str:
-    """The first configuration of a node in maintenance mode always installs and reboots: mode auto."""
-    return "auto" if entry["maintenance"] else params["mode"]
-
-
-def read_node(
-    talosctl: Talosctl, node: Node, params: dict[str, Any], maintenance_first: bool = False
-) -> dict[str, Any]:
-    """Probe the node, then dry-run the configuration on it: whether it changes, how, and the diff.
-
-    A node in maintenance mode checks the configuration in the dry run too, so that a configuration it would refuse
-    fails the task before any node is changed; applying to it is always a change.
-    """
-    state = probe(talosctl, node, params["insecure"], maintenance_first)
-    entry: dict[str, Any] = {
-        "name": node["name"],
-        "address": node["address"],
-        "maintenance": state["maintenance"],
-        "insecure": state["insecure"],
-        "changed": True,
-        "applied": False,
-        "stage": state["stage"],
-    }
-    result = talosctl.run(_apply_args(node, _mode(params, entry), True), **_connection(node, state["insecure"]))
-    output = result.stdout + ("\n" + result.stderr if result.stderr.strip() else "")
-    entry["apply_mode"] = parse_dry_run_mode(output) or ""
-    if state["maintenance"]:
-        return {"entry": entry, "diff": _diff(node, state, "")}
-    changed, diff = parse_dry_run(output)
-    entry["changed"] = changed
-    return {"entry": entry, "diff": _diff(node, state, diff) if changed else None}
-
-
-def apply_node(talosctl: Talosctl, node: Node, entry: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """Apply the configuration, then (with wait) wait until the node answers mTLS outside maintenance mode."""
-    talosctl.run(_apply_args(node, _mode(params, entry), False), **_connection(node, entry["insecure"]))
-    entry["applied"] = True
-    if not params["wait"]:
-        return entry
-
-    def configured() -> bool:
-        state = probe(talosctl, node, "never")
-        entry["stage"] = state["stage"]
-        return not state["maintenance"]
-
-    done, error = wait_for(configured, params["wait_timeout"], params["poll_interval"])
-    if not done:
-        last = f"; last error: {error}" if error else f"; it is still in stage {entry['stage']}"
-        raise TalosctlError(
-            f"the configuration was applied but the node did not leave maintenance mode within "
-            f"{params['wait_timeout']:g} s{last}. Check its console (install disk, network) and re-run",
-            node=node["name"],
-        )
-    entry["insecure"] = False
-    return entry
-
-
-def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None) -> dict[str, Any]:
-    """Check everything, read every node, then apply where something changes. Raises TalosModuleError."""
-    check_positive(params, "wait_timeout", "poll_interval")
-    nodes = validate_nodes(params["nodes"], ("address", "config"), _check_config)
-    parallel = workers(params)
-    talosctl = talosctl or client_from_params(params)
-    named = by_name(nodes)
-    names = list(named)
-
-    # The first node says which API to try first on the others: on a first run every node is in maintenance mode.
-    outcomes = talosctl.run_per_node(names[:1], lambda client, name: read_node(client, named[name], params), parallel)
-    first = outcomes[0][0] if outcomes and outcomes[0][1] is None else None
-    fresh = bool(first and first["entry"]["maintenance"])
-    outcomes += talosctl.run_per_node(
-        names[1:], lambda client, name: read_node(client, named[name], params, fresh), parallel
-    )
-    reads, errors = split_outcomes(nodes, outcomes)
-    if errors:
-        raise TalosModuleError(
-            errors_message("reading the nodes", errors, len(nodes)) + ". No node was changed.",
-            errors=errors,
-            nodes=[reads[name]["entry"] for name in names if name in reads],
-        )
-    entries = {name: reads[name]["entry"] for name in names}
-    diffs = [reads[name]["diff"] for name in names if reads[name]["diff"]]
-    result: dict[str, Any] = {"changed": bool(diffs), "nodes": [entries[name] for name in names]}
-    if diffs:
-        result["diff"] = diffs
-    if check_mode:
-        return result
-
-    pending = [name for name in names if entries[name]["changed"]]
-    outcomes = talosctl.run_per_node(
-        pending, lambda client, name: apply_node(client, named[name], entries[name], params), parallel
-    )
-    applied, errors = split_outcomes([named[name] for name in pending], outcomes)
-    if errors:
-        raise TalosModuleError(
-            errors_message("applying the configuration", errors, len(pending)),
-            errors=errors,
-            changed=any(entry["applied"] for entry in entries.values()),
-            nodes=result["nodes"],
-        )
-    return result
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    finish(module, run_module)
+    talosctl = client_from_params(module.params, module_runner(module))
+    run_module(module, lambda: apply_configs(module.params, module.check_mode, talosctl), mask=mask_config)
 
 
 if __name__ == "__main__":

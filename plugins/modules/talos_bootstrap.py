@@ -19,6 +19,7 @@ description:
     re-run (or a run with the node order changed) from splitting etcd.
 extends_documentation_fragment:
   - talosforge.cluster.talos
+  - talosforge.cluster.talos_nodes
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -30,13 +31,8 @@ attributes:
 options:
   nodes:
     description:
-      - The cluster's nodes, each a mapping with C(address) (required), C(name) (defaults to C(address)) and C(role)
-        (V(controlplane) or V(worker)); other keys are ignored.
-      - The first node with C(role=controlplane) is bootstrapped. When no node has a role, every node is taken as
-        a control plane.
-    type: list
-    elements: dict
-    required: true
+      - The cluster's nodes. The first node with O(nodes[].role=controlplane) is bootstrapped. When no node has a
+        role, every node is taken as a control plane.
   wait:
     description:
       - After bootstrapping, wait until the node lists itself as an etcd member.
@@ -118,36 +114,21 @@ members:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.bootstrap import bootstrap_etcd
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
-    Node,
-    TalosModuleError,
-    check_positive,
     client_from_params,
-    direct,
-    errors_message,
-    finish,
-    parsed,
-    require_control_plane,
-    split_outcomes,
+    nodes_argument_spec,
     talos_argument_spec,
-    validate_nodes,
-    wait_for,
-    workers,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
-    classify_error,
-    parse_etcd_members,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
-    Talosctl,
-    TalosctlError,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import module_runner
 
 
 def argument_spec() -> dict[str, Any]:
     spec = talos_argument_spec(env_fallback)
     spec.update(
-        nodes={"type": "list", "elements": "dict", "required": True},
+        nodes=nodes_argument_spec(),
         wait={"type": "bool", "default": True},
         wait_timeout={"type": "float", "default": 300.0},
         poll_interval={"type": "float", "default": 5.0},
@@ -155,76 +136,10 @@ def argument_spec() -> dict[str, Any]:
     return spec
 
 
-def etcd_members(talosctl: Talosctl, node: Node) -> list[dict[str, Any]]:
-    """The etcd members as ``node`` sees them; [] when etcd is not running there yet."""
-    result = talosctl.run(["etcd", "members"], check=False, **direct(node))
-    if result.ok:
-        return parsed(parse_etcd_members, result, node)
-    kind = classify_error(result.stderr)
-    if kind == "maintenance":
-        raise TalosctlError(
-            "answers only the maintenance API: apply its configuration (talos_apply_config) before bootstrapping",
-            result=result,
-            node=node["name"],
-        )
-    if kind == "unreachable":
-        raise TalosctlError(f"cannot be reached: {result.stderr.strip()}", result=result, node=node["name"])
-    return []
-
-
-def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None) -> dict[str, Any]:
-    check_positive(params, "wait_timeout", "poll_interval")
-    nodes = validate_nodes(params["nodes"])
-    planes = require_control_plane(nodes)
-    first = planes[0]
-    talosctl = talosctl or client_from_params(params)
-
-    outcomes = talosctl.run_per_node(
-        [node["name"] for node in planes],
-        lambda client, name: etcd_members(client, _named(planes, name)),
-        workers(params),
-    )
-    for members, _error in outcomes:
-        if members:
-            return {"changed": False, "already_bootstrapped": True, "members": members}
-    found, errors = split_outcomes(planes, outcomes)
-    if errors:
-        raise TalosModuleError(
-            errors_message("reading the etcd members", errors, len(planes))
-            + ". Not bootstrapping while a control plane cannot be asked whether etcd already runs there.",
-            errors=errors,
-        )
-    result: dict[str, Any] = {"changed": True, "already_bootstrapped": False, "node": first["name"], "members": []}
-    if check_mode:
-        return result
-
-    done = talosctl.run(["bootstrap"], check=False, **direct(first))
-    if not done.ok:
-        if classify_error(done.stderr) != "already_exists":
-            raise TalosctlError(f"talosctl bootstrap failed: {done.stderr.strip()}", result=done, node=first["name"])
-        result.update(changed=False, already_bootstrapped=True)
-    if params["wait"]:
-        members, error = wait_for(
-            lambda: etcd_members(talosctl, first), params["wait_timeout"], params["poll_interval"]
-        )
-        if not members:
-            raise TalosModuleError(
-                f"node {first['name']}: etcd was bootstrapped but no member appeared within "
-                f"{params['wait_timeout']:g} s" + (f" ({error})" if error else ""),
-                changed=result["changed"],
-                node=first["name"],
-            )
-        result["members"] = members
-    return result
-
-
-def _named(nodes: list[Node], name: str) -> Node:
-    return next(node for node in nodes if node["name"] == name)
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    finish(module, run_module)
+    talosctl = client_from_params(module.params, module_runner(module))
+    run_module(module, lambda: bootstrap_etcd(module.params, module.check_mode, talosctl), mask=mask_config)
 
 
 if __name__ == "__main__":

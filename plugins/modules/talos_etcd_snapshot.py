@@ -17,6 +17,7 @@ description:
     the file by date (for example C(etcd-{{ now(utc=true, fmt='%Y%m%dT%H%M%SZ') }}.db)) to take one per run.
 extends_documentation_fragment:
   - talosforge.cluster.talos
+  - talosforge.cluster.talos_nodes
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -28,11 +29,8 @@ attributes:
 options:
   nodes:
     description:
-      - The cluster's nodes, each a mapping with C(address) (required), C(name) (defaults to C(address)) and C(role); other keys are
-        ignored. The control planes are tried in order. When no node has a role, every node is taken as one.
-    type: list
-    elements: dict
-    required: true
+      - The cluster's nodes. The control planes are tried in order. When no node has a role, every node is taken as
+        one.
   path:
     description:
       - The snapshot file to write. Its folder is created when missing.
@@ -112,97 +110,34 @@ node:
   sample: cp1
 """
 
-import hashlib
-import os
-import shutil
-import tempfile
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.etcd_snapshot import take_snapshot
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
-    Node,
-    TalosModuleError,
     client_from_params,
-    direct,
-    finish,
-    require_control_plane,
+    nodes_argument_spec,
     talos_argument_spec,
-    validate_nodes,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
-    Talosctl,
-    TalosctlError,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import module_runner
 
 
 def argument_spec() -> dict[str, Any]:
     spec = talos_argument_spec(env_fallback)
     spec.update(
-        nodes={"type": "list", "elements": "dict", "required": True},
+        nodes=nodes_argument_spec(),
         path={"type": "path", "required": True},
         force={"type": "bool", "default": False},
     )
     return spec
 
 
-def describe(path: str) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return {"size": os.path.getsize(path), "sha256": digest.hexdigest()}
-
-
-def take(talosctl: Talosctl, planes: list[Node], path: str) -> str:
-    """Snapshot into a private temporary folder next to ``path``, then rename; return the node's name."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix=".etcd-snapshot.", dir=folder)
-    try:
-        partial = os.path.join(scratch, "snapshot.db")
-        errors: list[str] = []
-        for node in planes:
-            try:
-                talosctl.run(["etcd", "snapshot", partial], **direct(node))
-            except TalosctlError as exc:
-                errors.append(str(exc))
-                continue
-            if not os.path.isfile(partial) or os.path.getsize(partial) == 0:
-                errors.append(f"node {node['name']}: talosctl etcd snapshot wrote no data")
-                continue
-            os.chmod(partial, 0o600)
-            os.replace(partial, path)
-            return node["name"]
-        raise TalosModuleError("no control plane gave an etcd snapshot: " + "; ".join(errors), errors=errors)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None) -> dict[str, Any]:
-    planes = require_control_plane(validate_nodes(params["nodes"]))
-    path = params["path"]
-    result: dict[str, Any] = {"changed": False, "path": path}
-    try:
-        if os.path.exists(path) and not params["force"]:
-            result.update(describe(path))
-            if (os.stat(path).st_mode & 0o777) != 0o600:
-                result["changed"] = True
-                if not check_mode:
-                    os.chmod(path, 0o600)
-            return result
-        result["changed"] = True
-        if check_mode:
-            return result
-        result["node"] = take(talosctl or client_from_params(params), planes, path)
-        result.update(describe(path))
-    except OSError as exc:
-        raise TalosModuleError(f"{path}: {exc.strerror or exc}", path=path) from exc
-    return result
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    finish(module, run_module)
+    talosctl = client_from_params(module.params, module_runner(module))
+    run_module(module, lambda: take_snapshot(module.params, module.check_mode, talosctl), mask=mask_config)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,12 @@ description:
     worker addresses of O(nodes) (C(--control-plane-nodes), C(--worker-nodes)), waiting at most
     O(wait_timeout) seconds (C(--wait-timeout)).
   - On success, returns every check talosctl ran. On failure, the message names the check that failed and the
-    nodes it failed on (by name), with talosctl's reason.
+    nodes it failed on (by name), with talosctl's reason; C(failure.details) holds C(checks), C(failed_check) and
+    C(failed_nodes) (node name to reason) beside talosctl's C(node), C(rc) and C(stderr).
   - Reads only; never reports a change.
 extends_documentation_fragment:
   - talosforge.cluster.talos
+  - talosforge.cluster.talos_nodes
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -28,12 +30,8 @@ attributes:
 options:
   nodes:
     description:
-      - The cluster's nodes, each a mapping with C(address) (required), C(name) (defaults to C(address)) and C(role)
-        (V(controlplane) or V(worker)); other keys are ignored.
-      - When no node has a role, every node is taken as a control plane.
-    type: list
-    elements: dict
-    required: true
+      - The cluster's nodes, control planes and workers. When no node has a role, every node is taken as a control
+        plane.
   wait_timeout:
     description:
       - Seconds talosctl waits for the cluster to become healthy (C(--wait-timeout)).
@@ -79,51 +77,35 @@ checks:
       description: The reason the check did not pass (empty when it passed).
       type: str
       returned: always
-failed_check:
-  description: The check that failed.
-  returned: failure
-  type: str
-  sample: kubelet to be healthy
-failed_nodes:
-  description: The nodes the failed check failed on, by name, with talosctl's reason.
-  returned: failure
-  type: dict
-  sample: {w1: 'service "kubelet" not in expected state "Running"'}
 """
 
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.health import cluster_health
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
-    check_health,
-    check_positive,
     client_from_params,
-    finish,
+    nodes_argument_spec,
     talos_argument_spec,
-    validate_nodes,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import module_runner
 
 
 def argument_spec() -> dict[str, Any]:
     spec = talos_argument_spec(env_fallback)
     spec.update(
-        nodes={"type": "list", "elements": "dict", "required": True},
+        nodes=nodes_argument_spec(),
         wait_timeout={"type": "float", "default": 600.0},
     )
     return spec
 
 
-def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None) -> dict[str, Any]:
-    check_positive(params, "wait_timeout")
-    nodes = validate_nodes(params["nodes"])
-    talosctl = talosctl or client_from_params(params, at_least=params["wait_timeout"] + 30)
-    return {"changed": False, **check_health(talosctl, nodes, params["wait_timeout"])}
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    finish(module, run_module)
+    talosctl = client_from_params(module.params, module_runner(module))
+    run_module(module, lambda: cluster_health(module.params, module.check_mode, talosctl), mask=mask_config)
 
 
 if __name__ == "__main__":

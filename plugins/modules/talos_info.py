@@ -20,6 +20,7 @@ description:
   - A node that cannot be read is reported with C(reachable=false) and the error; it does not fail the task.
 extends_documentation_fragment:
   - talosforge.cluster.talos
+  - talosforge.cluster.talos_nodes
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -31,11 +32,8 @@ attributes:
 options:
   nodes:
     description:
-      - The nodes to read, each a mapping with C(address) (required), C(name) (defaults to C(address)) and C(role); other keys are ignored.
-        When no node has a role, every node is taken as a control plane for the etcd member list.
-    type: list
-    elements: dict
-    required: true
+      - The nodes to read. When no node has a role, every node is taken as a control plane for the etcd member
+        list.
 seealso:
   - module: talosforge.cluster.talos_health
 author:
@@ -135,95 +133,27 @@ etcd_members:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.info import read_cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
-    Node,
-    by_name,
     client_from_params,
-    control_planes,
-    direct,
-    finish,
-    installer_image,
-    parsed,
-    probe,
-    schematic,
+    nodes_argument_spec,
     talos_argument_spec,
-    talos_version,
-    validate_nodes,
-    workers,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
-    DEFAULT_SCHEMATIC,
-    parse_etcd_members,
-    parse_installer_image,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
-    Talosctl,
-    TalosctlError,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import module_runner
 
 
 def argument_spec() -> dict[str, Any]:
     spec = talos_argument_spec(env_fallback)
-    spec["nodes"] = {"type": "list", "elements": "dict", "required": True}
+    spec["nodes"] = nodes_argument_spec()
     return spec
-
-
-def read_node(talosctl: Talosctl, node: Node) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": node["name"], "address": node["address"], "role": node.get("role") or ""}
-    state = probe(talosctl, node)
-    entry.update(
-        reachable=True,
-        maintenance=state["maintenance"],
-        stage=state["stage"],
-        ready=state["ready"],
-        unmet_conditions=state["unmet_conditions"],
-    )
-    if not state["maintenance"]:
-        entry["version"] = talos_version(talosctl, node)
-        entry["schematic"], entry["extensions"], known = schematic(talosctl, node)
-        entry["installer_image"] = installer_image(talosctl, node)
-        if not known and entry["installer_image"]:
-            entry["schematic"] = parse_installer_image(entry["installer_image"]).schematic or DEFAULT_SCHEMATIC
-    return entry
-
-
-def etcd_members(talosctl: Talosctl, nodes: list[Node], entries: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    for node in control_planes(nodes):
-        entry = entries[node["name"]]
-        if not entry.get("reachable") or entry.get("maintenance"):
-            continue
-        done = talosctl.run(["etcd", "members"], check=False, **direct(node))
-        if done.ok:
-            return parsed(parse_etcd_members, done, node)
-    return []
-
-
-def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None) -> dict[str, Any]:
-    nodes = validate_nodes(params["nodes"])
-    talosctl = talosctl or client_from_params(params)
-    named = by_name(nodes)
-    outcomes = talosctl.run_per_node(list(named), lambda client, name: read_node(client, named[name]), workers(params))
-    entries: dict[str, dict[str, Any]] = {}
-    for node, (entry, error) in zip(nodes, outcomes, strict=True):
-        if error is not None:
-            entry = {
-                "name": node["name"],
-                "address": node["address"],
-                "role": node.get("role") or "",
-                "reachable": False,
-                "error": str(error),
-            }
-        entries[node["name"]] = entry
-    try:
-        members = etcd_members(talosctl, nodes, entries)
-    except TalosctlError:
-        members = []
-    return {"changed": False, "nodes": [entries[node["name"]] for node in nodes], "etcd_members": members}
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    finish(module, run_module)
+    talosctl = client_from_params(module.params, module_runner(module))
+    run_module(module, lambda: read_cluster(module.params, module.check_mode, talosctl), mask=mask_config)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ description:
   - The kubeconfig's content is never returned or logged.
 extends_documentation_fragment:
   - talosforge.cluster.talos
+  - talosforge.cluster.talos_nodes
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -35,11 +36,8 @@ attributes:
 options:
   nodes:
     description:
-      - The cluster's nodes, each a mapping with C(address) (required), C(name) (defaults to C(address)) and C(role); other keys are
-        ignored. The control planes are asked in order. When no node has a role, every node is taken as one.
-    type: list
-    elements: dict
-    required: true
+      - The cluster's nodes. The control planes are asked in order. When no node has a role, every node is taken as
+        one.
   path:
     description:
       - Where the kubeconfig is written (mode C(0600)). Its folder is created when missing.
@@ -129,40 +127,24 @@ reason:
   sample: the kubeconfig does not exist yet
 """
 
-import os
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.kubeconfig import (
-    KubeconfigError,
-    assess,
-    certificate_expiry,
-    dump,
-    identity,
-    load,
-    merge,
-    write_private,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.kubeconfig_fetch import keep_kubeconfig
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
-    Node,
-    TalosModuleError,
     client_from_params,
-    direct,
-    finish,
-    require_control_plane,
+    nodes_argument_spec,
     talos_argument_spec,
-    validate_nodes,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
-    Talosctl,
-    TalosctlError,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import module_runner
 
 
 def argument_spec() -> dict[str, Any]:
     spec = talos_argument_spec(env_fallback)
     spec.update(
-        nodes={"type": "list", "elements": "dict", "required": True},
+        nodes=nodes_argument_spec(),
         path={"type": "path", "required": True},
         merge={"type": "bool", "default": False},
         renew_before_days={"type": "int", "default": 30},
@@ -171,76 +153,10 @@ def argument_spec() -> dict[str, Any]:
     return spec
 
 
-def fetch(talosctl: Talosctl, planes: list[Node]) -> tuple[Node, str]:
-    """The kubeconfig text from the first control plane that answers."""
-    errors: list[str] = []
-    for node in planes:
-        try:
-            return node, talosctl.run(["kubeconfig", "-", "--merge=false"], **direct(node)).stdout
-        except TalosctlError as exc:
-            errors.append(str(exc))
-    raise TalosModuleError("no control plane gave a kubeconfig: " + "; ".join(errors), errors=errors)
-
-
-def _summary(names: dict[str, Any], expires: str | None) -> str:
-    return (
-        f"context: {names['context']}\ncluster: {names['cluster']}\nserver: {names['server']}\n"
-        f"user: {names['user']}\nclient certificate expires: {expires or 'unknown'}\n"
-    )
-
-
-def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None) -> dict[str, Any]:
-    if params["renew_before_days"] < 0:
-        raise TalosModuleError(f"renew_before_days must be 0 or more, got {params['renew_before_days']}")
-    planes = require_control_plane(validate_nodes(params["nodes"]))
-    path = params["path"]
-    existing: dict[str, Any] | None = None
-    try:
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as stream:
-                existing = load(stream.read(), path)
-        talosctl = talosctl or client_from_params(params)
-        node, text = fetch(talosctl, planes)
-        fetched = load(text, f"the kubeconfig from node {node['name']}")
-        names = identity(fetched)
-        write, reason, expiry = assess(existing, fetched, params["merge"], params["renew_before_days"])
-        if params["force"] and not write:
-            write, reason = True, "force is true"
-        result: dict[str, Any] = {
-            "changed": write,
-            "path": path,
-            "node": node["name"],
-            "renewed": write,
-            "reason": reason,
-            **{key: names[key] for key in ("context", "cluster", "server")},
-        }
-        after = certificate_expiry(fetched, names["user"]) if write else expiry
-        if after is not None:
-            result["expires"] = after.isoformat()
-        if write:
-            before_expiry = expiry.isoformat() if expiry else None
-            result["diff"] = {
-                "before": _summary(names, before_expiry) if existing else "",
-                "after": _summary(names, result.get("expires")),
-                "before_header": path,
-                "after_header": path,
-            }
-            if not check_mode:
-                write_private(path, dump(merge(existing or {}, fetched) if params["merge"] else fetched))
-        elif (os.stat(path).st_mode & 0o777) != 0o600:
-            result.update(changed=True, reason="file mode set to 0600")
-            if not check_mode:
-                os.chmod(path, 0o600)
-    except (KubeconfigError, OSError) as exc:
-        raise TalosModuleError(str(exc), path=path) from exc
-    except ImportError as exc:  # PyYAML and cryptography come with ansible-core; a broken install lacks them
-        raise TalosModuleError(f"the Python library {exc.name} is required on the host that runs this module") from exc
-    return result
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    finish(module, run_module)
+    talosctl = client_from_params(module.params, module_runner(module))
+    run_module(module, lambda: keep_kubeconfig(module.params, module.check_mode, talosctl), mask=mask_config)
 
 
 if __name__ == "__main__":

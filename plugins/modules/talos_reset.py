@@ -20,6 +20,7 @@ description:
     or kubernetes.core.k8s.
 extends_documentation_fragment:
   - talosforge.cluster.talos
+  - talosforge.cluster.talos_nodes
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -31,11 +32,7 @@ attributes:
 options:
   nodes:
     description:
-      - The nodes to reset, each a mapping with C(address) and C(role) (V(controlplane) or V(worker)), both
-        required, and C(name) (defaults to C(address)). Other keys are ignored.
-    type: list
-    elements: dict
-    required: true
+      - The nodes to reset; each needs O(nodes[].role).
   graceful:
     description:
       - Cordon and drain the node (and leave etcd) before wiping it (C(talosctl reset --graceful)).
@@ -123,37 +120,21 @@ nodes:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
-    Node,
-    TalosModuleError,
-    by_name,
-    check_positive,
     client_from_params,
-    direct,
-    errors_message,
-    finish,
-    parsed,
-    probe,
-    split_outcomes,
+    nodes_argument_spec,
     talos_argument_spec,
-    validate_nodes,
-    workers,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
-    classify_error,
-    go_duration,
-    parse_etcd_members,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
-    Talosctl,
-    TalosctlError,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.reset import reset_nodes
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import module_runner
 
 
 def argument_spec() -> dict[str, Any]:
     spec = talos_argument_spec(env_fallback)
     spec.update(
-        nodes={"type": "list", "elements": "dict", "required": True},
+        nodes=nodes_argument_spec(),
         graceful={"type": "bool", "default": True},
         reboot={"type": "bool", "default": False},
         wipe_mode={"type": "str", "choices": ["all", "system-disk", "user-disks"], "default": "all"},
@@ -163,118 +144,10 @@ def argument_spec() -> dict[str, Any]:
     return spec
 
 
-def reset_args(params: dict[str, Any]) -> list[str]:
-    args = ["reset", "--graceful" if params["graceful"] else "--graceful=false", "--wipe-mode", params["wipe_mode"]]
-    if params["reboot"]:
-        args.append("--reboot")
-    return args + ["--timeout", go_duration(params["wait_timeout"])]
-
-
-def read(talosctl: Talosctl, node: Node, ignore_unreachable: bool) -> str:
-    """configured, maintenance (already reset) or unreachable (only with ignore_unreachable)."""
-    try:
-        return "maintenance" if probe(talosctl, node)["maintenance"] else "configured"
-    except TalosctlError as exc:
-        if ignore_unreachable and classify_error(exc.stderr or str(exc)) == "unreachable":
-            return "unreachable"
-        raise
-
-
-def check_quorum(talosctl: Talosctl, leaving: list[Node]) -> None:
-    """Refuse to remove every etcd member: that is a teardown, not a node removal."""
-    members: list[dict[str, Any]] = []
-    for node in leaving:
-        done = talosctl.run(["etcd", "members"], check=False, **direct(node))
-        if done.ok:
-            members = parsed(parse_etcd_members, done, node)
-            break
-    if not members:
-        return
-    addresses = [node["address"] for node in leaving]
-    names = [node["name"] for node in leaving]
-
-    def leaves(member: dict[str, Any]) -> bool:
-        urls = member.get("peer_urls", []) + member.get("client_urls", [])
-        return member.get("hostname") in names or any(
-            f"//{a}:" in u or f"//[{a}]:" in u for a in addresses for u in urls
-        )
-
-    if all(leaves(member) for member in members):
-        raise TalosModuleError(
-            f"resetting {', '.join(names)} would remove every etcd member of the cluster; "
-            "to tear the cluster down, use the destroy playbook. No node was reset."
-        )
-
-
-def reset_node(talosctl: Talosctl, node: Node, params: dict[str, Any]) -> None:
-    if node["role"] == "controlplane":
-        talosctl.run(["etcd", "leave"], **direct(node))
-    talosctl.run(reset_args(params), **direct(node))
-
-
-def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None) -> dict[str, Any]:
-    check_positive(params, "wait_timeout")
-    nodes = validate_nodes(params["nodes"], ("address", "role"))
-    parallel = workers(params)
-    talosctl = talosctl or client_from_params(params, at_least=params["wait_timeout"] + 60)
-    named = by_name(nodes)
-    outcomes = talosctl.run_per_node(
-        list(named), lambda client, name: read(client, named[name], params["ignore_unreachable"]), parallel
-    )
-    states, errors = split_outcomes(nodes, outcomes)
-    if errors:
-        raise TalosModuleError(
-            errors_message("reading the nodes", errors, len(nodes)) + ". No node was reset.", errors=errors
-        )
-    command = " ".join(reset_args(params)[:-2])
-    entries: dict[str, dict[str, Any]] = {}
-    for node in nodes:
-        todo = states[node["name"]] == "configured"
-        actions = (["etcd leave"] if node["role"] == "controlplane" else []) + [command] if todo else []
-        status = "planned" if check_mode else "pending"
-        entries[node["name"]] = {
-            "name": node["name"],
-            "role": node["role"],
-            "changed": todo,
-            "actions": actions,
-            "status": status if todo else {"maintenance": "already reset"}.get(states[node["name"]], "unreachable"),
-        }
-    result = {"changed": any(entry["changed"] for entry in entries.values()), "nodes": list(entries.values())}
-    leaving = [node for node in nodes if entries[node["name"]]["changed"] and node["role"] == "controlplane"]
-    if leaving:
-        check_quorum(talosctl, leaving)
-    if check_mode or not result["changed"]:
-        return result
-
-    workers_todo = [node["name"] for node in nodes if entries[node["name"]]["changed"] and node["role"] == "worker"]
-    outcomes = talosctl.run_per_node(
-        workers_todo, lambda client, name: reset_node(client, named[name], params), parallel
-    )
-    for name, (_value, error) in zip(workers_todo, outcomes, strict=True):
-        entries[name]["status"] = "failed" if error else "reset"
-    failures = {name: str(error) for name, (_value, error) in zip(workers_todo, outcomes, strict=True) if error}
-    if not failures:
-        for node in leaving:  # one control plane at a time: etcd shrinks by one member per step
-            try:
-                reset_node(talosctl, node, params)
-            except TalosctlError as exc:
-                entries[node["name"]]["status"] = "failed"
-                failures[node["name"]] = str(exc)
-                break
-            entries[node["name"]]["status"] = "reset"
-    if failures:
-        raise TalosModuleError(
-            errors_message("resetting", failures, len(workers_todo) + len(leaving)),
-            errors=failures,
-            changed=any(entry["status"] == "reset" for entry in entries.values()),
-            nodes=result["nodes"],
-        )
-    return result
-
-
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    finish(module, run_module)
+    talosctl = client_from_params(module.params, module_runner(module))
+    run_module(module, lambda: reset_nodes(module.params, module.check_mode, talosctl), mask=mask_config)
 
 
 if __name__ == "__main__":

@@ -153,39 +153,25 @@ commands:
 
 from typing import Any
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import client_from_params
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.secrets import (
-    NoVault,
-    SecretsError,
-    argument_spec,
-    ensure_bundle,
+    argument_spec as secrets_argument_spec,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
-    Talosctl,
-    TalosctlError,
-    module_runner,
-    use_runner,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.secrets import keep_secrets_bundle
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import module_runner
 
 
-def run_module(params: dict[str, Any], check_mode: bool, talosctl: Talosctl | None = None, codec: Any = None):
-    """Do the work without ansible-vault (the action plugin adds it); raises SecretsError or TalosctlError."""
-    talosctl = talosctl or Talosctl(binary=params.get("talosctl"), timeout=params["timeout"])
-    result = ensure_bundle(params, check_mode, codec or NoVault(), talosctl)
-    result["commands"] = talosctl.commands()
-    return result
+def argument_spec() -> dict[str, Any]:
+    return secrets_argument_spec(env_fallback)
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    use_runner(module_runner(module))
-    try:
-        result = run_module(module.params, module.check_mode)
-    except (SecretsError, TalosctlError) as exc:
-        module.fail_json(msg=str(exc))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    talosctl = client_from_params(module.params, module_runner(module))
+    run_module(module, lambda: keep_secrets_bundle(module.params, module.check_mode, talosctl), mask=mask_config)
 
 
 if __name__ == "__main__":

@@ -16,17 +16,18 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosconfig import pem_expiry
 
 SECTIONS = ("clusters", "users", "contexts")
 
 
-class KubeconfigError(ValueError):
+class KubeconfigError(InputError):
     """A kubeconfig that cannot be read or used."""
 
 
 def load(text: str, source: str) -> dict[str, Any]:
-    import yaml
+    import yaml  # type: ignore[import-untyped, unused-ignore]
 
     try:
         data = yaml.safe_load(text) if text.strip() else {}
@@ -44,7 +45,7 @@ def load(text: str, source: str) -> dict[str, Any]:
 
 
 def dump(data: dict[str, Any]) -> str:
-    import yaml
+    import yaml  # type: ignore[import-untyped, unused-ignore]
 
     return yaml.safe_dump(data, default_flow_style=False, sort_keys=False)
 
@@ -125,10 +126,12 @@ def assess(
     cluster = _entry(existing, "clusters", names["cluster"])
     if cluster is None:
         return True, f"cluster {names['cluster']} is missing", None
-    if cluster.get("cluster") != _entry(fetched, "clusters", names["cluster"]).get("cluster"):
+    if cluster.get("cluster") != (_entry(fetched, "clusters", names["cluster"]) or {}).get("cluster"):
         return True, f"cluster {names['cluster']} has a different server or certificate authority", None
     context = _entry(existing, "contexts", names["context"])
-    if context is None or context.get("context") != _entry(fetched, "contexts", names["context"]).get("context"):
+    if context is None or context.get("context") != (_entry(fetched, "contexts", names["context"]) or {}).get(
+        "context"
+    ):
         return True, f"context {names['context']} is missing or points elsewhere", None
     if _entry(existing, "users", names["user"]) is None:
         return True, f"user {names['user']} is missing", None

@@ -25,16 +25,20 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import installer_image
+from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import schematic_id
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
     V1ALPHA1,
-    Patch,
     TalosConfigError,
-    apply_patches,
     find_document,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.patches import (
+    Patch,
+    apply_patches,
     parse_patch,
 )
 
@@ -86,13 +90,6 @@ def install_image(cluster: dict[str, Any], node: dict[str, Any]) -> str:
     """The node's installer image: from the image plan, else computed from its schematic."""
     if node.get("installer_image"):
         return str(node["installer_image"])
-    from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import (  # noqa: PLC0415
-        installer_image,
-    )
-    from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import (  # noqa: PLC0415
-        schematic_id,
-    )
-
     factory = cluster.get("image_factory") or {}
     sid = node.get("schematic_id") or schematic_id(node.get("schematic") or {})
     registry = factory.get("installer_registry") or "factory.talos.dev"
@@ -115,7 +112,8 @@ def static_address(cluster: dict[str, Any], node: dict[str, Any]) -> str | None:
         return None
     if provider_settings(cluster).get("addressing", "meta") not in STATIC_ADDRESSING:
         return None
-    network = ipaddress.ip_network((cluster.get("network") or {}).get("nodes"), strict=False)
+    nodes: Any = (cluster.get("network") or {}).get("nodes")
+    network = ipaddress.ip_network(nodes, strict=False)
     return f"{node['address']}/{network.prefixlen}"
 
 
@@ -223,7 +221,7 @@ def _hcloud_token(cluster: dict[str, Any], options: RenderOptions) -> str:
 
 
 def node_documents(
-    cluster: dict[str, Any], node: dict[str, Any], options: RenderOptions, base: list[dict[str, Any]] = ()
+    cluster: dict[str, Any], node: dict[str, Any], options: RenderOptions, base: Sequence[dict[str, Any]] = ()
 ) -> list[dict[str, Any]]:
     """The node's own patch documents (for the gen config output ``base``): v1alpha1 settings first, then the
     network documents."""
@@ -285,7 +283,7 @@ def _legacy_network(
 
 
 def collection_patches(
-    cluster: dict[str, Any], node: dict[str, Any], options: RenderOptions, base: list[dict[str, Any]] = ()
+    cluster: dict[str, Any], node: dict[str, Any], options: RenderOptions, base: Sequence[dict[str, Any]] = ()
 ) -> list[Patch]:
     """Steps 2 and 3 of the render order."""
     return [

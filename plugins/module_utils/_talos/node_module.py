@@ -4,7 +4,9 @@
 # PRIVATE: this file is not a public API of the collection and may change without notice.
 """What the Talos node modules share: options, the node list, reading a node's state, waiting.
 
-No Ansible import: a module passes ``env_fallback`` in and catches ``TalosModuleError``.
+No Ansible import: a module passes ``env_fallback`` in (``talos_argument_spec``) and its ``module_runner`` (through
+``client_from_params``); failures are the InputError, ApiError (``TalosctlError``) and PartialFailure
+(``NodesFailed``) of ``_errors``, which ``_module.run_module`` reports.
 """
 
 from __future__ import annotations
@@ -13,38 +15,47 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import yaml  # type: ignore[import-untyped, unused-ignore]
+from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model_nodes import ROLES
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import (
+    InputError,
+    PartialFailure,
+    item_failure,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import worker_count
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
-    ROLES,
-    NodeState,
     TalosOutputError,
     classify_error,
-    go_duration,
     mask_config,
     parse_extensions,
-    parse_health,
     parse_json_stream,
     parse_machine_status,
     parse_version,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
     BINARY_ENV,
+    Connection,
     Result,
+    Runner,
     Talosctl,
     TalosctlError,
-    module_runner,
-    use_runner,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.upgrade_plan import NodeState
 
 Node = dict[str, Any]
 
 
-class TalosModuleError(Exception):
-    """A failure to report with fail_json: ``msg``, plus ``details`` (per-node results, errors) as extra keys."""
+class TalosInputError(InputError):
+    """The input is wrong, or asks for what is refused (removing every etcd member); nothing was changed. ``errors``
+    lists every problem found, in order."""
 
-    def __init__(self, message: str, **details: Any):
+    def __init__(self, message: str, errors: list[str] | None = None):
         super().__init__(message)
-        self.details = details
+        self.errors = list(errors or [message])
+
+
+class NodesFailed(PartialFailure):
+    """Some nodes failed: ``failures`` has one entry per node (``name``, ``msg`` masked, ``failure``)."""
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -62,26 +73,40 @@ def talos_argument_spec(env_fallback: Any) -> dict[str, Any]:
     }
 
 
+# The keys of a node, as the talos_targets filter writes them; any other key is refused (a misspelt key would
+# otherwise be ignored). The talosforge.cluster.talos_nodes doc fragment documents them.
+NODE_OPTIONS: dict[str, dict[str, Any]] = {
+    "name": {"type": "str"},
+    "address": {"type": "str", "required": True},
+    "role": {"type": "str"},
+    "image": {"type": "str"},
+    "config": {"type": "str"},
+}
+
+
 def nodes_argument_spec() -> dict[str, Any]:
-    return {"type": "list", "elements": "dict", "required": True}
+    """The ``nodes`` option of every Talos node module (the talosforge.cluster.talos_nodes doc fragment)."""
+    return {"type": "list", "elements": "dict", "required": True, "options": NODE_OPTIONS}
 
 
-def client_from_params(params: Mapping[str, Any], at_least: float = 0.0) -> Talosctl:
-    """A Talosctl from the fragment's options; ``at_least`` raises the per-command timeout (for long waits)."""
-    timeout = float(params.get("timeout") or 300.0)
+def client_from_params(params: Mapping[str, Any], runner: Runner | None) -> Talosctl:
+    """A Talosctl from the fragment's options that runs talosctl through ``runner`` (``module_runner(module)``)."""
     return Talosctl(
-        binary=params.get("talosctl"), talosconfig=params.get("talosconfig"), timeout=max(timeout, at_least)
+        binary=params.get("talosctl"),
+        talosconfig=params.get("talosconfig"),
+        timeout=float(params.get("timeout") or 300.0),
+        runner=runner,
     )
 
 
 def workers(params: Mapping[str, Any]) -> int:
-    return worker_count(params.get("parallel", 8), TalosModuleError)
+    return worker_count(params.get("parallel", 8), TalosInputError)
 
 
 def check_positive(params: Mapping[str, Any], *names: str) -> None:
     errors = [f"{name} must be more than 0, got {params[name]}" for name in names if (params.get(name) or 0) <= 0]
     if errors:
-        raise TalosModuleError("; ".join(errors), errors=errors)
+        raise TalosInputError("; ".join(errors), errors)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -94,7 +119,7 @@ def validate_nodes(
     required: Iterable[str] = ("address",),
     extra: Callable[[int, Node], list[str]] | None = None,
 ) -> list[Node]:
-    """Check the ``nodes`` option and return it as clean dicts; raise one TalosModuleError listing every problem.
+    """Check the ``nodes`` option and return it as clean dicts; raise one TalosInputError listing every problem.
 
     Each node needs a unique ``address`` and a unique ``name`` (which defaults to the address); ``role`` (when
     given) is controlplane or worker; keys in ``required`` must be non-empty. ``extra(index, node)`` adds checks
@@ -108,7 +133,11 @@ def validate_nodes(
         if not isinstance(node, Mapping):
             errors.append(f"{where}: must be a mapping with name and address, got {type(node).__name__}")
             continue
-        node = {key: (str(value).strip() if isinstance(value, str) else value) for key, value in node.items()}
+        node = {
+            key: (str(value).strip() if isinstance(value, str) else value)
+            for key, value in node.items()
+            if value is not None  # a suboption left out is None: the same as not given
+        }
         if node.get("name") in (None, "") and node.get("address"):
             node["name"] = node["address"]
         label = node.get("name") or node.get("address") or where
@@ -134,7 +163,7 @@ def validate_nodes(
     if not clean and not errors:
         errors.append("nodes: give at least one node")
     if errors:
-        raise TalosModuleError(f"invalid nodes: {'; '.join(errors)}", errors=errors)
+        raise TalosInputError(f"invalid nodes: {'; '.join(errors)}", errors)
     return clean
 
 
@@ -148,13 +177,18 @@ def control_planes(nodes: list[Node]) -> list[Node]:
 def require_control_plane(nodes: list[Node]) -> list[Node]:
     found = control_planes(nodes)
     if not found:
-        raise TalosModuleError("nodes: no node has role controlplane; this operation runs on a control plane")
+        raise TalosInputError("nodes: no node has role controlplane; this operation runs on a control plane")
     return found
 
 
-def direct(node: Node) -> dict[str, Any]:
+def direct(node: Node) -> Connection:
     """Talk to the node itself over mTLS: it is both the endpoint and the target."""
-    return {"nodes": [node["address"]], "endpoints": [node["address"]], "node": node["name"]}
+    return Connection(nodes=(node["address"],), endpoints=(node["address"],), node=node["name"])
+
+
+def maintenance_api(node: Node) -> Connection:
+    """Talk to the node through its insecure maintenance API."""
+    return Connection(nodes=(node["address"],), insecure=True, node=node["name"])
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -178,8 +212,8 @@ def parsed(parse: Callable[[str], Any], result: Result, node: Node) -> Any:
 
 def machine_status(talosctl: Talosctl, node: Node, insecure: bool = False) -> dict[str, Any]:
     """The node's MachineStatus: stage, ready, unmet_conditions."""
-    connection = {"nodes": [node["address"]], "node": node["name"]} if insecure else direct(node)
-    result = talosctl.run(["get", "machinestatus", "--output", "json"], insecure=insecure, **connection)
+    connection = maintenance_api(node) if insecure else direct(node)
+    result = talosctl.run(["get", "machinestatus", "--output", "json"], connection)
     status = _first(parsed(parse_machine_status, result, node), node["address"])
     if status is None:
         raise TalosctlError("talosctl get machinestatus returned no resource", result=result, node=node["name"])
@@ -228,7 +262,7 @@ def probe(talosctl: Talosctl, node: Node, insecure: str = "auto", maintenance_fi
 
 
 def talos_version(talosctl: Talosctl, node: Node) -> str | None:
-    result = talosctl.run(["version"], **direct(node))
+    result = talosctl.run(["version"], direct(node))
     server = _first(parsed(parse_version, result, node)["servers"], node["address"]) or {}
     return server.get("tag")
 
@@ -240,7 +274,7 @@ def schematic(talosctl: Talosctl, node: Node) -> tuple[str | None, list[dict[str
     no schematic (None). A node that does not serve the extensions resource at all (an error other than a
     connection error) gives (None, [], False), and the caller compares versions only.
     """
-    result = talosctl.run(["get", "extensions", "--output", "json"], check=False, **direct(node))
+    result = talosctl.run(["get", "extensions", "--output", "json"], direct(node), check=False)
     if not result.ok:
         if classify_error(result.stderr) in ("unreachable", "maintenance"):
             raise TalosctlError(f"talosctl get extensions failed: {result.stderr.strip()}", result, node["name"])
@@ -251,7 +285,7 @@ def schematic(talosctl: Talosctl, node: Node) -> tuple[str | None, list[dict[str
 
 def installer_image(talosctl: Talosctl, node: Node) -> str | None:
     """``machine.install.image`` of the configuration the node runs (``talosctl get machineconfig``), if any."""
-    result = talosctl.run(["get", "machineconfig", "--output", "json"], **direct(node))
+    result = talosctl.run(["get", "machineconfig", "--output", "json"], direct(node))
     for resource in parsed(parse_json_stream, result, node):
         spec = resource.get("spec")
         image = install_image_of(spec) if isinstance(spec, str) else None
@@ -262,8 +296,6 @@ def installer_image(talosctl: Talosctl, node: Node) -> str | None:
 
 def install_image_of(config_text: str) -> str | None:
     """The install image of a machine configuration's text (the v1alpha1 document's ``machine.install.image``)."""
-    import yaml
-
     try:
         documents = list(yaml.safe_load_all(config_text))
     except yaml.YAMLError:
@@ -327,21 +359,28 @@ def wait_for(
 
 def split_outcomes(
     nodes: list[Node], outcomes: list[tuple[Any, Exception | None]]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Results by node name, and error messages by node name."""
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Results by node name, and one ``failures`` entry per node that failed (message masked, named "node X: ...")."""
     results: dict[str, Any] = {}
-    errors: dict[str, str] = {}
+    failures: list[dict[str, Any]] = []
     for node, (value, error) in zip(nodes, outcomes, strict=True):
         if error is not None:
-            message = mask_config(str(error))
-            errors[node["name"]] = message if message.startswith("node ") else f"node {node['name']}: {message}"
+            failures.append(node_failure(node["name"], error))
         else:
             results[node["name"]] = value
-    return results, errors
+    return results, failures
 
 
-def errors_message(action: str, errors: Mapping[str, str], total: int) -> str:
-    return f"{action} failed on {len(errors)} of {total} nodes: " + "; ".join(errors.values())
+def node_failure(name: str, error: Exception) -> dict[str, Any]:
+    """The ``failures`` entry of node ``name``: its masked message, which names the node, and talosctl's failure."""
+    entry = item_failure(name, error)
+    message = mask_config(entry["msg"])
+    entry["msg"] = message if message.startswith("node ") else f"node {name}: {message}"
+    return entry
+
+
+def errors_message(action: str, failures: list[dict[str, Any]], total: int) -> str:
+    return f"{action} failed on {len(failures)} of {total} nodes: " + "; ".join(f["msg"] for f in failures)
 
 
 def by_name(nodes: Iterable[Node]) -> dict[str, Node]:
@@ -350,79 +389,3 @@ def by_name(nodes: Iterable[Node]) -> dict[str, Node]:
 
 def address_names(nodes: Iterable[Node]) -> dict[str, str]:
     return {node["address"]: node["name"] for node in nodes}
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Cluster health
-# --------------------------------------------------------------------------------------------------------------
-
-
-def health_args(nodes: list[Node], wait_timeout: float) -> list[str]:
-    planes = control_planes(nodes)
-    workers = [node for node in nodes if node not in planes]
-    args = ["health", "--wait-timeout", go_duration(wait_timeout)]
-    args += ["--control-plane-nodes", ",".join(node["address"] for node in planes)]
-    if workers:
-        args += ["--worker-nodes", ",".join(node["address"] for node in workers)]
-    return args
-
-
-def check_health(
-    talosctl: Talosctl, nodes: list[Node], wait_timeout: float, avoid: str | None = None
-) -> dict[str, Any]:
-    """Run talosctl health from a control plane (not ``avoid`` when another one exists); raise on failure.
-
-    Returns {"node", "checks"}; raises TalosModuleError naming the failed check and its nodes.
-    """
-    planes = require_control_plane(nodes)
-    order = [node for node in planes if node["name"] != avoid] + [node for node in planes if node["name"] == avoid]
-    names = address_names(nodes)
-    for index, source in enumerate(order):
-        done = talosctl.run(health_args(nodes, wait_timeout), check=False, **direct(source))
-        output = done.stdout + "\n" + done.stderr
-        parsed = parse_health(output)
-        if done.ok:
-            return {"node": source["name"], "checks": parsed["checks"]}
-        if not parsed["checks"] and classify_error(done.stderr) == "unreachable" and index + 1 < len(order):
-            continue  # this control plane is down; ask the next one
-        failed_nodes = {names.get(address, address): reason for address, reason in parsed["failed_nodes"].items()}
-        if parsed["failed_check"]:
-            where = ", ".join(f"{name} ({reason})" for name, reason in failed_nodes.items()) or "the cluster"
-            message = f"health check '{parsed['failed_check']}' failed on {where}"
-        else:
-            message = f"talosctl health failed on node {source['name']}: {done.stderr.strip() or done.stdout.strip()}"
-        raise TalosModuleError(
-            message,
-            node=source["name"],
-            checks=parsed["checks"],
-            failed_check=parsed["failed_check"],
-            failed_nodes=failed_nodes,
-            stderr=done.stderr,
-        )
-    raise TalosModuleError("no control plane to run the health checks from")
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Module entry point
-# --------------------------------------------------------------------------------------------------------------
-
-
-def finish(module: Any, run: Callable[[dict[str, Any], bool], dict[str, Any]]) -> None:
-    """Run ``run(params, check_mode)`` for an AnsibleModule and exit with its result or a structured failure.
-
-    talosctl runs through the module's run_command. A TalosctlError names its node (``node``) and keeps talosctl's
-    exit code and error output (``rc``, ``stderr``).
-    """
-    use_runner(module_runner(module))
-    try:
-        result = run(module.params, module.check_mode)
-    except TalosModuleError as exc:
-        module.fail_json(msg=mask_config(str(exc)), **exc.details)
-    except TalosctlError as exc:
-        details: dict[str, Any] = {"node": exc.node}
-        if exc.result is not None:
-            details.update(rc=exc.result.rc, stderr=mask_config(exc.result.stderr), cmd=exc.result.argv[1:])
-        module.fail_json(msg=mask_config(str(exc)), **details)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)

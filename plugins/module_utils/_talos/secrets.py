@@ -16,7 +16,14 @@ import shutil
 import tempfile
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
+    TalosConfigError,
+    load_documents,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.masking import masked_text
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import talos_argument_spec
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import LOCAL, Talosctl
 
 VAULT_HEADER = b"$ANSIBLE_VAULT;"
 FILE_MODE = 0o600
@@ -40,8 +47,9 @@ _REQUIRED = (
 _ENCRYPTION_SECRETS = ("secretboxencryptionsecret", "aescbcencryptionsecret")
 
 
-class SecretsError(Exception):
-    """The bundle cannot be generated, read or written; the message never holds secret content."""
+class SecretsError(InputError):
+    """The bundle cannot be read, written, decrypted or encrypted, or a file is not a bundle; the message never holds
+    secret content. (talosctl failing to generate one is a TalosctlError.)"""
 
 
 def is_vault(data: bytes) -> bool:
@@ -59,7 +67,8 @@ def bundle_problems(data: Any) -> list[str]:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, str) or not node:
             problems.append(f"{'.'.join(path)} is missing or empty")
-    secrets = data.get("secrets") if isinstance(data.get("secrets"), dict) else {}
+    given = data.get("secrets")
+    secrets = given if isinstance(given, dict) else {}
     present = [name for name in _ENCRYPTION_SECRETS if secrets.get(name)]
     if len(present) != 1:
         problems.append(f"exactly one of secrets.{' and secrets.'.join(_ENCRYPTION_SECRETS)} must be set")
@@ -68,11 +77,6 @@ def bundle_problems(data: Any) -> list[str]:
 
 def check_bundle(text: bytes | str, where: str) -> None:
     """Raise SecretsError when ``text`` is not a Talos secrets bundle (YAML)."""
-    from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (  # noqa: PLC0415
-        TalosConfigError,
-        load_documents,
-    )
-
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -158,7 +162,7 @@ def generate(talosctl: Talosctl, talos_version: str | None = None) -> bytes:
         args = ["gen", "secrets", "--output-file", target]
         if talos_version:
             args += ["--talos-version", talos_version]
-        talosctl.run(args, use_talosconfig=False)
+        talosctl.run(args, LOCAL)
         data = read_file(target)
         check_bundle(data, "the bundle talosctl gen secrets wrote")
         return data
@@ -192,13 +196,10 @@ class NoVault:
         )
 
 
-def argument_spec() -> dict[str, Any]:
-    """The options of talos_secrets (the talos doc fragment's, then its own)."""
+def argument_spec(env_fallback: Any) -> dict[str, Any]:
+    """The options of talos_secrets, for the module and its action plugin: the talos doc fragment's, then its own."""
     return {
-        "talosctl": {"type": "path"},
-        "talosconfig": {"type": "path"},
-        "timeout": {"type": "float", "default": 300.0},
-        "parallel": {"type": "int", "default": 8},
+        **talos_argument_spec(env_fallback),
         "path": {"type": "path", "required": True},
         "rotate": {"type": "bool", "default": False},
         "talos_version": {"type": "str"},
@@ -209,15 +210,10 @@ def argument_spec() -> dict[str, Any]:
 
 
 def _masked(data: bytes) -> str:
-    from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (  # noqa: PLC0415
-        load_documents,
-        masked_text,
-    )
-
     return masked_text(load_documents(data.decode("utf-8")))
 
 
-def ensure_bundle(params: dict[str, Any], check_mode: bool, codec: Any, talosctl: Talosctl | None = None) -> dict:
+def ensure_bundle(params: dict[str, Any], check_mode: bool, codec: Any, talosctl: Talosctl) -> dict[str, Any]:
     """Create the bundle at ``path`` unless it exists (then only check it), or replace it when ``rotate``.
 
     ``codec`` encrypts and decrypts with ansible-vault (``NoVault`` when that is not available). Raises
@@ -243,9 +239,7 @@ def ensure_bundle(params: dict[str, Any], check_mode: bool, codec: Any, talosctl
     if check_mode:
         result["msg"] = f"would {'rotate' if old is not None else 'create'} the secrets bundle {path}"
         return result
-    new = generate(
-        talosctl or Talosctl(binary=params.get("talosctl"), timeout=params["timeout"]), params.get("talos_version")
-    )
+    new = generate(talosctl, params.get("talos_version"))
     if old is not None:
         result["backup"] = backup(path)
     write_private(path, codec.encrypt(new) if encrypt else new)
@@ -258,7 +252,9 @@ def ensure_bundle(params: dict[str, Any], check_mode: bool, codec: Any, talosctl
     return result
 
 
-def _keep(result: dict, path: str, plain: bytes, was_encrypted: bool, encrypt: bool, check_mode: bool, codec: Any):
+def _keep(
+    result: dict[str, Any], path: str, plain: bytes, was_encrypted: bool, encrypt: bool, check_mode: bool, codec: Any
+) -> dict[str, Any]:
     """An existing, valid bundle: encrypt it when asked and it is not yet, and make it 0600."""
     result["encrypted"] = was_encrypted
     if encrypt and not was_encrypted:
@@ -272,4 +268,14 @@ def _keep(result: dict, path: str, plain: bytes, was_encrypted: bool, encrypt: b
         result["changed"] = ensure_mode(path)
     elif os.stat(path).st_mode & 0o777 != FILE_MODE:
         result["changed"] = True
+    return result
+
+
+def keep_secrets_bundle(
+    params: dict[str, Any], check_mode: bool, talosctl: Talosctl, codec: Any = None
+) -> dict[str, Any]:
+    """The talos_secrets module without ansible-vault (its action plugin passes a vault ``codec``): ``ensure_bundle``
+    and the talosctl command lines it ran."""
+    result = ensure_bundle(params, check_mode, codec or NoVault(), talosctl)
+    result["commands"] = talosctl.commands()
     return result

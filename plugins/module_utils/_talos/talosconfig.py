@@ -15,7 +15,7 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
     TalosConfigError,
     dump_document,
     load_documents,

@@ -17,22 +17,32 @@ import yaml
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import load_cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.plan import plan_images
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos import machine_documents as nodes_mod
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import (
-    Patch,
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.deletes import (
+    split_deletes,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
     TalosConfigError,
-    apply_json_patch,
-    apply_patch,
     doc_id,
     dump_documents,
     load_documents,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.json_patch import (
+    apply_json_patch,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.masking import (
     mask_secrets,
     mask_value,
     masked_text,
-    merge_documents_value,
-    parse_patch,
     scrub,
     secret_spots,
-    split_deletes,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.merge import (
+    merge_documents_value,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.patches import (
+    Patch,
+    apply_patch,
+    parse_patch,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.machine_documents import (
     RenderOptions,

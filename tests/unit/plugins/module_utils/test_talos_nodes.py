@@ -7,10 +7,7 @@ from __future__ import annotations
 import pytest
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
     MASK,
-    NodeState,
     TalosOutputError,
-    UpgradePlanError,
-    UpgradeTarget,
     classify_error,
     go_duration,
     mask_config,
@@ -24,6 +21,11 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output i
     parse_json_stream,
     parse_machine_status,
     parse_version,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.upgrade_plan import (
+    NodeState,
+    UpgradePlanError,
+    UpgradeTarget,
     plan_upgrade,
 )
 

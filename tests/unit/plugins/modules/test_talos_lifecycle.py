@@ -12,24 +12,33 @@ import json
 import os
 import stat
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import yaml
 
 pytest.importorskip("sandbox.simulators.talos.nodes", reason="the sandbox is not available (installed collection)")
 
+import ansible_collections.talosforge.cluster.plugins.modules.talos_apply_config as apply_config_module
+import ansible_collections.talosforge.cluster.plugins.modules.talos_bootstrap as bootstrap_module
+import ansible_collections.talosforge.cluster.plugins.modules.talos_etcd_snapshot as etcd_snapshot_module
+import ansible_collections.talosforge.cluster.plugins.modules.talos_health as health_module
+import ansible_collections.talosforge.cluster.plugins.modules.talos_info as info_module
+import ansible_collections.talosforge.cluster.plugins.modules.talos_kubeconfig as kubeconfig_module
+import ansible_collections.talosforge.cluster.plugins.modules.talos_reset as reset_module
+import ansible_collections.talosforge.cluster.plugins.modules.talos_upgrade as upgrade_module
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import TalosModuleError
-from ansible_collections.talosforge.cluster.plugins.modules import (
-    talos_apply_config,
-    talos_bootstrap,
-    talos_etcd_snapshot,
-    talos_health,
-    talos_info,
-    talos_kubeconfig,
-    talos_reset,
-    talos_upgrade,
-)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.apply_config import apply_configs
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.bootstrap import bootstrap_etcd
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.etcd_snapshot import take_snapshot
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.health import HealthCheckFailed, cluster_health
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.info import read_cluster
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.kubeconfig_fetch import keep_kubeconfig
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import NodesFailed, TalosInputError
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.reset import reset_nodes
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.upgrade import upgrade_cluster
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.upgrade_plan import UpgradePlanError
 from talos_lab import (
     ADDRESSES,
     CONTROL_PLANES,
@@ -44,6 +53,22 @@ from talos_lab import (
 )
 
 pytestmark = pytest.mark.skipif(not STANDIN.exists(), reason="sandbox/bin/talosctl is not there")
+
+
+def module_work(module: Any, work: Any) -> SimpleNamespace:
+    """What ``Lab.run`` takes: the module's options and main(), and its work as ``run_module(params, check_mode,
+    talosctl)`` (the work lives in module_utils; the module file is only its documentation, options and main())."""
+    return SimpleNamespace(argument_spec=module.argument_spec, run_module=work, main=module.main)
+
+
+talos_apply_config = module_work(apply_config_module, apply_configs)
+talos_bootstrap = module_work(bootstrap_module, bootstrap_etcd)
+talos_etcd_snapshot = module_work(etcd_snapshot_module, take_snapshot)
+talos_health = module_work(health_module, cluster_health)
+talos_info = module_work(info_module, read_cluster)
+talos_kubeconfig = module_work(kubeconfig_module, keep_kubeconfig)
+talos_reset = module_work(reset_module, reset_nodes)
+talos_upgrade = module_work(upgrade_module, upgrade_cluster)
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +184,7 @@ def test_apply_dry_run_decides_and_masks_the_diff(cluster):
 
     documents[0]["machine"]["token"] = "abcdef.0123456789abcdef"  # not an immediate change
     path.write_text(yaml.safe_dump_all(documents))
-    with pytest.raises(TalosModuleError) as caught:
+    with pytest.raises(NodesFailed) as caught:
         cluster.run(talos_apply_config, nodes=cluster.nodes("cp1", "w1", config=True), mode="no-reboot")
     assert "node w1:" in str(caught.value) and "can't be applied in immediate mode" in str(caught.value)
     assert "abcdef.0123456789abcdef" not in str(caught.value) and token not in str(caught.value)
@@ -167,12 +192,12 @@ def test_apply_dry_run_decides_and_masks_the_diff(cluster):
 
 def test_node_that_never_leaves_maintenance_is_named(lab):
     lab.sandbox.set_fault(WORKERS["w2"], "never-leaves-maintenance")
-    with pytest.raises(TalosModuleError) as caught:
+    with pytest.raises(NodesFailed) as caught:
         lab.run(talos_apply_config, nodes=lab.nodes("cp1", "w1", "w2", config=True), wait_timeout=0.3)
     message = str(caught.value)
     assert "node w2:" in message and "did not leave maintenance mode within 0.3 s" in message
-    assert list(caught.value.details["errors"]) == ["w2"]
-    assert [entry["applied"] for entry in caught.value.details["nodes"]] == [True, True, True]
+    assert [failure["name"] for failure in caught.value.failures] == ["w2"]
+    assert [entry["applied"] for entry in caught.value.result["nodes"]] == [True, True, True]
     assert lab.node("w2").stage == "maintenance"
     assert [lab.node(name).stage for name in ("cp1", "w1", "cp2")] == ["running", "running", "maintenance"]
 
@@ -180,21 +205,21 @@ def test_node_that_never_leaves_maintenance_is_named(lab):
 def test_bad_input_for_one_node_touches_no_node(lab):
     missing = lab.nodes(config=True)
     missing[4]["config"] = str(lab.configs / "nope.yaml")
-    with pytest.raises(TalosModuleError, match=r"nodes\[4\]\.config \(w2\): cannot read"):
+    with pytest.raises(TalosInputError, match=r"nodes\[4\]\.config \(w2\): cannot read"):
         lab.run(talos_apply_config, nodes=missing)
     assert lab.last.commands() == []
 
     Path(lab.config_path("w2")).write_text("version: v1alpha1\nmachine:\n  type: worker\n")
-    with pytest.raises(TalosModuleError) as caught:
+    with pytest.raises(NodesFailed) as caught:
         lab.run(talos_apply_config, nodes=lab.nodes(config=True))
-    assert list(caught.value.details["errors"]) == ["w2"] and "No node was changed" in str(caught.value)
+    assert [f["name"] for f in caught.value.failures] == ["w2"] and "No node was changed" in str(caught.value)
     assert applied(lab) == []
     assert {lab.node(name).stage for name in ADDRESSES} == {"maintenance"}
 
 
 def test_unreachable_node_fails_the_read_phase(lab):
     lab.sandbox.set_fault(CONTROL_PLANES["cp3"], "unreachable")
-    with pytest.raises(TalosModuleError, match="node cp3: .*no route to host"):
+    with pytest.raises(NodesFailed, match="node cp3: .*no route to host"):
         lab.run(talos_apply_config, nodes=lab.nodes(config=True))
     assert applied(lab) == []
 
@@ -223,7 +248,7 @@ def test_bootstrap_exactly_once(configured):
 
 
 def test_bootstrap_refuses_a_node_in_maintenance(lab):
-    with pytest.raises(TalosModuleError, match="node cp1: answers only the maintenance API"):
+    with pytest.raises(NodesFailed, match="node cp1: answers only the maintenance API"):
         lab.run(talos_bootstrap, nodes=lab.nodes())
 
 
@@ -287,10 +312,10 @@ def test_health_and_info(cluster):
 
 def test_health_failure_names_check_and_node(cluster):
     cluster.sandbox.set_fault(WORKERS["w2"], "unreachable")
-    with pytest.raises(TalosModuleError) as caught:
+    with pytest.raises(HealthCheckFailed) as caught:
         cluster.run(talos_health, nodes=cluster.nodes(), wait_timeout=1)
     assert "health check '" in str(caught.value) and "w2 (" in str(caught.value)
-    assert list(caught.value.details["failed_nodes"]) == ["w2"]
+    assert list(caught.value.failure()["details"]["failed_nodes"]) == ["w2"]
     info = cluster.run(talos_info, nodes=cluster.nodes("cp1", "w2"))
     assert [node["name"] for node in info["nodes"] if not node["reachable"]] == ["w2"]
     assert "no route to host" in info["nodes"][1]["error"] and len(info["etcd_members"]) == 3
@@ -321,10 +346,10 @@ def test_upgrade_rolls_control_planes_first_and_resumes(cluster):
     # cp2 reboots in the middle of its upgrade for longer than the task waits: the task fails naming it.
     cluster.sandbox.set_fault(CONTROL_PLANES["cp2"], "reboot-during-upgrade", calls=6)
     nodes = list(reversed(cluster.nodes()))  # the order of the list does not matter: control planes go first
-    with pytest.raises(TalosModuleError) as caught:
+    with pytest.raises(NodesFailed) as caught:
         cluster.run(talos_upgrade, nodes=nodes, image=NEW_IMAGE, wait_timeout=0.2, health_check=False)
     assert "node cp2:" in str(caught.value) and "Re-run the task to resume" in str(caught.value)
-    statuses = {step["node"]: step["status"] for step in caught.value.details["steps"]}
+    statuses = {step["node"]: step["status"] for step in caught.value.result["steps"]}
     assert statuses == {"cp3": "upgraded", "cp2": "failed", "cp1": "pending", "w2": "pending", "w1": "pending"}
     assert cluster.node("cp1").talos_version == OLD_VERSION
 
@@ -354,7 +379,7 @@ def test_upgrade_waits_through_a_short_reboot(cluster):
 def test_upgrade_refuses_when_quorum_is_at_risk_and_kubernetes(cluster):
     cluster.sandbox.set_fault(CONTROL_PLANES["cp2"], "unreachable")
     cluster.sandbox.set_fault(CONTROL_PLANES["cp3"], "unreachable")
-    with pytest.raises(TalosModuleError, match="No node was upgraded"):
+    with pytest.raises((NodesFailed, UpgradePlanError), match="No node was upgraded"):
         cluster.run(talos_upgrade, nodes=cluster.nodes(), image=NEW_IMAGE, wait_timeout=0.1)
     assert upgrade_order(cluster) == []
     cluster.sandbox.clear_faults(CONTROL_PLANES["cp2"])
@@ -402,14 +427,14 @@ def test_reset_a_worker(cluster):
     result = cluster.run(talos_reset, nodes=cluster.nodes("w2"))
     assert result["changed"] is True and result["nodes"][0]["status"] == "reset"
     assert cluster.node("w2").stage == "off"
-    with pytest.raises(TalosModuleError, match="node w2:"):
+    with pytest.raises(NodesFailed, match="node w2:"):
         cluster.run(talos_reset, nodes=cluster.nodes("w2"))
     again = cluster.run(talos_reset, nodes=cluster.nodes("w2"), ignore_unreachable=True)
     assert again["changed"] is False and again["nodes"][0]["status"] == "unreachable"
 
 
 def test_reset_control_plane_leaves_etcd_and_keeps_the_last_members(cluster):
-    with pytest.raises(TalosModuleError, match="would remove every etcd member"):
+    with pytest.raises(TalosInputError, match="would remove every etcd member"):
         cluster.run(talos_reset, nodes=cluster.nodes("cp1", "cp2", "cp3"))
     result = cluster.run(talos_reset, nodes=cluster.nodes("cp3"), reboot=True)
     assert result["nodes"][0]["actions"] == ["etcd leave", "reset --graceful --wipe-mode all --reboot"]
@@ -437,7 +462,11 @@ def test_main_reports_failures_with_the_node(cluster, capsys, monkeypatch):
     with patch_module_args(args), pytest.raises(SystemExit):
         talos_apply_config.main()
     result = json.loads(capsys.readouterr().out)
-    assert result["failed"] is True and "node w1:" in result["msg"] and list(result["errors"]) == ["w1"]
+    assert result["failed"] is True and "node w1:" in result["msg"]
+    assert [failure["name"] for failure in result["failures"]] == ["w1"]
+    (failure,) = result["failures"]
+    assert failure["failure"]["code"] == "unreachable" and failure["failure"]["details"]["node"] == "w1"
+    assert failure["failure"]["request"].startswith("talosctl get machinestatus")
     args = {"talosconfig": cluster.talosconfig, "nodes": cluster.nodes("cp1", "w1")}
     with patch_module_args(args), pytest.raises(SystemExit):
         talos_info.main()

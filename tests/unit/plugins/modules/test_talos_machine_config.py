@@ -25,10 +25,17 @@ import yaml
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.talos import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.validate import load_cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.plan import plan_images
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos import secrets
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config import doc_id, load_documents
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos import machine_config, secrets
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
+    TalosConfigError,
+    doc_id,
+    load_documents,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import NodesFailed
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosconfig import render_talosconfig
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
 from ansible_collections.talosforge.cluster.plugins.modules import talos_machine_config as module
+from ansible_collections.talosforge.cluster.plugins.plugin_utils._process import run_process
 from jsonschema import Draft202012Validator
 from module_harness import check_documentation, run_module
 
@@ -54,7 +61,7 @@ def sandbox_model() -> dict:
 def env(tmp_path, monkeypatch):
     """A sandbox state folder, a secrets bundle made by the stand-in, and the module's parameters."""
     monkeypatch.setenv("TALOSFORGE_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    talosctl = Talosctl(binary=str(STANDIN))
+    talosctl = Talosctl(binary=str(STANDIN), runner=run_process)
     bundle = tmp_path / "secrets.yaml"
     secrets.ensure_bundle({"path": str(bundle), "encrypt": False, "timeout": 60}, False, secrets.NoVault(), talosctl)
     params = {
@@ -72,10 +79,10 @@ def env(tmp_path, monkeypatch):
 
 
 def run_checked(params: dict, check_mode: bool = False):
-    """``module.run_module`` with a fresh Talosctl whose commands are then held to the CLI contract."""
-    talosctl = Talosctl(binary=params["talosctl"])
+    """``render_machine_configs`` with a fresh Talosctl whose commands are then held to the CLI contract."""
+    talosctl = Talosctl(binary=params["talosctl"], runner=run_process)
     try:
-        return module.run_module(params, check_mode, talosctl), talosctl
+        return machine_config.render_machine_configs(params, check_mode, talosctl), talosctl
     finally:
         check_contract(talosctl)
 
@@ -124,15 +131,15 @@ def test_argument_spec_matches_documentation():
 
 def test_unknown_nodes_and_a_missing_endpoint_are_refused():
     model = sandbox_model()
-    with pytest.raises(module.TalosConfigError, match="nodes not in the cluster model: cp-9"):
-        module.select_nodes(model, ["cp-1", "cp-9"])
+    with pytest.raises(TalosConfigError, match="nodes not in the cluster model: cp-9"):
+        machine_config.select_nodes(model, ["cp-1", "cp-9"])
     model["nodes"][0]["name"] = "../etc"
-    with pytest.raises(module.TalosConfigError, match="must be DNS labels"):
-        module.select_nodes(model, None)
+    with pytest.raises(TalosConfigError, match="must be DNS labels"):
+        machine_config.select_nodes(model, None)
     model["endpoint"]["url"] = None
-    with pytest.raises(module.TalosConfigError, match="give endpoint"):
-        module.api_endpoint({}, model)
-    assert module.api_endpoint({"endpoint": "https://lb:6443"}, model) == "https://lb:6443"
+    with pytest.raises(TalosConfigError, match="give endpoint"):
+        machine_config.api_endpoint({}, model)
+    assert machine_config.api_endpoint({"endpoint": "https://lb:6443"}, model) == "https://lb:6443"
 
 
 def test_check_mode_without_a_bundle_renders_nothing(tmp_path):
@@ -145,19 +152,19 @@ def test_check_mode_without_a_bundle_renders_nothing(tmp_path):
         "parallel": 8,
         "patches": [],
     }
-    result = module.run_module(params, True, Talosctl(binary="/bin/false"))
+    result = machine_config.render_machine_configs(params, True, Talosctl(binary="/bin/false", runner=run_process))
     assert result["changed"] and all(n["changed"] for n in result["nodes"]) and result["commands"] == []
     assert not (tmp_path / "out").exists()
-    with pytest.raises(module.SecretsError, match="create it with talos_secrets first"):
-        module.run_module(params, False, Talosctl(binary="/bin/false"))
+    with pytest.raises(secrets.SecretsError, match="create it with talos_secrets first"):
+        machine_config.render_machine_configs(params, False, Talosctl(binary="/bin/false", runner=run_process))
 
 
 def test_an_encrypted_bundle_needs_the_action_plugin(tmp_path):
     bundle = tmp_path / "secrets.yaml"
     bundle.write_text("$ANSIBLE_VAULT;1.1;AES256\n3031\n")
     params = {"cluster": sandbox_model(), "secrets_file": str(bundle), "output_dir": str(tmp_path), "timeout": 1.0}
-    with pytest.raises(module.SecretsError, match="its action plugin decrypts the bundle"):
-        module.run_module(params, False, Talosctl(binary="/bin/false"))
+    with pytest.raises(secrets.SecretsError, match="its action plugin decrypts the bundle"):
+        machine_config.render_machine_configs(params, False, Talosctl(binary="/bin/false", runner=run_process))
 
 
 def _certificate(days: int) -> str:
@@ -193,7 +200,7 @@ def test_talosconfig_keeps_its_client_certificate_while_the_ca_is_the_same_and_i
     new, old = _certificate(365), _certificate(200)
     generated = _talosconfig("CA1", new, "NEWKEY")
     previous = _talosconfig("CA1", old, "OLDKEY", "[old]")
-    text, expiry = module.render_talosconfig(generated, previous, ["10.0.0.1"])
+    text, expiry = render_talosconfig(generated, previous, ["10.0.0.1"])
     assert yaml.safe_load(text)["contexts"]["c"] == {
         "endpoints": ["10.0.0.1"],
         "ca": "CA1",
@@ -201,14 +208,14 @@ def test_talosconfig_keeps_its_client_certificate_while_the_ca_is_the_same_and_i
         "key": "OLDKEY",
     }
     assert 199 <= (expiry - module_expiry_now()).days <= 200
-    other_ca = module.render_talosconfig(generated, previous.replace("CA1", "CA0"), [])[0]
+    other_ca = render_talosconfig(generated, previous.replace("CA1", "CA0"), [])[0]
     assert yaml.safe_load(other_ca)["contexts"]["c"]["crt"] == new
 
 
 @pytest.mark.parametrize("days_left,renewed", [(10, True), (29, True), (31, False)])
 def test_talosconfig_client_certificate_is_renewed_before_it_expires(days_left, renewed):
     new, old = _certificate(365), _certificate(days_left)
-    text = module.render_talosconfig(
+    text = render_talosconfig(
         _talosconfig("CA1", new, "NEWKEY"), _talosconfig("CA1", old, "OLDKEY"), [], renew_before_days=30
     )[0]
     assert yaml.safe_load(text)["contexts"]["c"]["crt"] == (new if renewed else old)
@@ -216,7 +223,7 @@ def test_talosconfig_client_certificate_is_renewed_before_it_expires(days_left, 
 
 def test_talosconfig_with_an_unreadable_certificate_takes_the_new_one():
     new = _certificate(365)
-    text, expiry = module.render_talosconfig(_talosconfig("CA1", new, "K"), _talosconfig("CA1", "OLD", "OK"), [])
+    text, expiry = render_talosconfig(_talosconfig("CA1", new, "K"), _talosconfig("CA1", "OLD", "OK"), [])
     assert yaml.safe_load(text)["contexts"]["c"]["crt"] == new and expiry is not None
 
 
@@ -290,15 +297,15 @@ def test_an_invalid_patch_fails_naming_the_node_and_writes_nothing(env):
     before = snapshot(env["out"])
     bad = with_node_patch(env["params"], "cp-2", {"machine": {"kubelet": {"frobnicate": True}}})
     bad = with_node_patch(bad, "cp-1", {"machine": {"nodeLabels": {"example.org/x": "y"}}})  # valid on its own
-    with pytest.raises(module.NodesFailed) as info:
+    with pytest.raises(NodesFailed) as info:
         run_checked(bad)
     message = str(info.value)
     assert 'node "cp-2"' in message and "frobnicate" in message and "no file was written" in message
-    assert [f["node"] for f in info.value.failures] == ["cp-2"]
+    assert [f["name"] for f in info.value.failures] == ["cp-2"]
     assert snapshot(env["out"]) == before
 
     broken = with_node_patch(env["params"], "worker-1", {"machine": {"install": "oops"}})
-    with pytest.raises(module.NodesFailed, match=r'node "worker-1": patches\[0\] of the node: .*machine\.install'):
+    with pytest.raises(NodesFailed, match=r'node "worker-1": patches\[0\] of the node: .*machine\.install'):
         run_checked(broken)
     assert snapshot(env["out"]) == before
 
@@ -306,7 +313,7 @@ def test_an_invalid_patch_fails_naming_the_node_and_writes_nothing(env):
 @standin
 def test_an_invalid_patch_on_a_fresh_cluster_writes_no_file_at_all(env):
     bad = with_node_patch(env["params"], "worker-1", {"cluster": {"network": {"dnsDomain": "not a domain!"}}})
-    with pytest.raises(module.NodesFailed, match='node "worker-1"'):
+    with pytest.raises(NodesFailed, match='node "worker-1"'):
         run_checked(bad)
     assert not env["out"].exists()
 
@@ -356,7 +363,7 @@ def test_secret_patches_are_masked_in_the_diff_before_and_after(env):
     assert "tskey-one" not in text and "tskey-two" not in text
     assert all(n["changed"] for n in result["nodes"]) and result["diff"][0]["before"] != result["diff"][0]["after"]
     broken = {**first, "secret_patches": ["environment: [tskey-three\n"]}
-    with pytest.raises(module.NodesFailed) as info:
+    with pytest.raises(NodesFailed) as info:
         run_checked(broken)
     assert "tskey-three" not in str(info.value) and "secret_patches[0] of the task is not valid YAML (line" in str(
         info.value

@@ -21,6 +21,7 @@ from ansible_collections.talosforge.cluster.plugins.doc_fragments.talos import M
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos import secrets
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Result, Talosctl
 from ansible_collections.talosforge.cluster.plugins.modules import talos_secrets as module
+from ansible_collections.talosforge.cluster.plugins.plugin_utils._process import run_process
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._vault import VaultCodec
 from module_harness import check_documentation, run_module
 
@@ -292,7 +293,9 @@ def test_module_against_the_standin(tmp_path, capsys, monkeypatch):
 
 @standin
 def test_runner_commands_pass_the_cli_contract(tmp_path):
-    talosctl = Talosctl(binary=str(STANDIN), env={"TALOSFORGE_SANDBOX_DIR": str(tmp_path / "sandbox")})
+    talosctl = Talosctl(
+        binary=str(STANDIN), env={"TALOSFORGE_SANDBOX_DIR": str(tmp_path / "sandbox")}, runner=run_process
+    )
     secrets.ensure_bundle(params(tmp_path / "s.yaml", talos_version="v1.13.9"), False, secrets.NoVault(), talosctl)
     secrets.ensure_bundle(params(tmp_path / "s.yaml", rotate=True), False, secrets.NoVault(), talosctl)
     assert len(talosctl.commands()) == 2
