@@ -23,10 +23,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "sandbox"))
 
-from kube_testlib import LiveCluster, wait_for  # noqa: E402
+from kube_testlib import LiveCluster, wait_for
 
-from sandbox.gotools import PROGRAMS, bin_dir  # noqa: E402
-from sandbox.gotools.build import build, build_all, go_version  # noqa: E402
+from sandbox.gotools import PROGRAMS, bin_dir
+from sandbox.gotools.build import build, build_all, go_version
 
 
 def builds(cold: bool) -> None:

@@ -22,9 +22,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchlib import first_run_and_rerun, run_playbook  # noqa: E402
+from benchlib import first_run_and_rerun, run_playbook
 
-from sandbox.harness import running  # noqa: E402
+from sandbox.harness import running
 
 VERSION = "v1.13.9"
 

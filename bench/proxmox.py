@@ -24,10 +24,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchlib import first_run_and_rerun, run_playbook  # noqa: E402
+from benchlib import first_run_and_rerun, run_playbook
 
-from sandbox.harness import running  # noqa: E402
-from sandbox.simulators.proxmox import DEFAULT_TOKEN, ca_file  # noqa: E402
+from sandbox.harness import running
+from sandbox.simulators.proxmox import DEFAULT_TOKEN, ca_file
 
 VERSION = "v1.13.9"
 SCHEMATIC = "customization:\n  systemExtensions:\n    officialExtensions:\n      - siderolabs/qemu-guest-agent\n"

@@ -24,11 +24,11 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchlib import first_run_and_rerun  # noqa: E402
+from benchlib import first_run_and_rerun
 
-from sandbox.harness import running  # noqa: E402
-from sandbox.simulators.talos.nodes import TalosNodes  # noqa: E402
-from sandbox.talosctl import resident  # noqa: E402
+from sandbox.harness import running
+from sandbox.simulators.talos.nodes import TalosNodes
+from sandbox.talosctl import resident
 
 
 def definition(count: int, factory_url: str, cache_dir: str) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from . import control, paths, requestlog, simulators
@@ -91,36 +93,39 @@ def _print_logs(root: Any, name: str, tail: int | None, as_json: bool) -> None:
         print(f"{record['ts']}  {record['method']:<6} {target}  {status}  {record.get('duration_ms', 0):.1f} ms{fault}")
 
 
+def _options_lines() -> list[str]:
+    lines = []
+    for name in simulators.names():
+        module = simulators.load(name)
+        lines.append(f"{name} (port {simulators.configured_port(name)}, env {simulators.port_env_var(name)})")
+        lines += [f"  {key}: {description}" for key, description in getattr(module, "OPTIONS", {}).items()]
+    return lines
+
+
+def _start_lines(root: Path, arguments: argparse.Namespace) -> Iterator[str]:
+    yield from control.start(root, arguments.only, _start_options(arguments.option))
+    yield f"state: {root}"
+
+
+# What each subcommand prints, line by line (logs and serve print as they go and return nothing).
+_COMMANDS: dict[str, Callable[[Path, argparse.Namespace], Iterable[str] | None]] = {
+    "start": _start_lines,
+    "status": lambda root, _arguments: [line.line() for line in control.status(root)],
+    "stop": lambda root, _arguments: control.stop(root),
+    "reset": lambda root, _arguments: control.reset(root),
+    "logs": lambda root, arguments: _print_logs(root, arguments.name, arguments.tail, arguments.json),
+    "options": lambda _root, _arguments: _options_lines(),
+    "talos": lambda root, arguments: nodes_cli.run(root, arguments),
+    "serve": lambda root, arguments: serve(arguments.name, root, arguments.port, dict(arguments.option)),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     root = paths.state_dir(getattr(arguments, "state_dir", None))
     try:
-        if arguments.command == "start":
-            for message in control.start(root, arguments.only, _start_options(arguments.option)):
-                print(message)
-            print(f"state: {root}")
-        elif arguments.command == "status":
-            for line in control.status(root):
-                print(line.line())
-        elif arguments.command == "stop":
-            for message in control.stop(root):
-                print(message)
-        elif arguments.command == "reset":
-            for message in control.reset(root):
-                print(message)
-        elif arguments.command == "logs":
-            _print_logs(root, arguments.name, arguments.tail, arguments.json)
-        elif arguments.command == "options":
-            for name in simulators.names():
-                module = simulators.load(name)
-                print(f"{name} (port {simulators.configured_port(name)}, env {simulators.port_env_var(name)})")
-                for key, description in getattr(module, "OPTIONS", {}).items():
-                    print(f"  {key}: {description}")
-        elif arguments.command == "talos":
-            for line in nodes_cli.run(root, arguments):
-                print(line)
-        elif arguments.command == "serve":
-            serve(arguments.name, root, arguments.port, dict(arguments.option))
+        for line in _COMMANDS[arguments.command](root, arguments) or ():
+            print(line)
     except (RuntimeError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -85,15 +85,13 @@ def tls_context(root: Path | None, name: str, url: str) -> ssl.SSLContext | None
     ca_file = getattr(simulators.load(name), "ca_file", None) if name in simulators.names() else None
     if root is not None and callable(ca_file) and Path(ca_file(root)).exists():
         return ssl.create_default_context(cafile=str(ca_file(root)))
-    return ssl._create_unverified_context()  # noqa: S323 - a liveness probe of our own loopback process
+    return ssl._create_unverified_context()
 
 
 def health(url: str, timeout: float = 1.0, context: ssl.SSLContext | None = None) -> dict[str, Any] | None:
     """The simulator's /_sandbox/health answer, or None when it does not answer."""
     try:
-        with urllib.request.urlopen(  # noqa: S310 - loopback
-            f"{url}/_sandbox/health", timeout=timeout, context=context
-        ) as answer:
+        with urllib.request.urlopen(f"{url}/_sandbox/health", timeout=timeout, context=context) as answer:
             return json.loads(answer.read().decode("utf-8"))
     except (urllib.error.URLError, OSError, ValueError):
         return None
@@ -130,7 +128,7 @@ def _spawn(root: Path, name: str, port: int, options: dict[str, Any]) -> subproc
     output = paths.server_output(root, name)
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("ab") as log:
-        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        return subprocess.Popen(
             command,
             cwd=paths.REPO_ROOT,
             env=environment,
@@ -287,7 +285,7 @@ def reset(root: Path) -> list[str]:
         if entry and running_entry(entry, name, root):
             request = urllib.request.Request(f"{entry['url']}/_sandbox/reset", data=b"{}", method="POST")
             context = tls_context(root, name, entry["url"])
-            with urllib.request.urlopen(request, timeout=10, context=context) as answer:  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, timeout=10, context=context) as answer:
                 answer.read()
             messages.append(f"{name}: reset (running)")
             continue

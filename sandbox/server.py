@@ -34,13 +34,13 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.app.server_header
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # the JSON request log is the record; keep stderr for real problems
 
-    def do_GET(self) -> None:  # noqa: N802 - names fixed by BaseHTTPRequestHandler
+    def do_GET(self) -> None:
         self._serve()
 
-    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET  # noqa: N815
+    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():

@@ -30,6 +30,13 @@ def _printable(char: str) -> bool:
     )
 
 
+def _indicator(char: str, first: bool, followed_by_blank: bool, preceded_by_blank: bool) -> bool:
+    """Whether ``char`` at this place makes the text read as YAML structure when written plain."""
+    if first:
+        return char in "#,[]{}&*!|>'\"%@`" or (char in "?:-" and followed_by_blank)
+    return (char == ":" and followed_by_blank) or (char == "#" and preceded_by_blank)
+
+
 def _analyze(value: str) -> _Analysis:
     """Which styles can carry this text (go-yaml's analyzeScalar, block context only)."""
     if not value:
@@ -41,15 +48,7 @@ def _analyze(value: str) -> _Analysis:
     last = len(value) - 1
     for i, char in enumerate(value):
         followed_by_blank = i == last or value[i + 1] in " \t"
-        if i == 0:
-            if char in "#,[]{}&*!|>'\"%@`":
-                block_indicators = True
-            elif char in "?:" and followed_by_blank:
-                block_indicators = True
-            elif char == "-" and followed_by_blank:
-                block_indicators = True
-        elif (char == ":" and followed_by_blank) or (char == "#" and preceded_by_blank):
-            block_indicators = True
+        block_indicators = block_indicators or _indicator(char, i == 0, followed_by_blank, preceded_by_blank)
         if char == "\t":
             tabs = True
         elif not _printable(char):

@@ -39,7 +39,7 @@ class Api:
         if data is not None:
             request.add_header("Content-Type", content_type)
         try:
-            with urllib.request.urlopen(request, context=self.context, timeout=timeout) as answer:  # noqa: S310
+            with urllib.request.urlopen(request, context=self.context, timeout=timeout) as answer:
                 text = answer.read().decode()
         except urllib.error.HTTPError as error:
             if error.code == 404 and method in ("GET", "DELETE"):

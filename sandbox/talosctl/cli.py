@@ -157,7 +157,7 @@ def _run(
     except TalosctlError as error:
         err.write(f"{error.message}\n")
         return error.exit_code
-    except Exception:  # noqa: BLE001 - a stand-in bug must still leave a log record and a clear message
+    except Exception:
         err.write("talosforge sandbox stand-in: internal error (a bug in the simulator, not a Talos answer)\n")
         err.write(traceback.format_exc())
         record["internal_error"] = True

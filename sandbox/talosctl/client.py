@@ -22,9 +22,9 @@ import sys
 if __name__ == "__main__":
     del sys.path[0]  # this folder holds modules named like stdlib ones (secrets.py); never import from it
 
-import _socket  # noqa: E402 - the socket module costs ten times more to import than the call it serves
-import marshal  # noqa: E402 - built in, like posix: this client loads no extension module
-import os  # noqa: E402
+import _socket
+import marshal
+import os
 
 MAGIC_RUN = b"TFTR"
 MAGIC_PING = b"TFTP"

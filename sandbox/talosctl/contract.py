@@ -185,60 +185,80 @@ def _arg_bounds(usage: str, path: tuple[str, ...]) -> tuple[int, int | None]:
     return minimum, maximum
 
 
-def parse_markdown(text: str, source: str = "") -> Contract:
-    """Every command of a cli.md reference."""
-    commands: dict[tuple[str, ...], Command] = {}
-    current: Command | None = None
-    subsection = ""
-    in_block = False
-    block_lines: list[str] = []
-    body: list[str] = []
+class _MarkdownReader:
+    """Reads cli.md line by line: a ``## talosctl ...`` heading starts a command; fenced blocks under it hold its
+    usage line or, under an "Options" subsection, its flags."""
 
-    def finish_block() -> None:
+    def __init__(self) -> None:
+        self.commands: dict[tuple[str, ...], Command] = {}
+        self.current: Command | None = None
+        self.subsection = ""
+        self.in_block = False
+        self.block_lines: list[str] = []
+        self.body: list[str] = []
+
+    def read(self, line: str) -> None:
+        if self.in_block:
+            self._read_block(line)
+            return
+        heading = _HEADING.match(line)
+        if heading:
+            self._close_command()
+            path = tuple(heading.group("words").split())
+            self.current = self.commands.setdefault(path, Command(path))
+            self.subsection, self.body = "", []
+        elif self.current is not None:
+            self._read_text(self.current, line)
+
+    def _read_block(self, line: str) -> None:
+        if line.startswith("```"):
+            self._finish_block()
+            self.in_block, self.block_lines = False, []
+        else:
+            self.block_lines.append(line)
+        if self.current is not None:
+            self.body.append(line)
+
+    def _read_text(self, current: Command, line: str) -> None:
+        self.body.append(line)
+        if line.startswith("```"):
+            self.in_block, self.block_lines = True, []
+        elif line.startswith("### "):
+            self.subsection = line[4:].strip().lower()
+        elif line.strip() and not current.summary and not self.subsection and not line.startswith("#"):
+            current.summary = line.strip()
+
+    def _finish_block(self) -> None:
+        current = self.current
         if current is None:
             return
-        if subsection.startswith("options"):
-            inherited = "inherited" in subsection
-            for line in block_lines:
+        if self.subsection.startswith("options"):
+            inherited = "inherited" in self.subsection
+            for line in self.block_lines:
                 flag = parse_flag_line(line, inherited)
                 if flag and flag.name not in current.flags:
                     current.flags[flag.name] = flag
-        elif not current.usage and block_lines and block_lines[0].startswith(current.name):
-            current.usage = block_lines[0].strip()
+        elif not current.usage and self.block_lines and self.block_lines[0].startswith(current.name):
+            current.usage = self.block_lines[0].strip()
 
+    def _close_command(self) -> None:
+        if self.current is not None:
+            self.current.text = "\n".join(self.body).strip()
+
+    def finish(self) -> dict[tuple[str, ...], Command]:
+        self._close_command()
+        for command in self.commands.values():
+            if command.usage:
+                command.min_args, command.max_args = _arg_bounds(command.usage, command.path)
+        return self.commands
+
+
+def parse_markdown(text: str, source: str = "") -> Contract:
+    """Every command of a cli.md reference."""
+    reader = _MarkdownReader()
     for line in text.splitlines():
-        if in_block:
-            if line.startswith("```"):
-                finish_block()
-                in_block, block_lines = False, []
-            else:
-                block_lines.append(line)
-            if current is not None:
-                body.append(line)
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            if current is not None:
-                current.text = "\n".join(body).strip()
-            path = tuple(heading.group("words").split())
-            current = commands.setdefault(path, Command(path))
-            subsection, body = "", []
-            continue
-        if current is None:
-            continue
-        body.append(line)
-        if line.startswith("```"):
-            in_block, block_lines = True, []
-        elif line.startswith("### "):
-            subsection = line[4:].strip().lower()
-        elif line.strip() and not current.summary and not subsection and not line.startswith("#"):
-            current.summary = line.strip()
-    if current is not None:
-        current.text = "\n".join(body).strip()
-    for command in commands.values():
-        if command.usage:
-            command.min_args, command.max_args = _arg_bounds(command.usage, command.path)
-    return Contract(commands, source)
+        reader.read(line)
+    return Contract(reader.finish(), source)
 
 
 @functools.lru_cache(maxsize=8)

@@ -113,9 +113,9 @@ def _child(request: dict[str, Any], descriptors: list[int]) -> None:
             os.dup2(descriptor, number)
         # the listener, other callers' sockets, pidfds: none of them belong to this call
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115 - lives as long as the process
-        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - talosctl writes UTF-8
-        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+        sys.stdin = open(0, encoding="utf-8", closefd=False)
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
         os.environ.clear()
         os.environ.update(request["env"])
         os.umask(int(request.get("umask", 0o022)))
@@ -124,7 +124,7 @@ def _child(request: dict[str, Any], descriptors: list[int]) -> None:
         code = cli.main(list(request["argv"]))
     except SystemExit as error:
         code = error.code if isinstance(error.code, int) else 1
-    except BaseException:  # noqa: BLE001 - whatever happens, the caller gets a message and an exit code
+    except BaseException:
         sys.stderr.write("talosforge sandbox stand-in: internal error in the resident stand-in\n")
         sys.stderr.write(traceback.format_exc())
         code = 1
@@ -274,7 +274,7 @@ def spawn(state: Path, output: Path | None = None) -> subprocess.Popen[bytes]:
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, environment.get("PYTHONPATH")]))
     log = output.open("ab") if output else subprocess.DEVNULL
     try:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        process = subprocess.Popen(
             [sys.executable, "-m", "sandbox.talosctl.resident", "--state-dir", str(state)],
             cwd=repo,
             env=environment,

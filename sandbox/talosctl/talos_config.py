@@ -65,7 +65,7 @@ def _run(argv: list[str], stdin: bytes | None = None, **options: Any) -> tuple[i
     program too, then ends as it would have without it.
     """
     try:
-        process = subprocess.Popen(  # noqa: S603 - our own build of Talos's code
+        process = subprocess.Popen(
             argv, stdin=subprocess.PIPE if stdin is not None else None, stderr=subprocess.PIPE, **options
         )
     except OSError as error:

@@ -16,8 +16,9 @@ _GET_PIP_ONLY = {"--no-setuptools", "--no-wheel"}
 
 def main() -> int:
     caller_env = dict(os.environ)
-    subprocess.run([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"], check=True, stdout=subprocess.DEVNULL
+    )
     args = [arg for arg in sys.argv[1:] if arg not in _GET_PIP_ONLY]
     # ensurepip points PIP_CONFIG_FILE at /dev/null; the install below needs the caller's index settings.
     return subprocess.run([sys.executable, "-m", "pip", "install", *args], env=caller_env, check=False).returncode

@@ -11,10 +11,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from proxmox_testlib import factory_and_pve  # noqa: E402
-from sandbox_testlib import ASSET_SIZE, QEMU_SCHEMATIC, RAW_IMAGE_SIZE, call  # noqa: E402
+from proxmox_testlib import factory_and_pve
+from sandbox_testlib import ASSET_SIZE, QEMU_SCHEMATIC, RAW_IMAGE_SIZE, call
 
-from sandbox.harness import RunningSimulator, running  # noqa: E402
+from sandbox.harness import RunningSimulator, running
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_testlib import REPO_ROOT, call  # noqa: F401 - REPO_ROOT puts the repository on sys.path
+from sandbox_testlib import REPO_ROOT, call
 
 from sandbox.harness import RunningSimulator, running
 from sandbox.simulators.hcloud.contract import shared_contract

@@ -86,7 +86,7 @@ class PVEClient:
             headers["Content-Type"] = content_type
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, context=self.context, timeout=30) as answer:  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, context=self.context, timeout=30) as answer:
                 return Answer(answer.status, answer.reason, json.loads(answer.read()))
         except urllib.error.HTTPError as error:
             return Answer(error.code, error.reason, json.loads(error.read() or b"{}"))

@@ -41,14 +41,19 @@ class Sandbox:
         self.work.mkdir(parents=True, exist_ok=True)
         # the script's "#!/usr/bin/env python3" then finds this interpreter first, not a slower shim
         path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-        self.env = {**os.environ, "TALOSFORGE_SANDBOX_DIR": str(self.state), "HOME": str(root / "home"),
-                    "PATH": path}
+        self.env = {**os.environ, "TALOSFORGE_SANDBOX_DIR": str(self.state), "HOME": str(root / "home"), "PATH": path}
         self.env.pop("TALOSCONFIG", None)
 
     def talosctl(self, *argv: str, timeout: float = 30, stdin: str | None = None) -> Run:
         done = subprocess.run(
-            [str(TALOSCTL), *argv], cwd=self.work, env=self.env, capture_output=True, text=True, timeout=timeout,
-            check=False, input=stdin,
+            [str(TALOSCTL), *argv],
+            cwd=self.work,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            input=stdin,
         )
         return Run(list(argv), done.returncode, done.stdout, done.stderr)
 
@@ -78,9 +83,25 @@ class Sandbox:
         """secrets.yaml and out/{controlplane.yaml,worker.yaml,talosconfig} in the work folder."""
         self.ok("gen", "secrets", "-o", "secrets.yaml")
         self.ok(
-            "gen", "config", name, "https://10.0.0.10:6443", "--with-secrets", "secrets.yaml",
-            "--kubernetes-version", "1.36.3", "--talos-version", "v1.13",
-            "--install-image", FACTORY_IMAGE.format(schematic=VANILLA, version=image_version),
-            "--install-disk", "/dev/vda", "--output-types", "controlplane,worker,talosconfig", "-o", "out",
-            "--with-docs=false", "--with-examples=false", *extra,
+            "gen",
+            "config",
+            name,
+            "https://10.0.0.10:6443",
+            "--with-secrets",
+            "secrets.yaml",
+            "--kubernetes-version",
+            "1.36.3",
+            "--talos-version",
+            "v1.13",
+            "--install-image",
+            FACTORY_IMAGE.format(schematic=VANILLA, version=image_version),
+            "--install-disk",
+            "/dev/vda",
+            "--output-types",
+            "controlplane,worker,talosconfig",
+            "-o",
+            "out",
+            "--with-docs=false",
+            "--with-examples=false",
+            *extra,
         )

@@ -18,8 +18,8 @@ from sandbox.harness import running
 from sandbox.simulators.talos.state import Store
 
 hcloud = pytest.importorskip("hcloud")
-from hcloud.images import Image  # noqa: E402
-from hcloud.networks import NetworkSubnet  # noqa: E402
+from hcloud.images import Image
+from hcloud.networks import NetworkSubnet
 
 pytestmark = [
     pytest.mark.slow,

@@ -64,7 +64,7 @@ def test_the_collections_kubeconfig_authenticates_and_another_ca_is_refused(live
     context = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))  # the server proves itself with the CA
     context.load_cert_chain(str(tmp_path / "stranger.crt"), str(tmp_path / "stranger.key"))
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(f"{live.endpoint}/api/v1/namespaces", context=context, timeout=10)  # noqa: S310
+        urllib.request.urlopen(f"{live.endpoint}/api/v1/namespaces", context=context, timeout=10)
     assert refused.value.code == 401
 
     # a client certificate from the cluster's CA without a group that may list namespaces is authenticated,
@@ -73,7 +73,7 @@ def test_the_collections_kubeconfig_authenticates_and_another_ca_is_refused(live
     certs.write_pair(tmp_path, "nobody", certs.issue_client(ca, "nobody", []))
     context.load_cert_chain(str(tmp_path / "nobody.crt"), str(tmp_path / "nobody.key"))
     with pytest.raises(urllib.error.HTTPError) as forbidden:
-        urllib.request.urlopen(f"{live.endpoint}/api/v1/namespaces", context=context, timeout=10)  # noqa: S310
+        urllib.request.urlopen(f"{live.endpoint}/api/v1/namespaces", context=context, timeout=10)
     assert forbidden.value.code == 403 and b'User \\"nobody\\" cannot list resource' in forbidden.value.read()
 
 

@@ -190,7 +190,7 @@ def test_proxmox_controls_over_https(pve: RunningSimulator) -> None:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"{pve.url}/_sandbox/proxmox/{action}", data=data, method=method)
         try:
-            with urllib.request.urlopen(request, context=context, timeout=10) as answer:  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, context=context, timeout=10) as answer:
                 return answer.status, json.loads(answer.read())
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())

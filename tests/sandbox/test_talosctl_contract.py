@@ -17,8 +17,10 @@ def reference() -> contract.Contract:
 
 
 def test_every_section_of_the_reference_is_a_command(reference: contract.Contract) -> None:
-    headings = {tuple(match.group(1).split()) for match in re.finditer(r"^## talosctl((?: [\w.-]+)*)\s*$",
-                                                                       CLI_MD.read_text(), re.MULTILINE)}
+    headings = {
+        tuple(match.group(1).split())
+        for match in re.finditer(r"^## talosctl((?: [\w.-]+)*)\s*$", CLI_MD.read_text(), re.MULTILINE)
+    }
     assert headings <= set(reference.commands)
     assert ("apply-config",) in reference.commands and ("etcd", "snapshot") in reference.commands
     assert reference.talos_version() == "v1.13.9"
@@ -55,57 +57,96 @@ def test_positional_arguments_come_from_the_usage_line(reference: contract.Contr
     assert (reference.command("gen", "config").min_args, reference.command("gen", "config").max_args) == (2, 2)
     assert (reference.command("kubeconfig").min_args, reference.command("kubeconfig").max_args) == (0, 1)
     assert (reference.command("get").min_args, reference.command("get").max_args) == (1, 2)
-    assert (reference.command("config", "endpoint").min_args, reference.command("config", "endpoint").max_args) \
-        == (1, None)
+    assert (reference.command("config", "endpoint").min_args, reference.command("config", "endpoint").max_args) == (
+        1,
+        None,
+    )
     assert (reference.command("version").min_args, reference.command("version").max_args) == (0, 0)
 
 
-@pytest.mark.parametrize("argv", [
-    ["gen", "secrets", "-o", "secrets.yaml", "--force"],
-    ["gen", "config", "demo", "https://10.0.0.10:6443", "--with-secrets", "s.yaml", "--output-types",
-     "controlplane,worker,talosconfig", "-o", "out", "--with-docs=false", "--with-examples=false",
-     "--config-patch", "@patch.yaml", "--config-patch-control-plane", "@cp.yaml", "--additional-sans", "a,b"],
-    ["validate", "--config", "controlplane.yaml", "--mode", "metal", "--strict"],
-    ["apply-config", "--file", "c.yaml", "--nodes", "10.0.0.1", "--insecure", "--mode", "no-reboot"],
-    ["apply-config", "-f", "c.yaml", "-n", "10.0.0.1,10.0.0.2", "-e", "10.0.0.1", "--dry-run", "-m", "staged"],
-    ["bootstrap", "--nodes", "10.0.0.1", "--endpoints", "10.0.0.1", "--talosconfig", "tc"],
-    ["kubeconfig", "kc", "--nodes", "10.0.0.1", "--force", "--merge=false"],
-    ["health", "--nodes", "10.0.0.1", "--wait-timeout", "10m", "--server=false", "--control-plane-nodes", "a,b"],
-    ["upgrade", "--nodes", "10.0.0.1", "--image", "ghcr.io/siderolabs/installer:v1.13.9", "--wait", "--timeout",
-     "30m0s"],
-    ["upgrade-k8s", "--to", "1.36.3", "--nodes", "10.0.0.1", "--dry-run"],
-    ["reset", "--graceful=false", "--reboot", "--wipe-mode", "system-disk", "-n", "10.0.0.1"],
-    ["etcd", "snapshot", "db.snapshot", "-n", "10.0.0.1"],
-    ["-n", "10.0.0.1", "version", "--short"],
-    ["talosctl", "get", "members", "-o", "json", "-n", "10.0.0.1"],
-    ["/usr/local/bin/talosctl", "config", "endpoint", "10.0.0.1", "10.0.0.2"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["gen", "secrets", "-o", "secrets.yaml", "--force"],
+        [
+            "gen",
+            "config",
+            "demo",
+            "https://10.0.0.10:6443",
+            "--with-secrets",
+            "s.yaml",
+            "--output-types",
+            "controlplane,worker,talosconfig",
+            "-o",
+            "out",
+            "--with-docs=false",
+            "--with-examples=false",
+            "--config-patch",
+            "@patch.yaml",
+            "--config-patch-control-plane",
+            "@cp.yaml",
+            "--additional-sans",
+            "a,b",
+        ],
+        ["validate", "--config", "controlplane.yaml", "--mode", "metal", "--strict"],
+        ["apply-config", "--file", "c.yaml", "--nodes", "10.0.0.1", "--insecure", "--mode", "no-reboot"],
+        ["apply-config", "-f", "c.yaml", "-n", "10.0.0.1,10.0.0.2", "-e", "10.0.0.1", "--dry-run", "-m", "staged"],
+        ["bootstrap", "--nodes", "10.0.0.1", "--endpoints", "10.0.0.1", "--talosconfig", "tc"],
+        ["kubeconfig", "kc", "--nodes", "10.0.0.1", "--force", "--merge=false"],
+        ["health", "--nodes", "10.0.0.1", "--wait-timeout", "10m", "--server=false", "--control-plane-nodes", "a,b"],
+        [
+            "upgrade",
+            "--nodes",
+            "10.0.0.1",
+            "--image",
+            "ghcr.io/siderolabs/installer:v1.13.9",
+            "--wait",
+            "--timeout",
+            "30m0s",
+        ],
+        ["upgrade-k8s", "--to", "1.36.3", "--nodes", "10.0.0.1", "--dry-run"],
+        ["reset", "--graceful=false", "--reboot", "--wipe-mode", "system-disk", "-n", "10.0.0.1"],
+        ["etcd", "snapshot", "db.snapshot", "-n", "10.0.0.1"],
+        ["-n", "10.0.0.1", "version", "--short"],
+        ["talosctl", "get", "members", "-o", "json", "-n", "10.0.0.1"],
+        ["/usr/local/bin/talosctl", "config", "endpoint", "10.0.0.1", "10.0.0.2"],
+    ],
+)
 def test_valid_command_lines_pass(reference: contract.Contract, argv: list[str]) -> None:
     assert reference.check(argv) == []
 
 
-@pytest.mark.parametrize(("argv", "problem"), [
-    (["apply-config", "--foo"], "unknown flag: --foo"),
-    (["frobnicate"], 'unknown command "frobnicate" for "talosctl"'),
-    (["etcd", "frobnicate"], 'unknown command "frobnicate" for "talosctl etcd"'),
-    (["apply", "-f", "x"], 'unknown command "apply" for "talosctl"'),
-    (["upgrade", "--preserve"], "unknown flag: --preserve"),
-    (["upgrade", "--stage"], "unknown flag: --stage"),
-    (["gen", "config", "demo", "https://x:6443", "--talosconfig", "t"], "unknown flag: --talosconfig"),
-    (["bootstrap", "-x"], "unknown shorthand flag: 'x' in -x"),
-    (["apply-config", "--file"], "flag needs an argument: --file"),
-    (["apply-config", "-f"], "flag needs an argument: 'f' in -f"),
-    (["apply-config", "--mode", "sometimes"],
-     'invalid argument "sometimes" for "-m, --mode" flag: possible options are: auto, no-reboot, reboot, staged, try'),
-    (["health", "--wait-timeout", "10"],
-     'invalid argument "10" for "--wait-timeout" flag: time: missing unit in duration "10"'),
-    (["apply-config", "--dry-run=maybe"],
-     'invalid argument "maybe" for "--dry-run" flag: strconv.ParseBool: parsing "maybe": invalid syntax'),
-    (["gen", "config", "demo"], "accepts 2 arg(s), received 1"),
-    (["version", "extra"], 'unknown command "extra" for "talosctl version"'),
-    (["kubeconfig", "a", "b"], "accepts at most 1 arg(s), received 2"),
-    (["config", "endpoint"], "requires at least 1 arg(s), only received 0"),
-])
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["apply-config", "--foo"], "unknown flag: --foo"),
+        (["frobnicate"], 'unknown command "frobnicate" for "talosctl"'),
+        (["etcd", "frobnicate"], 'unknown command "frobnicate" for "talosctl etcd"'),
+        (["apply", "-f", "x"], 'unknown command "apply" for "talosctl"'),
+        (["upgrade", "--preserve"], "unknown flag: --preserve"),
+        (["upgrade", "--stage"], "unknown flag: --stage"),
+        (["gen", "config", "demo", "https://x:6443", "--talosconfig", "t"], "unknown flag: --talosconfig"),
+        (["bootstrap", "-x"], "unknown shorthand flag: 'x' in -x"),
+        (["apply-config", "--file"], "flag needs an argument: --file"),
+        (["apply-config", "-f"], "flag needs an argument: 'f' in -f"),
+        (
+            ["apply-config", "--mode", "sometimes"],
+            'invalid argument "sometimes" for "-m, --mode" flag: possible options are: auto, no-reboot, reboot, staged, try',
+        ),
+        (
+            ["health", "--wait-timeout", "10"],
+            'invalid argument "10" for "--wait-timeout" flag: time: missing unit in duration "10"',
+        ),
+        (
+            ["apply-config", "--dry-run=maybe"],
+            'invalid argument "maybe" for "--dry-run" flag: strconv.ParseBool: parsing "maybe": invalid syntax',
+        ),
+        (["gen", "config", "demo"], "accepts 2 arg(s), received 1"),
+        (["version", "extra"], 'unknown command "extra" for "talosctl version"'),
+        (["kubeconfig", "a", "b"], "accepts at most 1 arg(s), received 2"),
+        (["config", "endpoint"], "requires at least 1 arg(s), only received 0"),
+    ],
+)
 def test_invalid_command_lines_are_reported(reference: contract.Contract, argv: list[str], problem: str) -> None:
     problems = reference.check(argv)
     assert len(problems) == 1 and problems[0].split("\n")[0] == problem
@@ -113,7 +154,8 @@ def test_invalid_command_lines_are_reported(reference: contract.Contract, argv: 
 
 def test_unknown_commands_get_cobra_suggestions(reference: contract.Contract) -> None:
     assert reference.check(["apply", "-f", "x"]) == [
-        'unknown command "apply" for "talosctl"\n\nDid you mean this?\n\tapply-config\n']
+        'unknown command "apply" for "talosctl"\n\nDid you mean this?\n\tapply-config\n'
+    ]
     assert "command group" in reference.check(["etcd"])[0]
 
 

@@ -82,7 +82,7 @@ class PdnsServer:
             ),
             encoding="utf-8",
         )
-        self.log = open(folder / "pdns.log", "wb")  # noqa: SIM115 (closed in stop)
+        self.log = open(folder / "pdns.log", "wb")
         self.process = subprocess.Popen(
             [PDNS_SERVER, f"--config-dir={folder}", "--disable-syslog"], stdout=self.log, stderr=subprocess.STDOUT
         )

@@ -27,7 +27,7 @@ class KubeconfigError(InputError):
 
 
 def load(text: str, source: str) -> dict[str, Any]:
-    import yaml  # type: ignore[import-untyped, unused-ignore]
+    import yaml
 
     try:
         data = yaml.safe_load(text) if text.strip() else {}
@@ -45,7 +45,7 @@ def load(text: str, source: str) -> dict[str, Any]:
 
 
 def dump(data: dict[str, Any]) -> str:
-    import yaml  # type: ignore[import-untyped, unused-ignore]
+    import yaml
 
     return yaml.safe_dump(data, default_flow_style=False, sort_keys=False)
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import yaml  # type: ignore[import-untyped, unused-ignore]
+import yaml
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model_nodes import ROLES
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import (
     InputError,

@@ -163,11 +163,10 @@ class Talosctl:
         connection: Connection | None = None,
         check: bool = True,
         stdin: str | None = None,
-        **where: Any,
     ) -> Result:
-        """Run one command over ``connection`` (or one made of ``where``, the fields of a Connection); raise
-        TalosctlError on a non-zero exit when ``check``."""
-        connection = connection or Connection(**where)
+        """Run one command over ``connection`` (no node: the local talosconfig); raise TalosctlError on a non-zero
+        exit when ``check``."""
+        connection = connection or Connection()
         node = connection.node
         argv = self.argv(args, connection)
         if self.runner is None:

@@ -11,6 +11,7 @@ checked (``health``). A failure stops the upgrade with every step's status, so t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.health import check_health
@@ -151,6 +152,57 @@ def _diff(steps: list[UpgradeStep]) -> dict[str, str]:
     }
 
 
+def _read_and_plan(params: dict[str, Any], talosctl: Talosctl, nodes: list[Node], targets: Any) -> list[UpgradeStep]:
+    """Read every node in parallel and plan the rolling upgrade; nothing is touched when either fails."""
+    named = by_name(nodes)
+    outcomes = talosctl.run_per_node(
+        list(named), lambda client, name: read_node(client, named[name], params), workers(params)
+    )
+    states, failures = split_outcomes(nodes, outcomes)
+    if failures:
+        message = errors_message("reading the nodes", failures, len(nodes)) + ". No node was upgraded."
+        raise NodesFailed(message, {}, failures)
+    try:
+        return plan_upgrade([states[node["name"]] for node in nodes], targets)
+    except UpgradePlanError as exc:
+        raise UpgradePlanError(f"{exc}. No node was upgraded.") from exc
+
+
+def _roll(
+    talosctl: Talosctl,
+    nodes: list[Node],
+    steps: list[UpgradeStep],
+    params: dict[str, Any],
+    status: dict[str, str],
+    upgraded: list[str],
+    report: Callable[[], dict[str, Any]],
+) -> None:
+    """Upgrade node by node in plan order, health checked before each; ``status`` and ``upgraded`` follow every
+    step, so that ``report()`` tells where a failure left the cluster."""
+    named = by_name(nodes)
+    for step in steps:
+        if step.action == "skip":
+            continue
+        node = named[step.node]
+        try:
+            if step.action == "wait":
+                wait_until_there(talosctl, node, step, params, "the node is on the target but not ready")
+                status[step.node] = "ready"
+                continue
+            if params["health_check"]:
+                check_health(talosctl, nodes, params["wait_timeout"], avoid=step.node)
+            status[step.node] = "failed"  # from here on, the node has been touched
+            upgrade_node(talosctl, node, step, params)
+        except (TalosctlError, TalosInputError) as exc:
+            if step.action == "wait":
+                status[step.node] = "failed"
+            message = str(exc) if str(exc).startswith("node ") else f"before upgrading node {step.node}: {exc}"
+            failure = node_failure(step.node, exc)
+            raise NodesFailed(f"{message}. Re-run the task to resume the upgrade.", report(), [failure]) from exc
+        status[step.node] = "upgraded"
+        upgraded.append(step.node)
+
+
 def upgrade_cluster(params: dict[str, Any], check_mode: bool, talosctl: Talosctl) -> dict[str, Any]:
     """The module: read every node, plan, upgrade node by node (health checked between), then Kubernetes."""
     check_positive(params, "wait_timeout", "poll_interval")
@@ -161,19 +213,7 @@ def upgrade_cluster(params: dict[str, Any], check_mode: bool, talosctl: Talosctl
     if k8s is not None and not K8S_VERSION.match(k8s.strip()):
         raise TalosInputError(f"kubernetes_version must look like 1.36.3, got {k8s!r}")
     talosctl.at_least(params["wait_timeout"] + 60)
-    named = by_name(nodes)
-
-    outcomes = talosctl.run_per_node(
-        list(named), lambda client, name: read_node(client, named[name], params), workers(params)
-    )
-    states, failures = split_outcomes(nodes, outcomes)
-    if failures:
-        message = errors_message("reading the nodes", failures, len(nodes)) + ". No node was upgraded."
-        raise NodesFailed(message, {}, failures)
-    try:
-        steps = plan_upgrade([states[node["name"]] for node in nodes], targets)
-    except UpgradePlanError as exc:
-        raise UpgradePlanError(f"{exc}. No node was upgraded.") from exc
+    steps = _read_and_plan(params, talosctl, nodes, targets)
 
     status = {
         step.node: ("skipped" if step.action == "skip" else "planned" if check_mode else "pending") for step in steps
@@ -188,27 +228,7 @@ def upgrade_cluster(params: dict[str, Any], check_mode: bool, talosctl: Talosctl
         }
 
     if not check_mode:
-        for step in steps:
-            if step.action == "skip":
-                continue
-            node = named[step.node]
-            try:
-                if step.action == "wait":
-                    wait_until_there(talosctl, node, step, params, "the node is on the target but not ready")
-                    status[step.node] = "ready"
-                    continue
-                if params["health_check"]:
-                    check_health(talosctl, nodes, params["wait_timeout"], avoid=step.node)
-                status[step.node] = "failed"  # from here on, the node has been touched
-                upgrade_node(talosctl, node, step, params)
-            except (TalosctlError, TalosInputError) as exc:
-                if step.action == "wait":
-                    status[step.node] = "failed"
-                message = str(exc) if str(exc).startswith("node ") else f"before upgrading node {step.node}: {exc}"
-                failure = node_failure(step.node, exc)
-                raise NodesFailed(f"{message}. Re-run the task to resume the upgrade.", report(), [failure]) from exc
-            status[step.node] = "upgraded"
-            upgraded.append(step.node)
+        _roll(talosctl, nodes, steps, params, status, upgraded, report)
         if upgraded and params["health_check"]:
             try:
                 check_health(talosctl, nodes, params["wait_timeout"])

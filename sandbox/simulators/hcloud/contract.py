@@ -64,6 +64,18 @@ def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
 
+def _accept_integer_ids(schema: dict[str, Any], in_branch: bool) -> None:
+    """An "ID or name" string (outside allOf/oneOf/anyOf branches) or array of them also takes an integer."""
+    if not _ID_OR_NAME.search(str(schema.get("description", ""))):
+        return
+    if not in_branch and schema.get("type") in ("string", ["string", "null"]):
+        schema["type"] = ["string", "integer", "null"]
+    if schema.get("type") in ("array", ["array", "null"]):
+        items = schema.get("items")
+        if isinstance(items, dict) and items.get("type") in ("string", ["string", "null"]):
+            items["type"] = ["string", "integer"]
+
+
 def _close_objects(schema: Any, in_branch: bool = False) -> None:
     """Refuse unknown fields (see module docstring) and let "ID or name" strings take integers."""
     if isinstance(schema, list):
@@ -76,16 +88,7 @@ def _close_objects(schema: Any, in_branch: bool = False) -> None:
     is_object = schema.get("type") == "object" or "properties" in schema or composed
     if is_object and not in_branch and "additionalProperties" not in schema:
         schema["unevaluatedProperties"] = False
-    if (
-        not in_branch
-        and schema.get("type") in ("string", ["string", "null"])
-        and _ID_OR_NAME.search(str(schema.get("description", "")))
-    ):
-        schema["type"] = ["string", "integer", "null"]
-    if schema.get("type") in ("array", ["array", "null"]) and _ID_OR_NAME.search(str(schema.get("description", ""))):
-        items = schema.get("items")
-        if isinstance(items, dict) and items.get("type") in ("string", ["string", "null"]):
-            items["type"] = ["string", "integer"]
+    _accept_integer_ids(schema, in_branch)
     required = set(schema.get("required") or [])
     for name, sub in (schema.get("properties") or {}).items():
         if name not in required and isinstance(sub, dict) and isinstance(sub.get("type"), str):

@@ -59,7 +59,7 @@ class TransferHandlers(ProxmoxCore):
             path.parent.mkdir(parents=True, exist_ok=True)
             context = ssl.create_default_context()
             if not call.get("verify-certificates", True):
-                context = ssl._create_unverified_context()  # noqa: S323 - the API's verify-certificates=0
+                context = ssl._create_unverified_context()
             opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _LoopbackRedirects())
             try:
                 with opener.open(url, timeout=DOWNLOAD_TIMEOUT_S) as answer:

@@ -48,7 +48,7 @@ _Loader.yaml_implicit_resolvers = {
 
 def load_all(text: str) -> list[Any]:
     """Every document of a YAML stream, None for empty ones (go-yaml's scalar rules, see _Loader)."""
-    return list(yaml.load_all(text, Loader=_Loader))  # noqa: S506 - _Loader is a SafeLoader
+    return list(yaml.load_all(text, Loader=_Loader))
 
 
 class YAMLError(ValueError):

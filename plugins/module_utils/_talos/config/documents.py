@@ -19,9 +19,9 @@ from typing import Any
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 
 try:
-    import yaml  # type: ignore[import-untyped, unused-ignore]
+    import yaml
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core; modules report it missing
-    yaml = None
+    yaml = None  # type: ignore[assignment]
     HAS_YAML = False
 else:
     HAS_YAML = True
@@ -45,7 +45,7 @@ def load_documents(text: str, source: str = "config") -> list[Any]:
     string "off"), dates stay strings, integers may be written 0x.., 0o.., 0b.. or with a leading 0 (octal).
     """
     try:
-        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]  # noqa: S506 - a SafeLoader
+        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     except yaml.YAMLError as exc:
         raise TalosConfigError(f"{source} is not valid YAML: {exc}") from exc
 

@@ -40,7 +40,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.
 )
 from loopback_testlib import LoopbackServer, QuietHandler
 
-from sandbox import harness  # noqa: E402  (the sandbox is part of the test tooling)
+from sandbox import harness
 
 VERSION = "v1.13.9"
 SCHEMATIC = {"customization": {"systemExtensions": {"officialExtensions": ["siderolabs/qemu-guest-agent"]}}}

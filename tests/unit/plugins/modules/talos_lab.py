@@ -14,7 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import LOCAL, Talosctl
+from ansible_collections.talosforge.cluster.plugins.plugin_utils._process import run_process
 
 REPO = Path(__file__).resolve().parents[4]
 STANDIN = REPO / "sandbox" / "bin" / "talosctl"
@@ -54,7 +55,9 @@ class Lab:
     # ----------------------------------------------------------------------------------------------------------
 
     def client(self) -> Talosctl:
-        client = Talosctl(binary=str(STANDIN), talosconfig=self.talosconfig, timeout=60.0, env=self.env)
+        client = Talosctl(
+            binary=str(STANDIN), talosconfig=self.talosconfig, timeout=60.0, env=self.env, runner=run_process
+        )
         self.clients.append(client)
         return client
 
@@ -62,7 +65,7 @@ class Lab:
         self.sandbox.add(*ADDRESSES.values(), version=OLD_VERSION)
         self.configs.mkdir(parents=True)
         gen = self.client()
-        gen.run(["gen", "secrets", "--output-file", str(self.configs / "secrets.yaml")], use_talosconfig=False)
+        gen.run(["gen", "secrets", "--output-file", str(self.configs / "secrets.yaml")], LOCAL)
         gen.run(
             [
                 "gen", "config", "lab", ENDPOINT,
@@ -71,7 +74,7 @@ class Lab:
                 "--kubernetes-version", "1.35.2",
                 "--output", str(self.configs / "generated"),
             ],
-            use_talosconfig=False,
+            LOCAL,
         )  # fmt: skip
         shutil.copy(self.configs / "generated" / "talosconfig", self.talosconfig)
         for name in ADDRESSES:

@@ -9,7 +9,7 @@ from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory 
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_info as module
 from module_harness import check_documentation, run_module
 
-from sandbox import harness  # noqa: E402  (the sandbox is part of the test tooling)
+from sandbox import harness
 
 
 def test_argument_spec_matches_documentation():
