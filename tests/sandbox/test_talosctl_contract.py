@@ -131,7 +131,7 @@ def test_valid_command_lines_pass(reference: contract.Contract, argv: list[str])
         (["apply-config", "-f"], "flag needs an argument: 'f' in -f"),
         (
             ["apply-config", "--mode", "sometimes"],
-            'invalid argument "sometimes" for "-m, --mode" flag: possible options are: auto, no-reboot, reboot, staged, try',
+            'invalid argument "sometimes" for "-m, --mode" flag: possible options are: auto, no-reboot, reboot, staged, try',  # noqa: E501
         ),
         (
             ["health", "--wait-timeout", "10"],
