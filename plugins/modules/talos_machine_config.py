@@ -256,7 +256,7 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.machine_config import render_machine_configs
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import (
     client_from_params,
     talos_argument_spec,
 )

@@ -120,15 +120,12 @@ nodes:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
-from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
-    client_from_params,
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import (
     nodes_argument_spec,
+    run_node_module,
     talos_argument_spec,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.reset import reset_nodes
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import module_runner
 
 
 def argument_spec() -> dict[str, Any]:
@@ -145,9 +142,7 @@ def argument_spec() -> dict[str, Any]:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    talosctl = client_from_params(module.params, module_runner(module))
-    run_module(module, lambda: reset_nodes(module.params, module.check_mode, talosctl), mask=mask_config)
+    run_node_module(AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True), reset_nodes)
 
 
 if __name__ == "__main__":

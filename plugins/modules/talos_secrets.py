@@ -155,7 +155,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import client_from_params
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import client_from_params
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import mask_config
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.secrets import (
     argument_spec as secrets_argument_spec,

@@ -2,11 +2,11 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this file is not a public API of the collection and may change without notice.
-"""What the Talos node modules share: options, the node list, reading a node's state, waiting.
+"""What the Talos node modules share: the node list, reading a node's state, waiting (their options and entry
+are in module_entry.py).
 
-No Ansible import: a module passes ``env_fallback`` in (``talos_argument_spec``) and its ``module_runner`` (through
-``client_from_params``); failures are the InputError, ApiError (``TalosctlError``) and PartialFailure
-(``NodesFailed``) of ``_errors``, which ``_module.run_module`` reports.
+No Ansible import; failures are the InputError, ApiError (``TalosctlError``) and PartialFailure (``NodesFailed``)
+of ``_errors``, which ``_module.run_module`` reports.
 """
 
 from __future__ import annotations
@@ -33,10 +33,8 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output i
     parse_version,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import (
-    BINARY_ENV,
     Connection,
     Result,
-    Runner,
     Talosctl,
     TalosctlError,
 )
@@ -56,47 +54,6 @@ class TalosInputError(InputError):
 
 class NodesFailed(PartialFailure):
     """Some nodes failed: ``failures`` has one entry per node (``name``, ``msg`` masked, ``failure``)."""
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Options
-# --------------------------------------------------------------------------------------------------------------
-
-
-def talos_argument_spec(env_fallback: Any) -> dict[str, Any]:
-    """The options of the talosforge.cluster.talos doc fragment."""
-    return {
-        "talosctl": {"type": "path", "fallback": (env_fallback, [BINARY_ENV])},
-        "talosconfig": {"type": "path"},
-        "timeout": {"type": "float", "default": 300.0},
-        "parallel": {"type": "int", "default": 8},
-    }
-
-
-# The keys of a node, as the talos_targets filter writes them; any other key is refused (a misspelt key would
-# otherwise be ignored). The talosforge.cluster.talos_nodes doc fragment documents them.
-NODE_OPTIONS: dict[str, dict[str, Any]] = {
-    "name": {"type": "str"},
-    "address": {"type": "str", "required": True},
-    "role": {"type": "str"},
-    "image": {"type": "str"},
-    "config": {"type": "str"},
-}
-
-
-def nodes_argument_spec() -> dict[str, Any]:
-    """The ``nodes`` option of every Talos node module (the talosforge.cluster.talos_nodes doc fragment)."""
-    return {"type": "list", "elements": "dict", "required": True, "options": NODE_OPTIONS}
-
-
-def client_from_params(params: Mapping[str, Any], runner: Runner | None) -> Talosctl:
-    """A Talosctl from the fragment's options that runs talosctl through ``runner`` (``module_runner(module)``)."""
-    return Talosctl(
-        binary=params.get("talosctl"),
-        talosconfig=params.get("talosconfig"),
-        timeout=float(params.get("timeout") or 300.0),
-        runner=runner,
-    )
 
 
 def workers(params: Mapping[str, Any]) -> int:

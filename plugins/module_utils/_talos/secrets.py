@@ -22,7 +22,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.d
     load_documents,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.masking import masked_text
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import talos_argument_spec
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import talos_argument_spec
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import LOCAL, Talosctl
 
 VAULT_HEADER = b"$ANSIBLE_VAULT;"

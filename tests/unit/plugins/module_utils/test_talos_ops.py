@@ -7,16 +7,18 @@ from __future__ import annotations
 import pytest
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.health import health_args
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import (
+    client_from_params,
+    talos_argument_spec,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     TalosInputError,
     check_positive,
-    client_from_params,
     control_planes,
     direct,
     install_image_of,
     require_control_plane,
     split_outcomes,
-    talos_argument_spec,
     validate_nodes,
     wait_for,
 )
