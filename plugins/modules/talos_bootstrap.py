@@ -116,21 +116,18 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.bootstrap import bootstrap_etcd
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import (
-    nodes_argument_spec,
+    node_module_spec,
     run_node_module,
-    talos_argument_spec,
 )
 
 
 def argument_spec() -> dict[str, Any]:
-    spec = talos_argument_spec(env_fallback)
-    spec.update(
-        nodes=nodes_argument_spec(),
+    return node_module_spec(
+        env_fallback,
         wait={"type": "bool", "default": True},
         wait_timeout={"type": "float", "default": 300.0},
         poll_interval={"type": "float", "default": 5.0},
     )
-    return spec
 
 
 def main() -> None:

@@ -135,16 +135,13 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.info import read_cluster
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import (
-    nodes_argument_spec,
+    node_module_spec,
     run_node_module,
-    talos_argument_spec,
 )
 
 
 def argument_spec() -> dict[str, Any]:
-    spec = talos_argument_spec(env_fallback)
-    spec["nodes"] = nodes_argument_spec()
-    return spec
+    return node_module_spec(env_fallback)
 
 
 def main() -> None:

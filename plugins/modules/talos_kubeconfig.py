@@ -132,22 +132,19 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.kubeconfig_fetch import keep_kubeconfig
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import (
-    nodes_argument_spec,
+    node_module_spec,
     run_node_module,
-    talos_argument_spec,
 )
 
 
 def argument_spec() -> dict[str, Any]:
-    spec = talos_argument_spec(env_fallback)
-    spec.update(
-        nodes=nodes_argument_spec(),
+    return node_module_spec(
+        env_fallback,
         path={"type": "path", "required": True},
         merge={"type": "bool", "default": False},
         renew_before_days={"type": "int", "default": 30},
         force={"type": "bool", "default": False},
     )
-    return spec
 
 
 def main() -> None:

@@ -121,24 +121,21 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import (
-    nodes_argument_spec,
+    node_module_spec,
     run_node_module,
-    talos_argument_spec,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.reset import reset_nodes
 
 
 def argument_spec() -> dict[str, Any]:
-    spec = talos_argument_spec(env_fallback)
-    spec.update(
-        nodes=nodes_argument_spec(),
+    return node_module_spec(
+        env_fallback,
         graceful={"type": "bool", "default": True},
         reboot={"type": "bool", "default": False},
         wipe_mode={"type": "str", "choices": ["all", "system-disk", "user-disks"], "default": "all"},
         wait_timeout={"type": "float", "default": 600.0},
         ignore_unreachable={"type": "bool", "default": False},
     )
-    return spec
 
 
 def main() -> None:

@@ -185,24 +185,21 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import (
-    nodes_argument_spec,
+    node_module_spec,
     run_node_module,
-    talos_argument_spec,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.upgrade import upgrade_cluster
 
 
 def argument_spec() -> dict[str, Any]:
-    spec = talos_argument_spec(env_fallback)
-    spec.update(
-        nodes=nodes_argument_spec(),
+    return node_module_spec(
+        env_fallback,
         image={"type": "str"},
         kubernetes_version={"type": "str"},
         health_check={"type": "bool", "default": True},
         wait_timeout={"type": "float", "default": 900.0},
         poll_interval={"type": "float", "default": 10.0},
     )
-    return spec
 
 
 def main() -> None:

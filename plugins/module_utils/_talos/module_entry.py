@@ -49,6 +49,11 @@ def nodes_argument_spec() -> dict[str, Any]:
     return {"type": "list", "elements": "dict", "required": True, "options": NODE_OPTIONS}
 
 
+def node_module_spec(env_fallback: Any, **options: dict[str, Any]) -> dict[str, Any]:
+    """The argument spec of a Talos node module: the talos fragment's options, ``nodes``, then its own ``options``."""
+    return {**talos_argument_spec(env_fallback), "nodes": nodes_argument_spec(), **options}
+
+
 def client_from_params(params: Mapping[str, Any], runner: Runner | None) -> Talosctl:
     """A Talosctl from the fragment's options that runs talosctl through ``runner`` (``module_runner(module)``)."""
     return Talosctl(
