@@ -38,6 +38,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.
     read_sidecar,
     write_sidecar,
 )
+from factory_testlib import logged
 from loopback_testlib import LoopbackServer, QuietHandler
 
 from sandbox import harness
@@ -138,16 +139,6 @@ def prepare(sim, platform="metal", fmt="raw.xz"):
     body = http.request("GET", url).body
     logged(sim, 2)
     return http, url, body
-
-
-def logged(sim, at_least: int = 0, timeout: float = 3.0) -> list[dict]:
-    """The simulator's request log once it holds ``at_least`` records (it writes them after answering)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        records = sim.requests()
-        if len(records) >= at_least or time.monotonic() > deadline:
-            return records
-        time.sleep(0.01)
 
 
 def image_requests(sim, url, at_least: int = 0):

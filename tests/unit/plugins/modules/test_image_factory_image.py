@@ -8,28 +8,19 @@ import hashlib
 import lzma
 import os
 import time
-from datetime import datetime
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.image_factory import ModuleDocFragment
 from ansible_collections.talosforge.cluster.plugins.module_utils._http import HttpClient
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import ImageFactoryClient
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_image as module
+from factory_testlib import logged, most_at_once
 from module_harness import check_documentation, run_module
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
 
 EMPTY = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
 RAW_SIZE = 1 << 20
-
-
-def logged(sim, at_least: int, timeout: float = 3.0) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        records = sim.requests()
-        if len(records) >= at_least or time.monotonic() > deadline:
-            return records
-        time.sleep(0.01)
 
 
 def test_argument_spec_matches_documentation():
@@ -176,19 +167,6 @@ THREE = [
 
 def image_gets(records: list[dict]) -> list[dict]:
     return [r for r in records if r["method"] == "GET" and r["path"].startswith("/image/") and r["status"] == 200]
-
-
-def most_at_once(records: list[dict]) -> int:
-    """The largest number of the requests that the simulator was serving at the same moment."""
-    events = []
-    for record in records:
-        start = datetime.fromisoformat(record["ts"].replace("Z", "+00:00")).timestamp()
-        events += [(start, 1), (start + record["duration_ms"] / 1000, -1)]
-    running = most = 0
-    for _moment, step in sorted(events):
-        running += step
-        most = max(most, running)
-    return most
 
 
 def test_list_names_only_without_network(capsys):

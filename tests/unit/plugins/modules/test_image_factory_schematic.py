@@ -14,6 +14,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory 
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.client import ImageFactoryClient
 from ansible_collections.talosforge.cluster.plugins.module_utils._image_factory.schematic import canonicalize
 from ansible_collections.talosforge.cluster.plugins.modules import image_factory_schematic as module
+from factory_testlib import logged, most_at_once
 from module_harness import check_documentation, run_module
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
@@ -23,16 +24,6 @@ QEMU_ID = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515"
 QEMU_CANONICAL = (
     "customization:\n    systemExtensions:\n        officialExtensions:\n            - siderolabs/qemu-guest-agent\n"
 )
-
-
-def logged(sim, at_least: int, timeout: float = 3.0) -> list[dict]:
-    """The simulator's request log once it holds ``at_least`` records (it writes them after answering)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        records = sim.requests()
-        if len(records) >= at_least or time.monotonic() > deadline:
-            return records
-        time.sleep(0.01)
 
 
 def test_argument_spec_matches_documentation():
@@ -202,16 +193,16 @@ def test_list_registers_each_distinct_schematic_once(factory, capsys):
 
 
 def test_list_checks_in_parallel(factory, capsys):
-    """With latency on every request, five GETs take about one latency in parallel, five in a row."""
+    """With latency on every request, the five lookups are served at the same time, not one after another."""
     run_module(module, {"url": factory.url, "schematics": SIX}, capsys)
-    logged(factory, 10)
-    latency = 0.3
-    factory.set_latency(latency * 1000)
-    started = time.monotonic()
+    before = len(logged(factory, 10))
+    factory.set_latency(300)
     result = run_module(module, {"url": factory.url, "schematics": SIX}, capsys)
-    elapsed = time.monotonic() - started
+    factory.set_latency(0)
     assert result["changed"] is False
-    assert elapsed < 5 * latency * 0.6, f"five checks took {elapsed:.2f}s; one at a time they take {5 * latency}s"
+    records = logged(factory, before + 5)[before:]
+    assert len(records) == 5 and all(record["method"] == "GET" for record in records)
+    assert most_at_once(records) >= 2, "the five lookups did not overlap"
 
 
 def test_list_check_mode_makes_no_request(factory, capsys):
