@@ -175,16 +175,16 @@ def test_task_latency_is_settable(vm_pair: tuple[RunningSimulator, RunningSimula
     client = PVEClient(pve)
     download_image(client, factory, [AGENT], META_NETWORK)
     client.run("POST", "/nodes/pve1/qemu", **vm_params())
-    PVEControl(pve).post("task-latency", {"seconds": 0.4, "type": "qmstart"})
+    PVEControl(pve).post("task-latency", {"seconds": 1.5, "type": "qmstart"})
     started = time.monotonic()
     upid = client.ok("POST", "/nodes/pve1/qemu/101/status/start")
     assert client.ok("GET", f"/nodes/pve1/tasks/{upid}/status")["status"] == "running"
     assert "exitstatus" not in client.ok("GET", f"/nodes/pve1/tasks/{upid}/status")
     assert client.wait(upid)["exitstatus"] == "OK"
-    assert 0.4 <= time.monotonic() - started < 5
+    assert 1.5 <= time.monotonic() - started < 10
     quick = time.monotonic()
     client.run("POST", "/nodes/pve1/qemu/101/status/stop")  # other types keep the default
-    assert time.monotonic() - quick < 0.4
+    assert time.monotonic() - quick < 1.5
     fields = upid.split(":")
     assert (fields[0], fields[1], fields[5], fields[6], fields[7], fields[8]) == (
         "UPID",

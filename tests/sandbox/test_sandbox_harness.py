@@ -79,9 +79,9 @@ def test_latency(factory: RunningSimulator) -> None:
     assert time.monotonic() - started >= 0.2
     assert factory.requests()[-1]["duration_ms"] >= 200
     factory.set_latency(0)
-    started = time.monotonic()
     call(factory.url, "GET", "/versions")
-    assert time.monotonic() - started < 0.2
+    # measured where the latency is added (the client's wall time also counts a loaded machine's scheduling)
+    assert factory.requests()[-1]["duration_ms"] < 200
 
 
 def test_control_plane_over_http(factory: RunningSimulator) -> None:
