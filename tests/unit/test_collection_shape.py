@@ -91,3 +91,13 @@ def test_every_error_class_descends_from_the_model() -> None:
         and not descends(name)
     ]
     assert sorted(errors) == []
+
+
+def test_the_readme_lists_every_module_utils_file() -> None:
+    """The README's "Where the code is" listing names every file of plugins/module_utils (by its name)."""
+    readme = (PLUGINS.parent / "README.md").read_text()
+    listing = readme[readme.index("plugins/module_utils/\n") :]
+    listing = listing[: listing.index("```")]
+    named = set(re.findall(r"[\w]+\.py", listing))
+    missing = sorted(str(p.relative_to(MODULE_UTILS)) for p in MODULE_UTILS.rglob("*.py") if p.name not in named)
+    assert missing == [], "add these to the README's listing of plugins/module_utils"
