@@ -115,7 +115,7 @@ _COMMANDS: dict[str, Callable[[Path, argparse.Namespace], Iterable[str] | None]]
     "reset": lambda root, _arguments: control.reset(root),
     "logs": lambda root, arguments: _print_logs(root, arguments.name, arguments.tail, arguments.json),
     "options": lambda _root, _arguments: _options_lines(),
-    "talos": lambda root, arguments: nodes_cli.run(root, arguments),
+    "talos": nodes_cli.run,
     "serve": lambda root, arguments: serve(arguments.name, root, arguments.port, dict(arguments.option)),
 }
 

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import yaml
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model_nodes import ROLES
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import (
     InputError,
@@ -23,6 +22,10 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._errors import 
     item_failure,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import worker_count
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
+    TalosConfigError,
+    load_documents,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.output import (
     TalosOutputError,
     classify_error,
@@ -254,8 +257,8 @@ def installer_image(talosctl: Talosctl, node: Node) -> str | None:
 def install_image_of(config_text: str) -> str | None:
     """The install image of a machine configuration's text (the v1alpha1 document's ``machine.install.image``)."""
     try:
-        documents = list(yaml.safe_load_all(config_text))
-    except yaml.YAMLError:
+        documents = load_documents(config_text)
+    except TalosConfigError:
         return None
     for document in documents:
         if isinstance(document, dict) and "kind" not in document:
