@@ -278,6 +278,7 @@ def read_network(data: dict, r: Reader, provider: Provider) -> Network:
     if m is None:
         return network
     r.known_keys(m, ("nodes", "gateway", "nameservers", "pods", "services"), path)
+    r.required(m, "nodes", path, "10.0.1.0/24 (the network the node addresses are in)")
     network.nodes = r.cidr(m, "nodes", path)
     network.gateway = r.ip(m, "gateway", path, "10.0.1.1")
     network.pods = r.cidr(m, "pods", path, "10.244.0.0/16")

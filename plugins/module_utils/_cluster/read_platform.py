@@ -226,8 +226,8 @@ def read_edge(data: dict, r: Reader) -> Edge | None:
         ("host", "public_address", "domain", "mesh", "acme"),
         "{host: vps.example.org, domain: k8s.example.org}",
     )
-    if not m:
-        return None
+    if not isinstance(data.get("edge"), dict):
+        return None  # reported by _section; an empty mapping goes on, to report what it lacks
     edge = Edge()
     r.required(m, "host", "edge", "vps.example.org")
     r.required(m, "domain", "edge", "k8s.example.org")
@@ -256,7 +256,7 @@ def read_edge(data: dict, r: Reader) -> Edge | None:
             "is required: the edge needs an ACME account for its wildcard certificate",
             "add acme: {email: ops@example.org}",
         )
-    elif acme and r.required(acme, "email", "edge.acme", "ops@example.org"):
+    elif isinstance(m.get("acme"), dict) and r.required(acme, "email", "edge.acme", "ops@example.org"):
         edge.acme_email = _email(r, acme, "email", "edge.acme")
     edge.acme_directory = _acme_directory(r, acme, "directory", "edge.acme") or edge.acme_directory
     return edge
