@@ -46,7 +46,7 @@ def _section(r: Reader, data: dict | None, key: str, path: str, keys: tuple[str,
 
 def _email(r: Reader, data: dict, key: str, path: str) -> str | None:
     value = r.string(data, key, path, "ops@example.org")
-    if value is not None and not _EMAIL_RE.match(value):
+    if value is not None and not _EMAIL_RE.fullmatch(value):
         r.report.error(f"{path}.{key}", f'"{value}" is not an e-mail address', "write an address like ops@example.org")
         return None
     return value
@@ -148,7 +148,7 @@ def _read_pool(r: Reader, value: Any, path: str) -> AddressPool:
                 "such as 10.0.3.4-10.0.3.20",
             )
             continue
-        pool.addresses.append(item.strip())
+        pool.addresses.append(item)
         pool.ranges.append(parsed)
         pool.positions.append(i)
     return pool
@@ -158,7 +158,9 @@ def parse_address_range(item: Any) -> tuple[Any, Any] | str:
     """(first, last) of a CIDR or an ``a-b`` range, or why it is neither."""
     if not isinstance(item, str):
         return "is not a network or an address range"
-    text = item.strip()
+    text = item
+    if text != text.strip():
+        return "has white space before or after it"
     if "-" in text and "/" not in text:
         first, last = (parse_ip(part) for part in text.split("-", 1))
         if first is None or last is None:
@@ -185,7 +187,7 @@ def read_gitops(data: dict, r: Reader, cluster_name: str | None) -> Gitops:
     enabled = r.boolean(flux, "enabled", path)
     raw_url = flux.get("url")
     gitops.flux_enabled = enabled if enabled is not None else raw_url is not None
-    parts = _SCP_LIKE_RE.match(raw_url.strip()) if isinstance(raw_url, str) else None
+    parts = _SCP_LIKE_RE.fullmatch(raw_url) if isinstance(raw_url, str) else None
     if parts is not None:
         r.report.error(
             f"{path}.url",
@@ -204,14 +206,14 @@ def read_gitops(data: dict, r: Reader, cluster_name: str | None) -> Gitops:
     gitops.flux_branch = branch or gitops.flux_branch
     repo_path = r.string(flux, "path", path, "clusters/production")
     if repo_path is not None:
-        if repo_path.startswith("/") or ".." in repo_path.split("/"):
+        if repo_path.startswith("/") or repo_path.endswith("/") or ".." in repo_path.split("/"):
             r.report.error(
                 f"{path}.path",
                 f'"{repo_path}" is not a path inside the repository',
-                "write a relative path without '..', such as clusters/production",
+                "write a relative path without '..' and without a leading or trailing '/', such as clusters/production",
             )
         else:
-            gitops.flux_path = repo_path.strip("/") or "."
+            gitops.flux_path = repo_path
     return gitops
 
 
