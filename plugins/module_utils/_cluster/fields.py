@@ -179,8 +179,14 @@ class Reader:
         if value is None:
             return None
         where = join_path(path, key)
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
+        if isinstance(value, str):
+            # YAML reads "3" in quotes as text; converting it would be rewriting what was written.
+            self.report.error(
+                where,
+                f"must be a whole number{unit}, not the text {describe(value)}",
+                f"write it as a number, without quotes, such as {key}: {minimum if minimum is not None else 1}",
+            )
+            return None
         if isinstance(value, bool) or not isinstance(value, int):
             self.report.error(
                 where,

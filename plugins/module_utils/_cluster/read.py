@@ -238,6 +238,13 @@ def read_hcloud(value: Any, r: Reader) -> HcloudSettings:
             f"choose a location in {zone}, or set network_zone: {HCLOUD_LOCATIONS[location]}",
         )
     settings.network_ip_range = r.cidr(m, "network_ip_range", path, "10.0.0.0/16")
+    if settings.network_ip_range is not None and settings.network_ip_range.version != 4:
+        r.report.error(
+            f"{path}.network_ip_range",
+            f"{settings.network_ip_range} is IPv6, but Hetzner Cloud private networks are IPv4 only",
+            "use an IPv4 range such as 10.0.0.0/16 (servers still get a public IPv6 address with public_ipv6)",
+        )
+        settings.network_ip_range = None
     for flag in ("public_ipv4", "public_ipv6", "delete_protection", "placement_groups"):
         flag_value = r.boolean(m, flag, path)
         if flag_value is not None:
