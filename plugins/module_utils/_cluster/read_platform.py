@@ -137,6 +137,8 @@ def _read_pool(r: Reader, value: Any, path: str) -> AddressPool:
             "ingress-pool",
         )
     r.required(m, "addresses", path, "[10.0.3.2/32]")
+    if m.get("addresses") == []:
+        r.report.error(f"{path}.addresses", "is empty", "list at least one network or range, such as [10.0.3.2/32]")
     for i, item in enumerate(r.items(m, "addresses", path, "[10.0.3.2/32, 10.0.3.10-10.0.3.20]") or []):
         where = f"{path}.addresses[{i}]"
         parsed = parse_address_range(item)

@@ -135,3 +135,13 @@ def test_a_single_control_plane_with_a_fixed_address_needs_no_endpoint():
     document = changed("proxmox", ("nodes",), [{"name": "cp-1", "role": "controlplane", "address": "10.0.1.11"}])
     document["endpoint"] = None
     assert errors_at(document) == {}
+
+
+@pytest.mark.parametrize("address", [None, "10.0.9.300", "10.0.2.11"])
+def test_a_single_control_plane_whose_address_is_already_refused_gets_no_second_error(address):
+    node = {"name": "cp-1", "role": "controlplane", "address": address}
+    document = changed("proxmox", ("nodes",), [node])
+    document["endpoint"] = None
+    errors = errors_at(document)
+    assert "nodes[0].address" in errors, errors
+    assert "endpoint" not in errors, errors

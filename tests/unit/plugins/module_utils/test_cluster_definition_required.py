@@ -107,3 +107,13 @@ def test_proxmox_meta_without_node_network_has_no_null_network():
     errors = errors_at(document)
     assert "network.nodes" in errors
     assert "is required" in errors["network.nodes"][0]
+
+
+@pytest.mark.parametrize(
+    "field",
+    [("platform", "load_balancer", "pools", 0, "addresses"), ("provider", "proxmox", "nodes")],
+    ids=path_text,
+)
+def test_a_required_list_written_empty_is_an_error_at_its_path(field):
+    errors = errors_at(changed("proxmox", field, []))
+    assert path_text(field) in errors, errors
