@@ -20,6 +20,12 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.issues
     join_path,
     one_of,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
+    HAS_YAML,
+    TalosConfigError,
+    yaml,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.patches import parse_patch
 
 # typing.Union rather than |: these aliases are evaluated at import time, and pylint checks module_utils as such.
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]  # noqa: UP007
@@ -91,6 +97,52 @@ def url_problem(text: str, schemes: Iterable[str]) -> str | None:
         return f'has "{host}" as its host, which is neither a DNS name nor an IP address'
     if port is not None and not 0 < port < 65536:
         return "has a port outside 1..65535"
+    return None
+
+
+def patch_text_problem(text: str) -> str | None:
+    """Why a patch written as YAML text cannot be applied as Talos applies patches, or None.
+
+    Text holding Jinja (``{{``, ``{%``) is left alone: the inventory reads it before Ansible renders it, and the
+    cluster_definition module checks it rendered.
+    """
+    if not HAS_YAML or "{{" in text or "{%" in text:
+        return None
+    try:
+        parsed = parse_patch(text, "the patch")
+    except TalosConfigError as exc:
+        cause = exc.__cause__
+        mark = getattr(cause, "problem_mark", None)
+        if mark is not None:
+            reason = getattr(cause, "problem", None) or "cannot be read"
+            return f"the patch is not valid YAML: {reason} (line {mark.line + 1}, column {mark.column + 1})"
+        return " ".join(str(exc).split())
+    duplicate = _duplicate_key(text)
+    if duplicate:
+        return duplicate
+    if parsed.operations is None and not parsed.documents:
+        return "the patch holds no document"
+    if parsed.operations == []:
+        return "the patch is an empty list of JSON patch operations"
+    return None
+
+
+def _duplicate_key(text: str) -> str | None:
+    """A key written twice in one mapping of ``text``: Talos refuses it, where a plain YAML load keeps the last."""
+    pending = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, Any]] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if (key.tag, key.value) in seen:
+                        mark = key.start_mark
+                        return f'the patch writes the key "{key.value}" twice (line {mark.line + 1})'
+                    seen.add((key.tag, key.value))
+                pending.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
     return None
 
 

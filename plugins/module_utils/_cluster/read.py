@@ -19,6 +19,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.fields
     describe,
     is_dns_name,
     parse_ip,
+    patch_text_problem,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.issues import join_path
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model import (
@@ -31,11 +32,6 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model 
     Provider,
     ProxmoxSettings,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
-    HAS_YAML,
-    TalosConfigError,
-)
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.patches import parse_patch
 
 TOP_KEYS = (
     "name", "talos_version", "kubernetes_version", "allow_scheduling_on_control_planes", "image_factory",
@@ -133,30 +129,6 @@ def read_patches(data: dict, key: str, path: str, r: Reader) -> list[Any] | None
                 "write the patch as a mapping (machine: ..., cluster: ...) or as a YAML block string",
             )
     return patches
-
-
-def patch_text_problem(text: str) -> str | None:
-    """Why a patch written as YAML text cannot be applied as Talos applies patches, or None.
-
-    Text holding Jinja (``{{``, ``{%``) is left alone: the inventory reads it before Ansible renders it, and the
-    cluster_definition module checks it rendered.
-    """
-    if not HAS_YAML or "{{" in text or "{%" in text:
-        return None
-    try:
-        parsed = parse_patch(text, "the patch")
-    except TalosConfigError as exc:
-        cause = exc.__cause__
-        mark = getattr(cause, "problem_mark", None)
-        if mark is not None:
-            reason = getattr(cause, "problem", None) or "cannot be read"
-            return f"the patch is not valid YAML: {reason} (line {mark.line + 1}, column {mark.column + 1})"
-        return " ".join(str(exc).split())
-    if parsed.operations is None and not parsed.documents:
-        return "the patch holds no document"
-    if parsed.operations == []:
-        return "the patch is an empty list of JSON patch operations"
-    return None
 
 
 def read_image_factory(data: dict, r: Reader) -> ImageFactory:

@@ -32,6 +32,8 @@ BROKEN = {
     "move without from": "- {op: move, path: /machine/network}\n",
     "a list among mappings": "machine: {}\n---\n- {op: remove, path: /machine/network}\n",
     "a scalar among mappings": "machine: {}\n---\nhello\n",
+    "a key written twice": "machine:\n  network: {}\n  network: {hostname: a}\n",
+    "a nested key written twice": "machine:\n  kubelet:\n    image: a\n    image: b\n",
 }
 GOOD = {
     "strategic merge": "machine:\n  sysctls:\n    vm.swappiness: '10'\n",
