@@ -17,6 +17,8 @@ PLACEMENT_GROUP_LIMIT = 10
 MIN_MEMORY = {"controlplane": 2048, "worker": 1024}
 MIN_CORES = {"controlplane": 2, "worker": 1}
 MIN_DISK = 10
+# kube-apiserver refuses a service range with more host bits than this (maxCIDRBits in its options validation).
+SERVICE_RANGE_MAX_BITS = 20
 
 
 def usable_range(network: Any) -> tuple[Any, Any]:
@@ -82,11 +84,18 @@ def check_network(cluster: Cluster, report: Report) -> None:
                 f"is IPv{network.version} while network.nodes is IPv{net.nodes.version}",
                 "use one address family throughout; dual-stack clusters are not supported yet",
             )
-    if net.services is not None and net.services.num_addresses > 2**20:
-        report.warning(
+    if net.services is not None and net.services.num_addresses > 2**SERVICE_RANGE_MAX_BITS:
+        report.error(
             "network.services",
-            f"{net.services} has more than 2^20 addresses, which the Kubernetes API server refuses",
+            f"{net.services} has more than 2^{SERVICE_RANGE_MAX_BITS} addresses, which kube-apiserver refuses "
+            "(its service range must be /12 or narrower for IPv4, /108 or narrower for IPv6)",
             "use a smaller service range, such as 10.96.0.0/12 or an IPv6 /108",
+        )
+    if hcloud and net.nodes is not None and net.nodes.version != 4:
+        report.error(
+            "network.nodes",
+            f"{net.nodes} is IPv6, but Hetzner Cloud private networks are IPv4 only",
+            "use an IPv4 network such as 10.0.1.0/24 (servers still get a public IPv6 address with public_ipv6)",
         )
     if (
         ip_range is not None
@@ -152,6 +161,7 @@ def check_nodes(cluster: Cluster, report: Report) -> None:
             "there are no worker nodes and control planes do not run workloads, so nothing can be scheduled",
             "add workers, or set allow_scheduling_on_control_planes: true",
         )
+    _check_pool_names(cluster, report)
     _check_unique(nodes, report)
     _check_addresses(cluster, report)
     for node in nodes:
@@ -179,6 +189,20 @@ def _check_unique(nodes: list[Node], report: Report) -> None:
                 node.source("address"),
                 f"address {node.address} is used twice: by {describe_origin(other)} and by {describe_origin(node)}",
                 "give every node its own address",
+            )
+
+
+def _check_pool_names(cluster: Cluster, report: Report) -> None:
+    first: dict[str, str] = {}
+    for pool in cluster.node_pools:
+        if pool.name is None:
+            continue
+        other = first.setdefault(pool.name, pool.path)
+        if other != pool.path:
+            report.error(
+                f"{pool.path}.name",
+                f'pool name "{pool.name}" is used twice: by {other} and by {pool.path}',
+                "give every pool its own name (the nodes are named after it)",
             )
 
 

@@ -61,6 +61,22 @@ def check_endpoint(cluster: Cluster, report: Report) -> None:
                 f"with {len(cps)} control planes and no vip or load_balancer, {endpoint.host} must lead to all of them",
                 "make sure the name resolves to a load balancer or to every control plane, or set endpoint.vip",
             )
+    refused = len(cps) == 1 and any(report.errors_at(f"{cps[0].origin}.{k}") for k in ("address", "first_address"))
+    endless = endpoint.vip is None and lb is None and endpoint.host is None
+    if len(cps) == 1 and cps[0].address is None and endless and not refused:
+        how = (
+            "set endpoint.load_balancer: {type: lb11}, endpoint.vip (an alias IP in network.nodes or a floating IP) "
+            "or endpoint.host (a name you point at the server), or give the node an address"
+            if provider == "hcloud"
+            else "set endpoint.vip (a free address in network.nodes) or endpoint.host, or give the node an address "
+            "(provider.proxmox.addressing: meta or nocloud)"
+        )
+        report.error(
+            "endpoint",
+            f"the only control plane, {cps[0].describe()}, has no fixed address and no endpoint is set, so the "
+            "API server has no address known before the node exists",
+            how,
+        )
     _check_vip(cluster, report)
 
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Iterable
 from typing import Any, Union
@@ -19,6 +20,12 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.issues
     join_path,
     one_of,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
+    HAS_YAML,
+    TalosConfigError,
+    yaml,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.patches import parse_patch
 
 # typing.Union rather than |: these aliases are evaluated at import time, and pylint checks module_utils as such.
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]  # noqa: UP007
@@ -52,16 +59,23 @@ def describe(value: Any) -> str:
 def is_dns_name(text: str) -> bool:
     if not text or len(text) > 253:
         return False
-    return all(_HOST_LABEL_RE.match(label) for label in text.rstrip(".").split("."))
+    return all(_HOST_LABEL_RE.fullmatch(label) for label in text.rstrip(".").split("."))
 
 
 def parse_ip(text: Any) -> IPAddress | None:
     if not isinstance(text, str):
         return None
     try:
-        return ipaddress.ip_address(text.strip())
+        return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+def spacing_problem(value: Any) -> str | None:
+    """Why a text value with white space around it is refused (it would have to be trimmed), or None."""
+    if isinstance(value, str) and value.strip() and value != value.strip():
+        return f"{json.dumps(value)} has white space before or after it"
+    return None
 
 
 def url_problem(text: str, schemes: Iterable[str]) -> str | None:
@@ -83,6 +97,52 @@ def url_problem(text: str, schemes: Iterable[str]) -> str | None:
         return f'has "{host}" as its host, which is neither a DNS name nor an IP address'
     if port is not None and not 0 < port < 65536:
         return "has a port outside 1..65535"
+    return None
+
+
+def patch_text_problem(text: str) -> str | None:
+    """Why a patch written as YAML text cannot be applied as Talos applies patches, or None.
+
+    Text holding Jinja (``{{``, ``{%``) is left alone: the inventory reads it before Ansible renders it, and the
+    cluster_definition module checks it rendered.
+    """
+    if not HAS_YAML or "{{" in text or "{%" in text:
+        return None
+    try:
+        parsed = parse_patch(text, "the patch")
+    except TalosConfigError as exc:
+        cause = exc.__cause__
+        mark = getattr(cause, "problem_mark", None)
+        if mark is not None:
+            reason = getattr(cause, "problem", None) or "cannot be read"
+            return f"the patch is not valid YAML: {reason} (line {mark.line + 1}, column {mark.column + 1})"
+        return " ".join(str(exc).split())
+    duplicate = _duplicate_key(text)
+    if duplicate:
+        return duplicate
+    if parsed.operations is None and not parsed.documents:
+        return "the patch holds no document"
+    if parsed.operations == []:
+        return "the patch is an empty list of JSON patch operations"
+    return None
+
+
+def _duplicate_key(text: str) -> str | None:
+    """A key written twice in one mapping of ``text``: Talos refuses it, where a plain YAML load keeps the last."""
+    pending = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, Any]] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if (key.tag, key.value) in seen:
+                        mark = key.start_mark
+                        return f'the patch writes the key "{key.value}" twice (line {mark.line + 1})'
+                    seen.add((key.tag, key.value))
+                pending.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
     return None
 
 
@@ -143,7 +203,15 @@ class Reader:
                 fix += " (in quotes, so YAML does not read it as a number)"
             self.report.error(join_path(path, key), f"must be a non-empty string, not {describe(value)}", fix)
             return None
-        return value.strip()
+        return self.as_written(value, join_path(path, key))
+
+    def as_written(self, value: str, where: str) -> str | None:
+        """``value`` unchanged, or None (reported) when it has white space around it: nothing is trimmed."""
+        problem = spacing_problem(value)
+        if problem:
+            self.report.error(where, problem, f'write it without the white space: "{value.strip()}"')
+            return None
+        return value
 
     def boolean(self, data: dict, key: str, path: str) -> bool | None:
         value = data.get(key)
@@ -163,8 +231,14 @@ class Reader:
         if value is None:
             return None
         where = join_path(path, key)
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
+        if isinstance(value, str):
+            # YAML reads "3" in quotes as text; converting it would be rewriting what was written.
+            self.report.error(
+                where,
+                f"must be a whole number{unit}, not the text {describe(value)}",
+                f"write it as a number, without quotes, such as {key}: {minimum if minimum is not None else 1}",
+            )
+            return None
         if isinstance(value, bool) or not isinstance(value, int):
             self.report.error(
                 where,
@@ -197,7 +271,7 @@ class Reader:
         value = self.string(data, key, path, example)
         if value is None:
             return None
-        if not regex.match(value):
+        if not regex.fullmatch(value):
             self.report.error(join_path(path, key), f'"{value}" is not valid: {rule}', f"write it like {example}")
             return None
         return value
@@ -207,7 +281,7 @@ class Reader:
         return self.ip_value(data.get(key), join_path(path, key), example)
 
     def ip_value(self, value: Any, where: str, example: str = "10.0.1.10") -> IPAddress | None:
-        if value is None:
+        if value is None or (spacing_problem(value) and self.as_written(value, where) is None):
             return None
         address = parse_ip(value)
         if address is None:
@@ -223,7 +297,7 @@ class Reader:
         return self.cidr_value(data.get(key), join_path(path, key), example)
 
     def cidr_value(self, value: Any, where: str, example: str = "10.0.1.0/24") -> IPNetwork | None:
-        if value is None:
+        if value is None or (spacing_problem(value) and self.as_written(value, where) is None):
             return None
         if not isinstance(value, str) or "/" not in value:
             self.report.error(
@@ -233,11 +307,11 @@ class Reader:
             )
             return None
         try:
-            return ipaddress.ip_network(value.strip())
+            return ipaddress.ip_network(value)
         except ValueError:
             pass
         try:
-            loose = ipaddress.ip_network(value.strip(), strict=False)
+            loose = ipaddress.ip_network(value, strict=False)
         except ValueError:
             self.report.error(
                 where,
@@ -260,7 +334,18 @@ class Reader:
                 f"use letters, digits, '-' and dots only, like {example}",
             )
             return None
-        return value.rstrip(".").lower()
+        return self._dns_as_written(value, join_path(path, key))
+
+    def _dns_as_written(self, value: str, where: str) -> str | None:
+        """A DNS name as written, or None (reported) when using it would mean rewriting it."""
+        if value != value.lower() or value.endswith("."):
+            self.report.error(
+                where,
+                f'"{value}" is a DNS name in upper case or with a trailing dot (the cluster would have to rewrite it)',
+                f'write it in lower case without the trailing dot: "{value.rstrip(".").lower()}"',
+            )
+            return None
+        return value
 
     def host(self, data: dict, key: str, path: str, example: str = "vps.example.org") -> str | None:
         """A DNS name or an IP address."""
@@ -276,7 +361,7 @@ class Reader:
                 f"write a host name like {example} or an IP address",
             )
             return None
-        return value.rstrip(".").lower()
+        return self._dns_as_written(value, join_path(path, key))
 
     def url(
         self,
@@ -299,7 +384,7 @@ class Reader:
         value = self.string(data, key, path, "factory.talos.dev")
         if value is None:
             return None
-        match = _REGISTRY_RE.match(value)
+        match = _REGISTRY_RE.fullmatch(value)
         host = match.group("host").strip("[]") if match else ""
         port = int(match.group("port")) if match and match.group("port") else None
         if not match or (not is_dns_name(host) and parse_ip(host) is None) or (port is not None and not port):

@@ -19,6 +19,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.fields
     describe,
     is_dns_name,
     parse_ip,
+    patch_text_problem,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.issues import join_path
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model import (
@@ -112,6 +113,14 @@ def read_patches(data: dict, key: str, path: str, r: Reader) -> list[Any] | None
         if isinstance(patch, dict) and patch:
             patches.append(patch)
         elif isinstance(patch, str) and patch.strip():
+            problem = patch_text_problem(patch)
+            if problem:
+                r.report.error(
+                    where,
+                    problem,
+                    "write YAML mappings (machine: ..., cluster: ..., or documents with apiVersion and kind, "
+                    "separated by ---) or one list of JSON patch operations ({op, path, value})",
+                )
             patches.append(patch)
         else:
             r.report.error(
@@ -201,6 +210,13 @@ def read_hcloud(value: Any, r: Reader) -> HcloudSettings:
             f"choose a location in {zone}, or set network_zone: {HCLOUD_LOCATIONS[location]}",
         )
     settings.network_ip_range = r.cidr(m, "network_ip_range", path, "10.0.0.0/16")
+    if settings.network_ip_range is not None and settings.network_ip_range.version != 4:
+        r.report.error(
+            f"{path}.network_ip_range",
+            f"{settings.network_ip_range} is IPv6, but Hetzner Cloud private networks are IPv4 only",
+            "use an IPv4 range such as 10.0.0.0/16 (servers still get a public IPv6 address with public_ipv6)",
+        )
+        settings.network_ip_range = None
     for flag in ("public_ipv4", "public_ipv6", "delete_protection", "placement_groups"):
         flag_value = r.boolean(m, flag, path)
         if flag_value is not None:
@@ -278,6 +294,7 @@ def read_network(data: dict, r: Reader, provider: Provider) -> Network:
     if m is None:
         return network
     r.known_keys(m, ("nodes", "gateway", "nameservers", "pods", "services"), path)
+    r.required(m, "nodes", path, "10.0.1.0/24 (the network the node addresses are in)")
     network.nodes = r.cidr(m, "nodes", path)
     network.gateway = r.ip(m, "gateway", path, "10.0.1.1")
     network.pods = r.cidr(m, "pods", path, "10.244.0.0/16")

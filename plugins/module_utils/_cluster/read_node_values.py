@@ -52,14 +52,20 @@ class NodeValueReader:
         if value is None:
             return None
         if isinstance(value, str) and self.provider_type != "proxmox":
-            if self.provider_type == "hcloud" and not HCLOUD_SERVER_TYPE_RE.match(value.strip().lower()):
+            if self.r.as_written(value, where) is None:
+                return None
+            if self.provider_type == "hcloud" and not HCLOUD_SERVER_TYPE_RE.fullmatch(value):
+                lower = HCLOUD_SERVER_TYPE_RE.fullmatch(value.lower())
+                case = " (they are written in lower case)" if lower else ""
                 self.report.error(
                     where,
-                    f'"{value}" is not a Hetzner Cloud server type',
-                    "write a server type such as cx22, cpx31, ccx13 (amd64) or cax21 (arm64)",
+                    f'"{value}" is not a Hetzner Cloud server type{case}',
+                    f'write "{value.lower()}"'
+                    if lower
+                    else "write a server type such as cx22, cpx31, ccx13 (amd64) or cax21 (arm64)",
                 )
                 return None
-            return value.strip().lower()
+            return value
         if isinstance(value, dict) and self.provider_type != "hcloud":
             self.r.known_keys(value, tuple(PROXMOX_SIZE_KEYS), where)
             size = {}
@@ -96,7 +102,8 @@ class NodeValueReader:
         good = []
         for i, item in enumerate(items):
             if isinstance(item, str) and item.strip():
-                good.append((i, item.strip()))
+                if self.r.as_written(item, f"{path}.{key}[{i}]") is not None:
+                    good.append((i, item))
             else:
                 self.report.error(
                     f"{path}.{key}[{i}]",
@@ -236,7 +243,7 @@ class NodeValueReader:
                     'quote the value, for example "true" or "3" (and "" for an empty value)',
                 )
                 continue
-            if text and not _LABEL_NAME_RE.match(text):
+            if text and not _LABEL_NAME_RE.fullmatch(text):
                 self.report.error(
                     where,
                     f'"{text}" is not a valid label value',
@@ -266,7 +273,9 @@ def parse_meta_key(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
-        text = value.strip().lower()
+        text = value.lower()  # 0xA and 0XA are the same number; white space around it is refused below
+        if text != text.strip():
+            return None
         try:
             value = int(text, 16) if text.startswith("0x") else int(text, 10)
         except ValueError:
@@ -283,7 +292,7 @@ def label_key_problem(key: Any) -> str | None:
     if slash:
         if not prefix or len(prefix) > 253 or not is_dns_name(prefix) or prefix != prefix.lower():
             return f'the prefix "{prefix}" is not a lower-case DNS name'
-    if not _LABEL_NAME_RE.match(name):
+    if not _LABEL_NAME_RE.fullmatch(name):
         return (
             f'the name "{name}" must be 1 to 63 letters, digits, "-", "_" or ".", starting and ending with a '
             "letter or digit"
@@ -302,6 +311,6 @@ def taint_problem(taint: str) -> str | None:
     problem = label_key_problem(key)
     if problem:
         return f"the key is invalid ({problem})"
-    if equals and value and not _LABEL_NAME_RE.match(value):
+    if equals and value and not _LABEL_NAME_RE.fullmatch(value):
         return f'the value "{value}" is invalid'
     return None

@@ -156,7 +156,8 @@ class NodeReader(NodeValueReader):
         good = []
         for i, item in enumerate(items):
             if isinstance(item, str) and item.strip():
-                good.append(item.strip())
+                if self.r.as_written(item, f"{path}.locations[{i}]") is not None:
+                    good.append(item)
             else:
                 self.report.error(
                     f"{path}.locations[{i}]",

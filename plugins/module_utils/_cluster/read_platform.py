@@ -46,7 +46,7 @@ def _section(r: Reader, data: dict | None, key: str, path: str, keys: tuple[str,
 
 def _email(r: Reader, data: dict, key: str, path: str) -> str | None:
     value = r.string(data, key, path, "ops@example.org")
-    if value is not None and not _EMAIL_RE.match(value):
+    if value is not None and not _EMAIL_RE.fullmatch(value):
         r.report.error(f"{path}.{key}", f'"{value}" is not an e-mail address', "write an address like ops@example.org")
         return None
     return value
@@ -137,6 +137,8 @@ def _read_pool(r: Reader, value: Any, path: str) -> AddressPool:
             "ingress-pool",
         )
     r.required(m, "addresses", path, "[10.0.3.2/32]")
+    if m.get("addresses") == []:
+        r.report.error(f"{path}.addresses", "is empty", "list at least one network or range, such as [10.0.3.2/32]")
     for i, item in enumerate(r.items(m, "addresses", path, "[10.0.3.2/32, 10.0.3.10-10.0.3.20]") or []):
         where = f"{path}.addresses[{i}]"
         parsed = parse_address_range(item)
@@ -148,7 +150,7 @@ def _read_pool(r: Reader, value: Any, path: str) -> AddressPool:
                 "such as 10.0.3.4-10.0.3.20",
             )
             continue
-        pool.addresses.append(item.strip())
+        pool.addresses.append(item)
         pool.ranges.append(parsed)
         pool.positions.append(i)
     return pool
@@ -158,7 +160,9 @@ def parse_address_range(item: Any) -> tuple[Any, Any] | str:
     """(first, last) of a CIDR or an ``a-b`` range, or why it is neither."""
     if not isinstance(item, str):
         return "is not a network or an address range"
-    text = item.strip()
+    text = item
+    if text != text.strip():
+        return "has white space before or after it"
     if "-" in text and "/" not in text:
         first, last = (parse_ip(part) for part in text.split("-", 1))
         if first is None or last is None:
@@ -185,7 +189,7 @@ def read_gitops(data: dict, r: Reader, cluster_name: str | None) -> Gitops:
     enabled = r.boolean(flux, "enabled", path)
     raw_url = flux.get("url")
     gitops.flux_enabled = enabled if enabled is not None else raw_url is not None
-    parts = _SCP_LIKE_RE.match(raw_url.strip()) if isinstance(raw_url, str) else None
+    parts = _SCP_LIKE_RE.fullmatch(raw_url) if isinstance(raw_url, str) else None
     if parts is not None:
         r.report.error(
             f"{path}.url",
@@ -204,14 +208,14 @@ def read_gitops(data: dict, r: Reader, cluster_name: str | None) -> Gitops:
     gitops.flux_branch = branch or gitops.flux_branch
     repo_path = r.string(flux, "path", path, "clusters/production")
     if repo_path is not None:
-        if repo_path.startswith("/") or ".." in repo_path.split("/"):
+        if repo_path.startswith("/") or repo_path.endswith("/") or ".." in repo_path.split("/"):
             r.report.error(
                 f"{path}.path",
                 f'"{repo_path}" is not a path inside the repository',
-                "write a relative path without '..', such as clusters/production",
+                "write a relative path without '..' and without a leading or trailing '/', such as clusters/production",
             )
         else:
-            gitops.flux_path = repo_path.strip("/") or "."
+            gitops.flux_path = repo_path
     return gitops
 
 
@@ -226,8 +230,8 @@ def read_edge(data: dict, r: Reader) -> Edge | None:
         ("host", "public_address", "domain", "mesh", "acme"),
         "{host: vps.example.org, domain: k8s.example.org}",
     )
-    if not m:
-        return None
+    if not isinstance(data.get("edge"), dict):
+        return None  # reported by _section; an empty mapping goes on, to report what it lacks
     edge = Edge()
     r.required(m, "host", "edge", "vps.example.org")
     r.required(m, "domain", "edge", "k8s.example.org")
@@ -256,7 +260,7 @@ def read_edge(data: dict, r: Reader) -> Edge | None:
             "is required: the edge needs an ACME account for its wildcard certificate",
             "add acme: {email: ops@example.org}",
         )
-    elif acme and r.required(acme, "email", "edge.acme", "ops@example.org"):
+    elif isinstance(m.get("acme"), dict) and r.required(acme, "email", "edge.acme", "ops@example.org"):
         edge.acme_email = _email(r, acme, "email", "edge.acme")
     edge.acme_directory = _acme_directory(r, acme, "directory", "edge.acme") or edge.acme_directory
     return edge

@@ -26,6 +26,8 @@ HCLOUD = {
     "kubernetes_version": "1.34.1",
     "provider": {"type": "hcloud"},
     "network": {"nodes": "10.0.1.0/24"},
+    # A Hetzner server's address is known only once it exists: a single control plane needs an endpoint.
+    "endpoint": {"host": "k8s.example.org"},
     "node_defaults": {"size": "cpx22"},
 }
 
