@@ -16,8 +16,8 @@ from typing import Any
 from ...faults import Fault
 from ...httpbase import Request, Response, SimulatorApp
 from .actions import Actions
-from .contract import Contract, shared_contract, without_nulls
-from .errors import CODE_FOR_STATUS, CODES, APIError
+from .contract import Contract, Operation, shared_contract, without_nulls
+from .errors import CODE_FOR_STATUS, CODES, DEFAULT_DETAILS, APIError, status_of
 from .machine import Machines
 from .ratelimit import RateLimit
 from .state import Store, check_labels, now, paginate, parse_selector, public, selector_matches
@@ -62,7 +62,7 @@ class HcloudCore(SimulatorApp):
     # --- pipeline ---------------------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
         allowed, limit_headers = self.rate_limit.take()
-        operation_found = None
+        operation_found: Operation | None = None
         try:
             if not allowed:
                 raise APIError.of("rate_limit_exceeded", f"limit of {self.rate_limit.limit} requests per hour reached")
@@ -83,12 +83,25 @@ class HcloudCore(SimulatorApp):
             status, data = handler(call)
             response = self._answer(operation_found, status, data, {**limit_headers, **call.headers})
         except APIError as error:
-            response = self._answer(operation_found, error.status, error.envelope(), limit_headers)
+            response = self._answer(operation_found, *self._error_answer(operation_found, error), limit_headers)
         except Exception:  # a simulator bug: answer like the API would, keep the trace for the developer
             traceback.print_exc(file=sys.stderr)
             response = self._answer(None, 500, APIError.of("server_error").envelope(), limit_headers)
         self.actions.tick()
         return response
+
+    def _error_answer(self, operation: Operation | None, error: APIError) -> tuple[int, dict[str, Any]]:
+        """(status, envelope): the status of the operation's own code from its table; a code that neither the
+        operation nor api-overview.md documents is a simulator bug, recorded as drift and answered server_error."""
+        status = status_of(error.code, operation.errors if operation is not None else {})
+        if status is None:
+            where = f"{operation.method} {operation.template}" if operation is not None else "(no operation)"
+            problem = f"error code {error.code!r} is documented neither for {where} nor in api-overview.md"
+            self.drift.append({"operation": where, "problems": [problem]})
+            print(f"hcloud simulator: {problem}", file=sys.stderr)
+            return 500, APIError.of("server_error", "simulator bug: " + problem).envelope()
+        error.status = status
+        return status, error.envelope()
 
     def _authenticate(self, request: Request) -> None:
         header = request.headers.get("Authorization") or ""
@@ -143,7 +156,7 @@ class HcloudCore(SimulatorApp):
                 code, message = given, CODES[given][1]
             else:
                 message = str(given)
-        error = APIError.of(code, message, details)
+        error = APIError(status, code, message, details if details is not None else DEFAULT_DETAILS.get(code))
         headers = {**self.rate_limit.headers(), **fault.headers}
         return Response.json(status, error.envelope(), headers)
 

@@ -41,6 +41,7 @@ NEWER_THAN_SPEC = {
         200,
     ): "/paths/~1load_balancers~1{id}~1actions~1change_protection/post/responses/201",
 }
+_ERROR_ROW = re.compile(r"^\|\s*`(\d{3})`\s*\|\s*`([a-z_]+)`\s*\|", re.MULTILINE)
 _ID_OR_NAME = re.compile(r"\bID\b.*\bname\b|IDs \(`integer`\) or names", re.IGNORECASE)
 
 
@@ -58,6 +59,13 @@ class Operation:
     spec: dict[str, Any]
     pointer: str  # JSON pointer of the operation object
     parameters: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)  # its "Operation specific errors": code -> status
+
+
+def operation_errors(description: str) -> dict[str, int]:
+    """The codes (and statuses) of the table under "Operation specific errors" in an operation's description."""
+    _before, heading, section = description.partition("Operation specific errors")
+    return {code: int(status) for status, code in _ERROR_ROW.findall(section)} if heading else {}
 
 
 def _escape(part: str) -> str:
@@ -134,6 +142,7 @@ class Contract:
                     operation = Operation(method.upper(), template, re.compile(regex), item[method], pointer)
                     for parameter in [*item.get("parameters", []), *item[method].get("parameters", [])]:
                         operation.parameters[(parameter["in"], parameter["name"])] = parameter
+                    operation.errors = operation_errors(item[method].get("description", ""))
                     self.operations.append(operation)
         # literal segments win over templated ones (/servers/actions before /servers/{id})
         self.operations.sort(key=lambda op: (op.template.count("{"), -len(op.template)))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-# code -> (status, default message), from tests/contracts/hetzner-cloud/api-overview.md "Error Codes"
+# code -> (status, default message), from tests/contracts/hetzner-cloud/api-overview.md "Error Codes". The codes
+# of one operation ("Operation specific errors" in cloud.spec.json, e.g. ``resource_in_use``) are not here: their
+# status is the operation's (Operation.errors), and may differ between operations (see status_of).
 CODES: dict[str, tuple[int, str]] = {
     "json_error": (400, "invalid JSON input in your request"),
     "unauthorized": (401, "unable to authenticate"),
@@ -52,6 +54,13 @@ DEFAULT_DETAILS: dict[str, dict[str, Any]] = {
 }
 
 
+def status_of(code: str, operation_errors: dict[str, int]) -> int | None:
+    """The status an operation answers ``code`` with: its own table first, then the general one; None if neither."""
+    if code in operation_errors:
+        return operation_errors[code]
+    return CODES[code][0] if code in CODES else None
+
+
 class APIError(Exception):
     """An error answer; raised by handlers, turned into the envelope by the app."""
 
@@ -61,7 +70,8 @@ class APIError(Exception):
 
     @classmethod
     def of(cls, code: str, message: str | None = None, details: dict[str, Any] | None = None) -> APIError:
-        status, default = CODES.get(code, (500, code))
+        """An error by its code; an operation-specific code's status is set when answered (HcloudCore.dispatch)."""
+        status, default = CODES.get(code, (0, code))
         return cls(status, code, message or default, details if details is not None else DEFAULT_DETAILS.get(code))
 
     @classmethod
