@@ -232,10 +232,7 @@ class Contract:
         if pointer == "":
             return [] if body is None else [f"status {status} of {operation.method} {operation.template} has no body"]
         validator = self.validator("urn:hcloud:spec", pointer)
-        return [
-            f"{'/'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message}"
-            for error in validator.iter_errors(body)
-        ]
+        return [_response_problem(error) for error in validator.iter_errors(body)]
 
 
 def without_nulls(value: Any) -> Any:
@@ -272,6 +269,24 @@ def _coerce(raw: list[str], schema: dict[str, Any]) -> tuple[Any, str | None]:
         except ValueError:
             return None, "is not a valid number"
     return text, None
+
+
+def _response_problem(error: Any) -> str:
+    """A response's problem at the field at fault: into the closest allOf/oneOf/anyOf branch, not the whole object."""
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        branches: dict[Any, list[Any]] = {}
+        for item in error.context:
+            branches.setdefault(item.relative_schema_path[0] if item.relative_schema_path else None, []).append(item)
+
+        def distance(items: list[Any]) -> tuple[bool, int, int]:
+            # a branch whose discriminator (an enum or const) differs is not the one meant; then the fewest problems
+            wrong_kind = any(item.validator in ("enum", "const") for item in items)
+            return wrong_kind, len(items), -max(len(item.absolute_path) for item in items)
+
+        error = best_match(min(branches.values(), key=distance))
+    where = "/".join(str(part) for part in error.absolute_path) or "(root)"
+    message = error.message if len(error.message) < 200 else error.message[:200] + "..."
+    return f"{where}: {message}"
 
 
 def _problem(error: Any) -> FieldProblem:
