@@ -7,11 +7,13 @@ marked with :func:`sandbox.httpbase.operation`, and live in the resource mixins 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from ...faults import Fault
 from ...httpbase import Request, Response, SimulatorApp
@@ -23,6 +25,7 @@ from .ratelimit import RateLimit
 from .state import Store, check_labels, now, paginate, parse_selector, public, selector_matches
 
 PREFIX = "/v1"
+_HOSTNAME = re.compile(r"(?=.{1,63}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 @dataclass
@@ -168,8 +171,22 @@ class HcloudCore(SimulatorApp):
         self.drift.clear()
 
     # --- helpers for handlers ---------------------------------------------------------------------------------
+    def check_name(self, kind: str, body: dict[str, Any], required: bool) -> None:
+        """The one name rule of every write that takes a name (create and update alike): not empty, and for a
+        server a hostname as RFC 1123 has it (cloud.spec.json, POST /servers)."""
+        if "name" not in body:
+            if required:
+                raise APIError.invalid_input("name", "is required")
+            return
+        name = body["name"]
+        if name == "":
+            raise APIError.invalid_input("name", "must not be empty")
+        if kind == "servers" and not _HOSTNAME.fullmatch(name):
+            raise APIError.invalid_input("name", "name must be a valid hostname (RFC 1123)")
+
     def update_named(self, kind: str, resource: dict[str, Any], body: dict[str, Any]) -> None:
         """PUT on a resource: name (unique per kind) and labels, plus any other documented scalar fields."""
+        self.check_name(kind, body, required=False)
         with self.store.lock:
             if "name" in body and body["name"] != resource.get("name"):
                 if any(item.get("name") == body["name"] for item in self.store.all(kind)):
@@ -196,7 +213,19 @@ class HcloudCore(SimulatorApp):
             if direction == "desc":
                 items.reverse()
         chosen, pagination = paginate(items, call.get("page", 1), call.get("per_page", 25))
+        call.headers["Link"] = _link_header(call.request, pagination)
         return 200, {key: [show(item) for item in chosen], "meta": {"pagination": pagination}}
+
+
+def _link_header(request: Request, pagination: dict[str, Any]) -> str:
+    """The pagination ``Link`` header of api-overview.md: prev, next and last pages, the other parameters kept."""
+    base = f"http://{request.headers.get('Host') or 'localhost'}{quote(request.path)}"
+    links = []
+    for rel, page in (("prev", "previous_page"), ("next", "next_page"), ("last", "last_page")):
+        if pagination[page] is not None:
+            query = {**request.query, "page": [str(pagination[page])], "per_page": [str(pagination["per_page"])]}
+            links.append(f'<{base}?{urlencode(query, doseq=True)}>; rel="{rel}"')
+    return ", ".join(links)
 
 
 def _latency_option(value: Any) -> dict[str, float]:
