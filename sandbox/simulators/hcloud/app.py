@@ -80,7 +80,9 @@ class HcloudCore(SimulatorApp):
                 raise APIError.of("not_found", f"no such endpoint: {request.method} {path}")
             handler = self.handler_for(request.method, operation_found.template)
             if handler is None:
-                raise APIError.of("not_found", f"{request.method} {operation_found.template} is not simulated")
+                served = f"{request.method} {operation_found.template}"
+                message = f"{served} is an operation of the API that the sandbox does not simulate"
+                raise APIError.of("not_simulated", message, {"operation": served})
             call = self._parse(request, operation_found, path_params)
             self.actions.tick()
             status, data = handler(call)
