@@ -40,6 +40,9 @@ def build_every_variant(sim: Any) -> None:
     network = _made(api(sim, "POST", "/v1/networks", {"name": "net", "ip_range": "10.0.0.0/16"}))["network"]
     subnet = {"type": "cloud", "network_zone": "eu-central", "ip_range": "10.0.1.0/24"}
     _made(api(sim, "POST", f"/v1/networks/{network['id']}/actions/add_subnet", subnet))
+    route = {"destination": "10.100.1.0/24", "gateway": "10.0.1.1"}
+    _made(api(sim, "POST", f"/v1/networks/{network['id']}/actions/add_route", route))
+    _made(api(sim, "POST", "/v1/networks", {"name": "bare-net", "ip_range": "10.1.0.0/16"}))
     group = _made(api(sim, "POST", "/v1/placement_groups", {"name": "spread", "type": "spread"}))["placement_group"]
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq9pOpE4a3qC+4CSTQvDw5PPPvBt0cO2gZZ3ZQ1sBcN shapes@test"
     _made(api(sim, "POST", "/v1/ssh_keys", {"name": "key", "public_key": key}))
@@ -59,6 +62,8 @@ def build_every_variant(sim: Any) -> None:
             },
         )
     )
+    snapshot = {"type": "snapshot", "description": "shapes", "labels": {"kind": "snap"}}
+    _made(api(sim, "POST", f"/v1/servers/{plain['id']}/actions/create_image", snapshot))
     for kind in ("ipv4", "ipv6"):
         body = {"type": kind, "home_location": "fsn1", "name": f"fip-{kind}"}
         if kind == "ipv4":
@@ -85,6 +90,7 @@ def build_every_variant(sim: Any) -> None:
     targets = [
         {"type": "server", "server": {"id": plain["id"]}},
         {"type": "label_selector", "label_selector": {"selector": "role=cp"}, "use_private_ip": False},
+        {"type": "label_selector", "label_selector": {"selector": "role=none"}, "use_private_ip": True},
         {"type": "ip", "ip": {"ip": "203.0.113.7"}},
     ]
     lb = {"name": "api", "load_balancer_type": "lb11", "location": "fsn1", "services": services, "targets": targets}
@@ -94,7 +100,16 @@ def build_every_variant(sim: Any) -> None:
     _made(api(sim, "POST", "/v1/load_balancers", {**lb, "name": "bare", "services": [], "targets": []}))
 
 
-KINDS = ("servers", "networks", "placement_groups", "ssh_keys", "floating_ips", "primary_ips", "firewalls")
+KINDS = (
+    "servers",
+    "networks",
+    "placement_groups",
+    "ssh_keys",
+    "floating_ips",
+    "primary_ips",
+    "firewalls",
+    "images",
+)
 
 
 def test_every_variant_reads_back_as_the_spec_says(hcloud_sim) -> None:
