@@ -150,3 +150,14 @@ def test_adding_a_running_server_to_a_placement_group_is_server_not_stopped(hclo
     body = {"placement_group": group["placement_group"]["id"]}
     path = f"/v1/servers/{server['id']}/actions/add_to_placement_group"
     assert _answer(api(hcloud_sim, "POST", path, body))[:2] == (422, "server_not_stopped")
+
+
+def test_a_stopped_server_joins_one_placement_group_only(hcloud_sim) -> None:
+    server = _made(api(hcloud_sim, "POST", "/v1/servers", SERVER))["server"]
+    _made(api(hcloud_sim, "POST", f"/v1/servers/{server['id']}/actions/poweroff"))
+    assert _made(api(hcloud_sim, "GET", f"/v1/servers/{server['id']}"))["server"]["status"] == "off"
+    group = _made(api(hcloud_sim, "POST", "/v1/placement_groups", CREATE_BODIES["placement_groups"]))
+    body = {"placement_group": group["placement_group"]["id"]}
+    path = f"/v1/servers/{server['id']}/actions/add_to_placement_group"
+    _made(api(hcloud_sim, "POST", path, body))
+    assert _answer(api(hcloud_sim, "POST", path, body))[:2] == (422, "already_in_placement_group")
