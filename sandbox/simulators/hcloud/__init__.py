@@ -26,7 +26,7 @@ from .state import public
 NAME = "hcloud"
 DEFAULT_PORT = 18703
 OPTIONS = {
-    "validate": "bool, default false: check every response against cloud.spec.json (a drift answers 500)",
+    "validate": "bool, default true: check every response against cloud.spec.json (a drift answers 500)",
     "token": "str, default none: the only bearer token accepted (else any non-empty token is)",
     "rate_limit": "int, default 3600: requests per hour; the bucket refills limit/3600 per second",
     "action_latency_ms": "number or {command: ms}, default 0: how long actions stay running ('*' = default)",

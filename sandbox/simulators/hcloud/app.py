@@ -7,22 +7,25 @@ marked with :func:`sandbox.httpbase.operation`, and live in the resource mixins 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from ...faults import Fault
 from ...httpbase import Request, Response, SimulatorApp
 from .actions import Actions
-from .contract import Contract, shared_contract, without_nulls
-from .errors import CODE_FOR_STATUS, CODES, APIError
+from .contract import Contract, Operation, shared_contract, without_nulls
+from .errors import CODE_FOR_STATUS, CODES, DEFAULT_DETAILS, APIError, status_of
 from .machine import Machines
 from .ratelimit import RateLimit
 from .state import Store, check_labels, now, paginate, parse_selector, public, selector_matches
 
 PREFIX = "/v1"
+_HOSTNAME = re.compile(r"(?=.{1,63}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 
 @dataclass
@@ -47,7 +50,7 @@ class HcloudCore(SimulatorApp):
 
     def __init__(self, state_dir: Any, options: dict[str, Any] | None = None) -> None:
         super().__init__(state_dir, options)
-        self.validate = bool(self.options.get("validate", False))
+        self.validate = bool(self.options.get("validate", True))  # every run checks its answers, not only the tests
         self.token = self.options.get("token")
         self.contract: Contract = shared_contract()
         self.store = Store(self.data_dir)
@@ -62,7 +65,7 @@ class HcloudCore(SimulatorApp):
     # --- pipeline ---------------------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
         allowed, limit_headers = self.rate_limit.take()
-        operation_found = None
+        operation_found: Operation | None = None
         try:
             if not allowed:
                 raise APIError.of("rate_limit_exceeded", f"limit of {self.rate_limit.limit} requests per hour reached")
@@ -77,18 +80,33 @@ class HcloudCore(SimulatorApp):
                 raise APIError.of("not_found", f"no such endpoint: {request.method} {path}")
             handler = self.handler_for(request.method, operation_found.template)
             if handler is None:
-                raise APIError.of("not_found", f"{request.method} {operation_found.template} is not simulated")
+                served = f"{request.method} {operation_found.template}"
+                message = f"{served} is an operation of the API that the sandbox does not simulate"
+                raise APIError.of("not_simulated", message, {"operation": served})
             call = self._parse(request, operation_found, path_params)
             self.actions.tick()
             status, data = handler(call)
             response = self._answer(operation_found, status, data, {**limit_headers, **call.headers})
         except APIError as error:
-            response = self._answer(operation_found, error.status, error.envelope(), limit_headers)
+            response = self._answer(operation_found, *self._error_answer(operation_found, error), limit_headers)
         except Exception:  # a simulator bug: answer like the API would, keep the trace for the developer
             traceback.print_exc(file=sys.stderr)
             response = self._answer(None, 500, APIError.of("server_error").envelope(), limit_headers)
         self.actions.tick()
         return response
+
+    def _error_answer(self, operation: Operation | None, error: APIError) -> tuple[int, dict[str, Any]]:
+        """(status, envelope): the status of the operation's own code from its table; a code that neither the
+        operation nor api-overview.md documents is a simulator bug, recorded as drift and answered server_error."""
+        status = status_of(error.code, operation.errors if operation is not None else {})
+        if status is None:
+            where = f"{operation.method} {operation.template}" if operation is not None else "(no operation)"
+            problem = f"error code {error.code!r} is documented neither for {where} nor in api-overview.md"
+            self.drift.append({"operation": where, "problems": [problem]})
+            print(f"hcloud simulator: {problem}", file=sys.stderr)
+            return 500, APIError.of("server_error", "simulator bug: " + problem).envelope()
+        error.status = status
+        return status, error.envelope()
 
     def _authenticate(self, request: Request) -> None:
         header = request.headers.get("Authorization") or ""
@@ -143,7 +161,7 @@ class HcloudCore(SimulatorApp):
                 code, message = given, CODES[given][1]
             else:
                 message = str(given)
-        error = APIError.of(code, message, details)
+        error = APIError(status, code, message, details if details is not None else DEFAULT_DETAILS.get(code))
         headers = {**self.rate_limit.headers(), **fault.headers}
         return Response.json(status, error.envelope(), headers)
 
@@ -155,8 +173,22 @@ class HcloudCore(SimulatorApp):
         self.drift.clear()
 
     # --- helpers for handlers ---------------------------------------------------------------------------------
+    def check_name(self, kind: str, body: dict[str, Any], required: bool) -> None:
+        """The one name rule of every write that takes a name (create and update alike): not empty, and for a
+        server a hostname as RFC 1123 has it (cloud.spec.json, POST /servers)."""
+        if "name" not in body:
+            if required:
+                raise APIError.invalid_input("name", "is required")
+            return
+        name = body["name"]
+        if name == "":
+            raise APIError.invalid_input("name", "must not be empty")
+        if kind == "servers" and not _HOSTNAME.fullmatch(name):
+            raise APIError.invalid_input("name", "name must be a valid hostname (RFC 1123)")
+
     def update_named(self, kind: str, resource: dict[str, Any], body: dict[str, Any]) -> None:
         """PUT on a resource: name (unique per kind) and labels, plus any other documented scalar fields."""
+        self.check_name(kind, body, required=False)
         with self.store.lock:
             if "name" in body and body["name"] != resource.get("name"):
                 if any(item.get("name") == body["name"] for item in self.store.all(kind)):
@@ -183,7 +215,19 @@ class HcloudCore(SimulatorApp):
             if direction == "desc":
                 items.reverse()
         chosen, pagination = paginate(items, call.get("page", 1), call.get("per_page", 25))
+        call.headers["Link"] = _link_header(call.request, pagination)
         return 200, {key: [show(item) for item in chosen], "meta": {"pagination": pagination}}
+
+
+def _link_header(request: Request, pagination: dict[str, Any]) -> str:
+    """The pagination ``Link`` header of api-overview.md: prev, next and last pages, the other parameters kept."""
+    base = f"http://{request.headers.get('Host') or 'localhost'}{quote(request.path)}"
+    links = []
+    for rel, page in (("prev", "previous_page"), ("next", "next_page"), ("last", "last_page")):
+        if pagination[page] is not None:
+            query = {**request.query, "page": [str(pagination[page])], "per_page": [str(pagination["per_page"])]}
+            links.append(f'<{base}?{urlencode(query, doseq=True)}>; rel="{rel}"')
+    return ", ".join(links)
 
 
 def _latency_option(value: Any) -> dict[str, float]:

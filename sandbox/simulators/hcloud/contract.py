@@ -41,6 +41,7 @@ NEWER_THAN_SPEC = {
         200,
     ): "/paths/~1load_balancers~1{id}~1actions~1change_protection/post/responses/201",
 }
+_ERROR_ROW = re.compile(r"^\|\s*`(\d{3})`\s*\|\s*`([a-z_]+)`\s*\|", re.MULTILINE)
 _ID_OR_NAME = re.compile(r"\bID\b.*\bname\b|IDs \(`integer`\) or names", re.IGNORECASE)
 
 
@@ -58,6 +59,13 @@ class Operation:
     spec: dict[str, Any]
     pointer: str  # JSON pointer of the operation object
     parameters: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)  # its "Operation specific errors": code -> status
+
+
+def operation_errors(description: str) -> dict[str, int]:
+    """The codes (and statuses) of the table under "Operation specific errors" in an operation's description."""
+    _before, heading, section = description.partition("Operation specific errors")
+    return {code: int(status) for status, code in _ERROR_ROW.findall(section)} if heading else {}
 
 
 def _escape(part: str) -> str:
@@ -134,6 +142,7 @@ class Contract:
                     operation = Operation(method.upper(), template, re.compile(regex), item[method], pointer)
                     for parameter in [*item.get("parameters", []), *item[method].get("parameters", [])]:
                         operation.parameters[(parameter["in"], parameter["name"])] = parameter
+                    operation.errors = operation_errors(item[method].get("description", ""))
                     self.operations.append(operation)
         # literal segments win over templated ones (/servers/actions before /servers/{id})
         self.operations.sort(key=lambda op: (op.template.count("{"), -len(op.template)))
@@ -223,10 +232,7 @@ class Contract:
         if pointer == "":
             return [] if body is None else [f"status {status} of {operation.method} {operation.template} has no body"]
         validator = self.validator("urn:hcloud:spec", pointer)
-        return [
-            f"{'/'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message}"
-            for error in validator.iter_errors(body)
-        ]
+        return [_response_problem(error) for error in validator.iter_errors(body)]
 
 
 def without_nulls(value: Any) -> Any:
@@ -263,6 +269,24 @@ def _coerce(raw: list[str], schema: dict[str, Any]) -> tuple[Any, str | None]:
         except ValueError:
             return None, "is not a valid number"
     return text, None
+
+
+def _response_problem(error: Any) -> str:
+    """A response's problem at the field at fault: into the closest allOf/oneOf/anyOf branch, not the whole object."""
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        branches: dict[Any, list[Any]] = {}
+        for item in error.context:
+            branches.setdefault(item.relative_schema_path[0] if item.relative_schema_path else None, []).append(item)
+
+        def distance(items: list[Any]) -> tuple[bool, int, int]:
+            # a branch whose discriminator (an enum or const) differs is not the one meant; then the fewest problems
+            wrong_kind = any(item.validator in ("enum", "const") for item in items)
+            return wrong_kind, len(items), -max(len(item.absolute_path) for item in items)
+
+        error = best_match(min(branches.values(), key=distance))
+    where = "/".join(str(part) for part in error.absolute_path) or "(root)"
+    message = error.message if len(error.message) < 200 else error.message[:200] + "..."
+    return f"{where}: {message}"
 
 
 def _problem(error: Any) -> FieldProblem:

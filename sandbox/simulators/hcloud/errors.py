@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-# code -> (status, default message), from tests/contracts/hetzner-cloud/api-overview.md "Error Codes"
+# code -> (status, default message), from tests/contracts/hetzner-cloud/api-overview.md "Error Codes". The codes
+# of one operation ("Operation specific errors" in cloud.spec.json, e.g. ``resource_in_use``) are not here: their
+# status is the operation's (Operation.errors), and may differ between operations (see status_of).
 CODES: dict[str, tuple[int, str]] = {
     "json_error": (400, "invalid JSON input in your request"),
     "unauthorized": (401, "unable to authenticate"),
@@ -29,6 +31,12 @@ CODES: dict[str, tuple[int, str]] = {
     "unavailable": (503, "a service or product is currently not available"),
     "timeout": (504, "the request could not be answered in time, please retry"),
 }
+# Codes of the simulator itself, outside the contract: an operation the spec has and the sandbox does not serve.
+# 501 and a code of its own, so that no client takes it for "not found" (404), a fault to retry (503) or a
+# refusal of its input (422).
+SANDBOX_CODES: dict[str, tuple[int, str]] = {
+    "not_simulated": (501, "the sandbox does not simulate this operation"),
+}
 CODE_FOR_STATUS = {
     400: "json_error",
     401: "unauthorized",
@@ -52,6 +60,14 @@ DEFAULT_DETAILS: dict[str, dict[str, Any]] = {
 }
 
 
+def status_of(code: str, operation_errors: dict[str, int]) -> int | None:
+    """The status an operation answers ``code`` with: its own table first, then the general one; None if neither."""
+    if code in operation_errors:
+        return operation_errors[code]
+    known = CODES.get(code) or SANDBOX_CODES.get(code)
+    return known[0] if known else None
+
+
 class APIError(Exception):
     """An error answer; raised by handlers, turned into the envelope by the app."""
 
@@ -61,7 +77,8 @@ class APIError(Exception):
 
     @classmethod
     def of(cls, code: str, message: str | None = None, details: dict[str, Any] | None = None) -> APIError:
-        status, default = CODES.get(code, (500, code))
+        """An error by its code; an operation-specific code's status is set when answered (HcloudCore.dispatch)."""
+        status, default = CODES.get(code) or SANDBOX_CODES.get(code) or (0, code)
         return cls(status, code, message or default, details if details is not None else DEFAULT_DETAILS.get(code))
 
     @classmethod

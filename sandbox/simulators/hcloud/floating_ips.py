@@ -28,7 +28,7 @@ class FloatingIpsMixin(HcloudCore):
         if not where or catalog.location(where) is None:
             raise APIError.invalid_input("home_location", "home_location or server is required")
         with self.store.lock:
-            name = body.get("name") or f"floating-ip-{self.store.new_id('floating_ips')}"
+            name = body["name"] if "name" in body else f"floating-ip-{self.store.new_id('floating_ips')}"
             address = self.next_public_address(body["type"])
             ip = self.create_named(
                 "floating_ips",

@@ -12,6 +12,17 @@ from .errors import APIError
 from .state import parse_selector, public, selector_matches
 
 _DEFAULT_HEALTH = {"interval": 15, "timeout": 10, "retries": 3}
+# the defaults cloud.spec.json gives the fields its responses require (LoadBalancerServiceHTTPConfig and the
+# health check's http object)
+_DEFAULT_HTTP = {
+    "cookie_name": "HCLBSTICKY",
+    "cookie_lifetime": 300,
+    "timeout_idle": 50,
+    "certificates": [],
+    "redirect_http": False,
+    "sticky_sessions": False,
+}
+_DEFAULT_HEALTH_HTTP = {"domain": None, "path": "/", "response": "", "status_codes": ["2??", "3??"], "tls": False}
 
 
 class LoadBalancersMixin(HcloudCore):
@@ -62,9 +73,14 @@ class LoadBalancersMixin(HcloudCore):
         return {"type": "ip", "ip": {"ip": (body.get("ip") or {}).get("ip", "")}}
 
     def _service(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A service as the API keeps it: every field the spec's response requires, defaults where not given."""
         protocol = body.get("protocol", "tcp")
         destination = body.get("destination_port") or body.get("listen_port") or 80
         check = {"protocol": "tcp", "port": destination, **_DEFAULT_HEALTH, **(body.get("health_check") or {})}
+        if check["protocol"] == "http":
+            check["http"] = {**_DEFAULT_HEALTH_HTTP, **(check.get("http") or {})}
+        else:
+            check.pop("http", None)
         service = {
             "protocol": protocol,
             "listen_port": body.get("listen_port") or {"http": 80, "https": 443}.get(protocol, destination),
@@ -73,14 +89,7 @@ class LoadBalancersMixin(HcloudCore):
             "health_check": check,
         }
         if protocol in ("http", "https"):
-            service["http"] = {
-                "cookie_name": "HCLBSTICKY",
-                "cookie_lifetime": 300,
-                "certificates": [],
-                "redirect_http": False,
-                "sticky_sessions": False,
-                **(body.get("http") or {}),
-            }
+            service["http"] = {**_DEFAULT_HTTP, **(body.get("http") or {})}
         return service
 
     @operation("GET", "/load_balancers")
@@ -212,7 +221,11 @@ class LoadBalancersMixin(HcloudCore):
             found = next((item for item in lb["services"] if item["listen_port"] == call.body.get("listen_port")), None)
             if found is None:
                 raise APIError.of("not_found", f"no service listens on port {call.body.get('listen_port')}")
-            found.update(self._service({**found, **call.body}))
+            merged = {**found, **call.body}
+            for part in ("http", "health_check"):  # a partial object updates the fields it names
+                if part in call.body and part in found:
+                    merged[part] = {**found[part], **call.body[part]}
+            found.update(self._service(merged))
             return self._lb_action(lb, "update_service")
 
     @operation("POST", "/load_balancers/{id}/actions/delete_service")

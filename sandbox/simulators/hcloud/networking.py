@@ -13,8 +13,7 @@ from .state import check_labels, now, public
 
 class NetworkingMixin(HcloudCore):
     def create_named(self, kind: str, body: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-        if not body.get("name"):
-            raise APIError.invalid_input("name", "is required")
+        self.check_name(kind, body, required=True)
         check_labels(body.get("labels") or {})
         if any(item["name"] == body["name"] for item in self.store.all(kind)):
             raise APIError.of("uniqueness_error", "name is already used", {"fields": [{"name": "name"}]})
@@ -97,10 +96,19 @@ class NetworkingMixin(HcloudCore):
 
     @operation("DELETE", "/networks/{id}")
     def delete_network(self, call: Call) -> Any:
-        network = self.store.need("networks", call.id(), "Network")
-        if network["servers"] or network["load_balancers"]:
-            raise APIError.of("service_error", f"network {network['id']} still has servers or load balancers attached")
-        return self.delete_resource("networks", network)
+        with self.store.lock:
+            network = self.store.need("networks", call.id(), "Network")
+            if network["protection"]["delete"]:
+                raise APIError.of("protected", f"network {network['id']} is protected against deletion")
+            # "Attached resources will be detached automatically." (cloud.spec.json, DELETE /networks/{id})
+            for kind, ids in (("servers", network["servers"]), ("load_balancers", network["load_balancers"])):
+                for ident in ids:
+                    attached = self.store.get(kind, ident)
+                    if attached is not None:
+                        attached["private_net"] = [
+                            item for item in attached["private_net"] if item["network"] != network["id"]
+                        ]
+            return self.delete_resource("networks", network)
 
     @operation("POST", "/networks/{id}/actions/add_subnet")
     def add_subnet(self, call: Call) -> Any:

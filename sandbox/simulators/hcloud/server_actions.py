@@ -172,7 +172,9 @@ class ServerActionsMixin(HcloudCore):
 
         def change(server: dict[str, Any]) -> None:
             if server["status"] != "off":
-                raise APIError.of("service_error", "server must be powered off to change its placement group")
+                raise APIError.of("server_not_stopped", "the server must be powered off to join a placement group")
+            if server.get("_placement_group"):
+                raise APIError.of("already_in_placement_group", f"server {server['id']} is in a placement group")
             server["_placement_group"] = group["id"]
             group["servers"].append(server["id"])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import re
 import secrets
 from typing import Any
 
@@ -101,7 +100,7 @@ class ServersMixin(HcloudCore):
         body = call.body
         with self.store.lock:
             problems = []
-            if not body.get("name"):
+            if "name" not in body:
                 problems.append(("name", "is required"))
             server_type = catalog.server_type(body.get("server_type", ""))
             if server_type is None:
@@ -110,7 +109,7 @@ class ServersMixin(HcloudCore):
                 problems.append(("image", "is required"))
             if problems:
                 raise APIError.fields(problems)
-            self.check_hostname(body["name"])
+            self.check_name("servers", body, required=True)
             if any(item["name"] == body["name"] for item in self.store.all("servers")):
                 raise APIError.of("uniqueness_error", "server name is already used", {"fields": [{"name": "name"}]})
             location = self._placement(body, server_type)
@@ -264,7 +263,3 @@ class ServersMixin(HcloudCore):
         for lb in self.store.all("load_balancers"):
             used.update(item["ip"] for item in lb["private_net"] if item["network"] == network["id"])
         return used
-
-    def check_hostname(self, name: str) -> None:
-        if not re.fullmatch(r"(?=.{1,63}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", name):
-            raise APIError.invalid_input("name", "name must be a valid hostname (RFC 1123)")

@@ -29,8 +29,10 @@ class SshKeysMixin(HcloudCore):
     @operation("POST", "/ssh_keys")
     def create_ssh_key(self, call: Call) -> Any:
         body = call.body
-        if not body.get("name") or not body.get("public_key"):
-            raise APIError.fields([(key, "is required") for key in ("name", "public_key") if not body.get(key)])
+        missing = [key for key in ("name", "public_key") if key not in body]
+        if missing:
+            raise APIError.fields([(key, "is required") for key in missing])
+        self.check_name("ssh_keys", body, required=True)
         fingerprint = _fingerprint(body["public_key"])
         check_labels(body.get("labels") or {})
         with self.store.lock:
