@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     command("status", "one line per simulator: name, url, up/down, logged requests")
     command("stop", "stop the background simulators")
-    command("reset", "clear every simulator's stored data and request log")
+    command("reset", "back to a fresh start: no stored data, Talos node, cluster folder or request log")
     logs = command("logs", "show a simulator's request log")
     logs.add_argument("name", choices=simulators.names())
     logs.add_argument("--tail", type=int, metavar="N", help="only the last N requests")

@@ -26,6 +26,7 @@ from typing import Any
 from . import paths, processes, requestlog, simulators
 from .kube.cluster import SandboxCluster
 from .processes import is_alive
+from .simulators.image_factory import talosctl_assets
 from .talosctl import LOG_NAME as TALOSCTL_LOG
 from .talosctl import client as talosctl_client
 from .talosctl import resident as talosctl_resident
@@ -277,7 +278,15 @@ def stop(root: Path) -> list[str]:
 
 
 def reset(root: Path) -> list[str]:
-    """Clear every simulator's stored data and request log (running ones are told over HTTP)."""
+    """Make the state folder what a fresh ``start`` makes it, the simulators that run staying up.
+
+    Every simulator forgets its data (running ones are told over HTTP, and keep what their start wrote, such as
+    the Proxmox CA); the sandbox clusters are stopped and forgotten; what no simulator owns and a start does not
+    write (Talos nodes, cluster output folders, installed tools, the talosctl call log, request logs) goes; the
+    files a start writes (the talosctl checksum file of the Image Factory simulator) are written again.
+    """
+    if not paths.state_file(root).is_file():
+        raise RuntimeError(f"{root} is not a sandbox state folder (it has no {paths.state_file(root).name})")
     state = load_state(root)
     messages = []
     for name in simulators.names():
@@ -290,9 +299,43 @@ def reset(root: Path) -> list[str]:
             messages.append(f"{name}: reset (running)")
             continue
         shutil.rmtree(paths.data_dir(root, name), ignore_errors=True)
-        paths.request_log(root, name).unlink(missing_ok=True)
         messages.append(f"{name}: reset")
     for cluster in SandboxCluster.all(root):
         cluster.remove()
         messages.append(f"kube-apiserver: cluster {cluster.name} stopped and forgotten")
+    messages += _remove_what_start_does_not_write(root)
+    _write_start_files(root)
     return messages
+
+
+# <state>/talos: the Talos nodes and their clusters go; the parsed CLI reference the resident stand-in writes when
+# it starts stays
+TALOS_DIR, TALOS_KEEP = "talos", ("cache",)
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+
+
+def _remove_what_start_does_not_write(root: Path) -> list[str]:
+    keep = {paths.state_file(root).name, VAULT_PASSWORD_FILE, paths.log_dir(root).name, *simulators.names()}
+    removed = []
+    for path in sorted(root.iterdir()):
+        if path.name == TALOS_DIR and path.is_dir():
+            nodes = [item for item in path.iterdir() if item.name not in TALOS_KEEP]
+            for item in nodes:
+                _remove(item)
+            if nodes:
+                removed.append(f"{TALOS_DIR}: Talos nodes and their clusters removed")
+        elif path.name not in keep:
+            _remove(path)
+            removed.append(f"{path.name}: removed")
+    for log in paths.log_dir(root).glob("*.jsonl"):  # request logs and the talosctl call log; not server output
+        log.unlink(missing_ok=True)
+    return removed
+
+
+def _write_start_files(root: Path) -> None:
+    """What a start writes outside a simulator's stored data: the checksum file the talosctl role verifies the
+    Image Factory simulator's talosctl against (its app writes it when it starts; its reset removes it)."""
+    talosctl_assets.write_checksums(paths.data_dir(root, "image-factory") / "talosctl")

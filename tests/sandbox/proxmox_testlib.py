@@ -29,6 +29,7 @@ SEMANTIC_REFUSALS = (
     "conflicts with delete",
     "unknown compression",
     "no file uploaded",
+    "unknown option",
 )
 NODE_ADDRESS = "10.5.0.11"
 META_NETWORK = (

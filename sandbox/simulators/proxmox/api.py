@@ -22,6 +22,9 @@ from . import validate
 
 API_PREFIX = "/api2/json"
 TOKEN_PREFIX = "PVEAPIToken="
+# the methods the sandbox's HTTP server reads; PVE's API has only the first four, and answers the others 501
+API_METHODS = ("GET", "POST", "PUT", "DELETE")
+HTTP_METHODS = (*API_METHODS, "HEAD", "PATCH", "OPTIONS")
 
 
 class PVEError(Exception):
@@ -107,10 +110,12 @@ def request_parameters(request: Request) -> tuple[dict[str, Any], dict[str, byte
 
 def dispatch(app: Any, request: Request) -> Response:
     """Answer one API request (``app`` is the ProxmoxApp: token, schema, validation flag, state, handlers)."""
+    concrete = request.path[len(API_PREFIX) :] or "/"
+    concrete = concrete.rstrip("/") or "/"
     try:
+        if request.method not in API_METHODS:  # refused before the token is looked at, as pveproxy does
+            raise PVEError(501, f"Method '{request.method} {API_PREFIX}{concrete}' not implemented")
         user = authenticate(request, app.token)
-        concrete = request.path[len(API_PREFIX) :] or "/"
-        concrete = concrete.rstrip("/") or "/"
         found = app.schema.find(concrete, request.method)
         if not found:
             raise PVEError(501, f"Method '{request.method} {API_PREFIX}{concrete}' not implemented")
@@ -120,6 +125,9 @@ def dispatch(app: Any, request: Request) -> Response:
             raise PVEError(400, "Parameter verification failed.", {name: "duplicate parameter" for name in overlap})
         given.update(found.path_params)
         values, errors = validate.check_parameters(found.method.parameters, given)
+        resource = app.schema.method(found.method.path, "GET")
+        for name, message in validate.check_option_lists(found.method, resource, values).items():
+            errors.setdefault(name, message)
         if errors and app.validation:
             raise PVEError(400, "Parameter verification failed.", errors)
         for name in errors:

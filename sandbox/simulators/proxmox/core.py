@@ -58,11 +58,12 @@ class ProxmoxCore(SimulatorApp):
         return tls.server_context(self.data_dir, self.cluster.node_names) if self._tls else None
 
     # --- serving ----------------------------------------------------------------------------------------------
-    @route(("GET", "POST", "PUT", "DELETE"), r"/api2/json(?:/.*)?")
+    # every method the server reads reaches the pipeline: PVE answers one it does not serve with 501 in its envelope
+    @route(api.HTTP_METHODS, r"/api2/json(?:/.*)?")
     def api_json(self, request: Request) -> Response:
         return api.dispatch(self, request)
 
-    @route(("GET", "POST", "PUT", "DELETE"), r"/api2/(?!json(?:/|$)).*")
+    @route(api.HTTP_METHODS, r"/api2/(?!json(?:/|$)).*")
     def other_formats(self, request: Request) -> Response:
         return api.error_response(api.PVEError(501, "the simulator serves only /api2/json"))
 

@@ -20,6 +20,9 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 _INDEXED = re.compile(r"(?P<base>[a-z][a-z0-9_-]*?)(?P<index>\d+)")
 _RANGE = re.compile(r"n is (\d+) to (\d+)")
+# parameters whose value lists option names of the resource the call changes (PVE: "unknown option" otherwise)
+OPTION_LISTS = ("delete", "revert")
+_LIST_SEPARATORS = re.compile(r"[;,\s\0]+")
 
 
 def property_schema(properties: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -171,6 +174,36 @@ def check_parameters(parameters: dict[str, Any], given: dict[str, Any]) -> tuple
         if isinstance(required, str) and name in given and required not in given:
             errors.setdefault(required, f"property is missing and it is not optional (required by '{name}')")
     return values, errors
+
+
+def option_names(method: Any, resource: Any | None) -> dict[str, Any]:
+    """The option names a list parameter of ``method`` may name: the properties of the resource's configuration
+    as its GET documents them (``resource``), else the method's own parameters that are not about the call."""
+    returns = (resource.returns.get("properties") if resource is not None else None) or {}
+    if returns:
+        return {name: item for name, item in returns.items() if name != "digest"}
+    placeholders = set(re.findall(r"\{([^}/]+)\}", method.path))
+    return {
+        name: item
+        for name, item in method.properties.items()
+        if name not in OPTION_LISTS and name not in placeholders and name not in ("digest", "skiplock")
+    }
+
+
+def check_option_lists(method: Any, resource: Any | None, given: dict[str, Any]) -> dict[str, str]:
+    """``{param: message}`` for every option-name list of the call (``delete``, ``revert``) naming an option the
+    resource does not have, worded as PVE words it."""
+    errors: dict[str, str] = {}
+    known: dict[str, Any] | None = None
+    for parameter in OPTION_LISTS:
+        if parameter not in method.properties or not isinstance(given.get(parameter), str):
+            continue
+        known = option_names(method, resource) if known is None else known
+        for name in _LIST_SEPARATORS.split(given[parameter]):
+            if name and property_schema(known, name) is None:
+                errors[parameter] = f"unknown option '{name}'"
+                break
+    return errors
 
 
 def check_returns(schema: dict[str, Any], data: Any, where: str = "data") -> list[str]:

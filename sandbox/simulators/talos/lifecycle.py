@@ -123,7 +123,7 @@ def leave_etcd(store: Store, node: Node) -> Cluster | None:
 
 def configure(node: Node, documents: list[dict[str, Any]], text: str) -> None:
     """Take the identity a machine config gives a node (role, cluster, CA, hostname, Kubernetes version)."""
-    v1alpha1 = next(document for document in documents if "kind" not in document)
+    v1alpha1 = _v1alpha1(documents) or {}
     machine, cluster = v1alpha1.get("machine") or {}, v1alpha1.get("cluster") or {}
     node.role = machine.get("type")
     node.cluster_id = cluster.get("id") or f"name:{cluster.get('clusterName', '')}"
@@ -133,23 +133,41 @@ def configure(node: Node, documents: list[dict[str, Any]], text: str) -> None:
     node.install_disk = (machine.get("install") or {}).get("disk")
     kubelet_image = str((machine.get("kubelet") or {}).get("image") or "")
     node.kubernetes_version = kubelet_image.rsplit(":v", 1)[1] if ":v" in kubelet_image else node.kubernetes_version
+    _take_hostname(node, documents)
+    node.config_sha256 = hashlib.sha256(text.encode()).hexdigest()
+    node.config_version += 1
+
+
+def _v1alpha1(documents: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The v1alpha1 document (the one without a kind), wherever it stands in the config."""
+    return next((document for document in documents if "kind" not in document), None)
+
+
+def _take_hostname(node: Node, documents: list[dict[str, Any]]) -> None:
     hostname = next((document for document in documents if document.get("kind") == "HostnameConfig"), None)
     if hostname and hostname.get("hostname"):
         node.hostname = str(hostname["hostname"])
     else:
         node.hostname = stable_hostname(node.address)
-    node.config_sha256 = hashlib.sha256(text.encode()).hexdigest()
-    node.config_version += 1
 
 
 def install(store: Store, node: Node, documents: list[dict[str, Any]], text: str) -> None:
-    """The first config on a maintenance node: install from machine.install.image, reboot, run."""
+    """The first config on a maintenance node: install from machine.install.image, reboot, run.
+
+    A config without a v1alpha1 document is valid but not complete for boot (Talos's ``CompleteForBoot``): the
+    node takes what it can (its hostname) and stays in maintenance mode, waiting for a complete one.
+    """
+    v1alpha1 = _v1alpha1(documents)
+    if v1alpha1 is None:
+        _take_hostname(node, documents)
+        node.event("apply-partial", reason="no v1alpha1 document: not complete for boot")
+        return
     if node.faults.get("never-leaves-maintenance"):
         node.reboots += 1
         node.event("install-failed", reason="never-leaves-maintenance fault")
         return
     configure(node, documents, text)
-    image = str(((documents[0].get("machine") or {}).get("install") or {}).get("image") or "")
+    image = str(((v1alpha1.get("machine") or {}).get("install") or {}).get("image") or "")
     if image:
         try:
             node.schematic, node.talos_version = parse_installer(image)
