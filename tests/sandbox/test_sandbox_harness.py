@@ -160,3 +160,11 @@ def test_reset_clears_state_log_and_faults(factory: RunningSimulator, qemu_schem
     assert call(factory.url, "GET", f"/schematics/{qemu_schematic}").status == 404
     health = call(factory.url, "GET", "/_sandbox/health").json()
     assert health["faults"] == [] and health["latency"]["ms"] == 0
+
+
+def test_reset_over_http_leaves_what_a_start_writes(factory: RunningSimulator) -> None:
+    """A reset empties the simulator's stored data and writes again what a start writes (the talosctl checksums)."""
+    checksums = factory.app.data_dir / "talosctl" / "sha256sum.txt"
+    written = checksums.read_text()
+    assert call(factory.url, "POST", "/_sandbox/reset", "{}").status in (200, 204)
+    assert checksums.read_text() == written

@@ -106,6 +106,11 @@ class ImageFactoryApp(SimulatorApp):
         self.assets = AssetStore(self.data_dir / "assets", raw_size, asset_size)
         write_checksums(self.data_dir / "talosctl")
 
+    def reset_state(self) -> None:
+        """Forget the schematics and built assets; the talosctl checksum file is there again, as after a start."""
+        super().reset_state()
+        write_checksums(self.data_dir / "talosctl")
+
     # --- schematics -------------------------------------------------------------------------------------------
     @route("POST", r"/schematics")
     def create_schematic(self, request: Request) -> Response:
