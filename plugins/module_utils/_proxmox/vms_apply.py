@@ -59,6 +59,18 @@ class Run:
     created: set[str] = field(default_factory=set)  # VMs made in this run (they exist even if a later phase failed)
     started: set[str] = field(default_factory=set)  # VMs started in this run
 
+    @classmethod
+    def from_params(cls, client: ProxmoxClient, params: Mapping[str, Any], sleep: Callable[[float], None]) -> Run:
+        """A run with the module's settings, parallelism and task waits."""
+        return cls(
+            client,
+            settings_from_params(params),
+            workers=params.get("parallel") or 8,
+            task_timeout=float(params.get("task_timeout") or 600),
+            poll_interval=float(params.get("poll_interval") or 1.0),
+            sleep=sleep,
+        )
+
     def vm_path(self, step_or_vm: Any) -> str:
         node = step_or_vm.existing.pve_node if isinstance(step_or_vm, Step) and step_or_vm.existing else None
         if isinstance(step_or_vm, Step):
@@ -209,14 +221,7 @@ def remove(run: Run, vms: list[Existing]) -> list[Existing]:
 def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClient, sleep: Callable) -> dict[str, Any]:
     """Converge the VMs of ``nodes``; raises PlanError, ProxmoxError, or PartialFailure with the result."""
     specs = specs_from_params(params)
-    run = Run(
-        client,
-        settings_from_params(params),
-        workers=params.get("parallel") or 8,
-        task_timeout=float(params.get("task_timeout") or 600),
-        poll_interval=float(params.get("poll_interval") or 1.0),
-        sleep=sleep,
-    )
+    run = Run.from_params(client, params, sleep)
     steps, orphans = plan(specs, *read(run, specs), run.settings)
     prune = bool(params.get("prune"))
     pruned: list[str] = []
@@ -266,14 +271,7 @@ def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClie
 
 def run_absent(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClient, sleep: Callable) -> dict[str, Any]:
     """Remove every VM tagged with the cluster (the node list, when given, is not needed)."""
-    run = Run(
-        client,
-        settings_from_params(params),
-        workers=params.get("parallel") or 8,
-        task_timeout=float(params.get("task_timeout") or 600),
-        poll_interval=float(params.get("poll_interval") or 1.0),
-        sleep=sleep,
-    )
+    run = Run.from_params(client, params, sleep)
     owned = [vm for vm in list_vms(client) if vm.owned_by(params["cluster_name"])]
     removed = owned if check_mode else remove(run, owned)
     names = [vm.name for vm in removed]
