@@ -337,5 +337,6 @@ def _remove_what_start_does_not_write(root: Path) -> list[str]:
 
 def _write_start_files(root: Path) -> None:
     """What a start writes outside a simulator's stored data: the checksum file the talosctl role verifies the
-    Image Factory simulator's talosctl against (its app writes it when it starts; its reset removes it)."""
+    Image Factory simulator's talosctl against (its app writes it when it starts and when it resets; a stopped
+    simulator's data folder was removed above, so it is written here)."""
     talosctl_assets.write_checksums(paths.data_dir(root, "image-factory") / "talosctl")
