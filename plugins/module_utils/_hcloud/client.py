@@ -160,6 +160,16 @@ class HcloudClient:
                 raise self._error(what, status, code, reason, error.get("details"), attempt, wait)
             self.sleep(wait)
 
+    def delete(self, path: str, ok: tuple[int, ...] = (200, 204)) -> dict[str, Any]:
+        """DELETE ``path``; the answer, or {} when it is 404 ``not_found``: what is already gone counts as deleted
+        (it vanished between list and delete, or a retried DELETE whose first answer was lost did the work)."""
+        try:
+            return self.call("DELETE", path, ok=ok)
+        except HcloudError as exc:
+            if exc.status == 404 and exc.code == "not_found":
+                return {}
+            raise
+
     def _decode(self, body: bytes, what: str) -> dict[str, Any]:
         if not body:
             return {}

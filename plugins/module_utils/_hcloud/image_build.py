@@ -47,10 +47,10 @@ def leftovers(client: HcloudClient, cluster: str | None) -> dict[str, list[dict[
 
 
 def clean_leftovers(client: HcloudClient, found: Mapping[str, list[dict[str, Any]]], timeout: float) -> None:
-    actions = [client.call("DELETE", f"/servers/{s['id']}", ok=(200,)).get("action") for s in found["servers"]]
+    actions = [client.delete(f"/servers/{s['id']}").get("action") for s in found["servers"]]
     client.wait_actions(actions, timeout)
     for key in found["ssh_keys"]:
-        client.call("DELETE", f"/ssh_keys/{key['id']}", ok=(204, 200))
+        client.delete(f"/ssh_keys/{key['id']}")
 
 
 class Builder:
@@ -206,13 +206,13 @@ class Builder:
         problems = []
         if server_id is not None:
             try:
-                answer = self.client.call("DELETE", f"/servers/{server_id}", ok=(200,))
+                answer = self.client.delete(f"/servers/{server_id}")
                 self.client.wait_actions([answer.get("action")], self.timeout)
             except HcloudError as exc:
                 problems.append(f"temporary server {server_id}: {exc}")
         if key_id is not None:
             try:
-                self.client.call("DELETE", f"/ssh_keys/{key_id}", ok=(204, 200))
+                self.client.delete(f"/ssh_keys/{key_id}")
             except HcloudError as exc:
                 problems.append(f"temporary SSH key {key_id}: {exc}")
         if problems:

@@ -98,7 +98,7 @@ def _delete_one(client: HcloudClient, kind: str, item: Mapping[str, Any], remove
             }
             answer = client.call("POST", f"/firewalls/{ident}/actions/remove_from_resources", body, ok=(201,))
             client.wait_actions(answer.get("actions") or [])
-    answer = client.call("DELETE", f"/{kind}/{ident}", ok=(200, 204))
+    answer = client.delete(f"/{kind}/{ident}")
     if answer.get("action"):
         started.append(answer["action"])
     return started
