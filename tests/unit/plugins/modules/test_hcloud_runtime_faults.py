@@ -8,9 +8,16 @@ vanished between list and delete); a spent rate-limit budget is paced at the ref
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud import image_build, resources, servers_apply
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient, HcloudError
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import (
+    HcloudClient,
+    HcloudError,
+    retry_wait,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.image_plan import temporary_labels
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
@@ -96,3 +103,51 @@ def test_other_404s_are_still_errors(sim):
     with pytest.raises(HcloudError) as caught:
         client.call("DELETE", "/ssh_keys/424242", ok=(204,))
     assert caught.value.code == "not_found"
+
+
+# -- a spent rate-limit budget ----------------------------------------------------------------------------------
+
+
+def test_a_429_waits_one_refill_interval_not_until_the_bucket_is_full():
+    now = 1_000_000.0
+    spent = {"RateLimit-Limit": "3600", "RateLimit-Remaining": "0", "RateLimit-Reset": str(int(now) + 3600)}
+    assert retry_wait(429, "rate_limit_exceeded", spent, 0, now) == pytest.approx(1.0)
+    small = {"RateLimit-Limit": "36000", "RateLimit-Remaining": "0", "RateLimit-Reset": str(int(now) + 3600)}
+    assert retry_wait(429, "rate_limit_exceeded", small, 3, now) == pytest.approx(0.1)
+
+
+def test_a_spent_budget_is_paced_at_the_refill_rate(sim):
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    client = HcloudClient(TOKEN, sim.url + "/v1", sleep=sleep)
+    sim.app.rate_limit.configure(36000, remaining=0)  # ten requests a second, none left now
+    before = len(sim.requests())
+    for _round in range(3):
+        assert client.list("servers") == []
+    statuses = [r["status"] for r in sim.requests()[before:]]
+    assert statuses.count(200) == 3
+    assert waits and max(waits) <= 0.5, waits  # one refill interval (0.1 s), not the 3600 s to a full bucket
+    assert sum(waits) < 5
+
+
+def test_parallel_requests_share_the_refilled_budget(sim):
+    client = HcloudClient(TOKEN, sim.url + "/v1")
+    sim.app.rate_limit.configure(36000, remaining=0)
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _i: client.list("ssh_keys"), range(8)))
+    assert found == [[]] * 8
+
+
+def test_a_budget_that_refills_too_slowly_fails_at_once_naming_the_rate(sim):
+    sleeps: list[float] = []
+    client = HcloudClient(TOKEN, sim.url + "/v1", sleep=sleeps.append)
+    sim.app.rate_limit.configure(3, remaining=0)  # one request every 20 minutes: beyond the 300 s bound
+    with pytest.raises(HcloudError) as caught:
+        client.list("servers")
+    assert caught.value.code == "rate_limit_exceeded"
+    assert "1200 s" in str(caught.value)
+    assert sleeps == []
