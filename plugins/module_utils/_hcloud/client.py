@@ -33,6 +33,7 @@ RETRY_CODES = frozenset(
     {"locked", "conflict", "rate_limit_exceeded", "server_error", "bad_gateway", "unavailable", "timeout"}
 )
 _ANY_STATUS = tuple(range(100, 600))
+ANSWER_LOST = "answer_lost"  # our code: the connection broke after the request was sent
 
 
 class HcloudError(ApiError):
@@ -143,8 +144,13 @@ class HcloudClient:
         body: Any = None,
         query: Mapping[str, Any] | None = None,
         ok: tuple[int, ...] = (200, 201, 204),
+        resend: bool = True,
     ) -> dict[str, Any]:
-        """Send one request (retried as the module docstring says); the decoded JSON answer ({} when empty)."""
+        """Send one request (retried as the module docstring says); the decoded JSON answer ({} when empty).
+
+        With ``resend`` False a broken answer is not retried (the request may have been carried out): it raises
+        HcloudError with code ``answer_lost`` instead, for ``create`` to look for what the request made.
+        """
         target = path + ("?" + urllib.parse.urlencode(query, doseq=True) if query else "")
         what = f"{method} {target}"
         headers = dict(self._auth)
@@ -169,6 +175,8 @@ class HcloudClient:
                 error = _error_of(response.body)
                 reason = error.get("message") or response.text()[:300] or f"HTTP {status}"
             code = error.get("code")
+            if status is None and not resend:
+                raise HcloudError(f"{what}: the answer was lost: {reason}", None, ANSWER_LOST, None, what)
             wait = retry_wait(status, code, answer_headers, attempt, self.clock())
             if status == 429 and wait is not None and refill_interval(answer_headers) is not None:
                 wait = self._reserve(wait)
@@ -177,6 +185,32 @@ class HcloudClient:
             if wait is None or attempt >= self.max_attempts or spent + wait > self.max_retry_time:
                 raise self._error(what, status, code, reason, error.get("details"), attempt, wait)
             self.sleep(wait)
+
+    def create(
+        self, path: str, body: Any, find: Callable[[], dict[str, Any] | None], ok: tuple[int, ...] = (201,)
+    ) -> dict[str, Any]:
+        """POST a request that makes something; never sent twice blindly.
+
+        After a lost answer, or a ``uniqueness_error`` (an earlier attempt of this run or a killed run made it),
+        ``find()`` looks for what the request made, by the name or labels the body sets, and returns an answer
+        to adopt it (its actions may be missing); only when nothing was made is the request sent again.
+        """
+        for _attempt in range(self.max_attempts):
+            try:
+                return self.call("POST", path, body, ok=ok, resend=False)
+            except HcloudError as exc:
+                if exc.code not in (ANSWER_LOST, "uniqueness_error"):
+                    raise
+                found = find()
+                if found is not None:
+                    return found
+                if exc.code != ANSWER_LOST:
+                    raise
+        raise HcloudError(
+            f"POST {path}: the answer was lost {self.max_attempts} times and nothing was made",
+            code=ANSWER_LOST,
+            request=f"POST {path}",
+        )
 
     def _reserve(self, interval: float) -> float:
         """Seconds to wait for the next free slot of a spent budget: threads of this client retry one refill
