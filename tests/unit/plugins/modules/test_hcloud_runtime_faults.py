@@ -151,3 +151,21 @@ def test_a_budget_that_refills_too_slowly_fails_at_once_naming_the_rate(sim):
     assert caught.value.code == "rate_limit_exceeded"
     assert "1200 s" in str(caught.value)
     assert sleeps == []
+
+
+def test_a_vanished_resource_whose_protection_or_firewall_is_being_lifted_counts_as_deleted(sim):
+    client = client_of(sim)
+    make_all(client, LABELS, "prod")
+    server = client.list("servers")[0]
+    client.call("POST", f"/servers/{server['id']}/actions/change_protection", {"delete": True, "rebuild": True})
+    firewall = client.list("firewalls")[0]
+    client.call(
+        "POST",
+        f"/firewalls/{firewall['id']}/actions/apply_to_resources",
+        {"apply_to": [{"type": "label_selector", "label_selector": {"selector": "talosforge.io/cluster=prod"}}]},
+    )
+    sim.set_fault(404, path="/actions/(change_protection|remove_from_resources)$", body="not_found", count=100)
+    every_delete_is_gone(sim)
+    params = {"cluster": "prod", "parallel": 4, "wait_timeout": 30, "remove_protection": True}
+    result = resources.remove(client, params, check_mode=False)
+    assert result["changed"] is True
