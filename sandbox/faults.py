@@ -20,8 +20,10 @@ class Fault:
     """Spoil the next ``count`` matching API requests.
 
     Exactly one effect: ``status`` (answer with it instead of the real answer), ``drop_connection`` (close the
-    connection without answering) or ``truncate_after`` (send the real answer's headers and only that many body
-    bytes, then close: a download cut short).
+    connection without answering, before the simulator acts), ``truncate_after`` (send the real answer's headers
+    and only that many body bytes, then close: a download cut short) or ``cut_after_acting`` (the simulator carries
+    the request out, then the connection closes after the status line and headers, before any of the answer's
+    body: a create whose answer was lost although the resource exists).
     """
 
     status: int | None = None
@@ -32,19 +34,33 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     truncate_after: int | None = None
+    cut_after_acting: bool = False
 
     @property
     def kind(self) -> str:
         if self.drop_connection:
             return "drop"
+        if self.cut_after_acting:
+            return "cut"
         return "status" if self.truncate_after is None else "truncate"
 
     def __post_init__(self) -> None:
         if not isinstance(self.count, int) or isinstance(self.count, bool) or not 1 <= self.count <= MAX_FAULT_COUNT:
             raise FaultSpecError(f"count must be an integer from 1 to {MAX_FAULT_COUNT}")
-        effects = [self.status is not None, bool(self.drop_connection), self.truncate_after is not None]
+        if not isinstance(self.cut_after_acting, bool):
+            raise FaultSpecError("cut_after_acting must be true or false")
+        if self.cut_after_acting and self.truncate_after in (None, 0):
+            self.truncate_after = 0  # served as the real answer cut before its first body byte
+            effects = [self.status is not None, bool(self.drop_connection), True]
+        else:
+            effects = [
+                self.status is not None,
+                bool(self.drop_connection),
+                self.truncate_after is not None,
+                self.cut_after_acting,
+            ]
         if sum(effects) != 1:
-            raise FaultSpecError("give exactly one of status, drop_connection or truncate_after")
+            raise FaultSpecError("give exactly one of status, drop_connection, truncate_after or cut_after_acting")
         if self.status is not None:
             if not isinstance(self.status, int) or isinstance(self.status, bool) or not 100 <= self.status <= 599:
                 raise FaultSpecError("status must be an HTTP status code (100-599)")
@@ -75,7 +91,17 @@ class Fault:
     def from_json(cls, data: Any) -> Fault:
         if not isinstance(data, dict):
             raise FaultSpecError('a fault is a JSON object such as {"status": 503, "count": 2}')
-        known = {"status", "count", "path", "method", "drop_connection", "headers", "body", "truncate_after"}
+        known = {
+            "status",
+            "count",
+            "path",
+            "method",
+            "drop_connection",
+            "headers",
+            "body",
+            "truncate_after",
+            "cut_after_acting",
+        }
         unknown = sorted(set(data) - known)
         if unknown:
             raise FaultSpecError(f"unknown fault field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")

@@ -4,10 +4,11 @@
 # PRIVATE: this file is not a public API of the collection and may change without notice.
 """A small Hetzner Cloud API client: errors that keep the API's code, retries, pagination, action waits.
 
-Retries (bounded in attempts and in time) cover what a later attempt can fix: 429 ``rate_limit_exceeded`` (the wait
-ends at ``RateLimit-Reset``), 5xx, 423 ``locked``, 409 ``conflict`` and connections that broke. Waiting on actions
-asks for all pending ones in one ``GET /actions?id=..&id=..`` per round. The token goes into the Authorization
-header only; it is never part of a message, a URL or a result. Nothing here imports Ansible.
+Retries (bounded in attempts and in time) cover what a later attempt can fix: 429 ``rate_limit_exceeded`` (paced at
+the budget's refill rate, one request per ``3600 / RateLimit-Limit`` seconds), 5xx, 423 ``locked``, 409 ``conflict``
+and connections that broke. Waiting on actions asks for all pending ones in one ``GET /actions?id=..&id=..`` per
+round. The token goes into the Authorization header only; it is never part of a message, a URL or a result.
+Nothing here imports Ansible.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ RETRY_CODES = frozenset(
     {"locked", "conflict", "rate_limit_exceeded", "server_error", "bad_gateway", "unavailable", "timeout"}
 )
 _ANY_STATUS = tuple(range(100, 600))
+ANSWER_LOST = "answer_lost"  # our code: the connection broke after the request was sent
 
 
 class HcloudError(ApiError):
@@ -67,11 +69,16 @@ def retry_wait(
 ) -> float | None:
     """Seconds to wait before attempt ``attempt + 1``, or None when the answer is final.
 
-    429: until ``RateLimit-Reset`` (a UNIX time), at least 1 s; without the header the exponential backoff.
+    429: one refill interval, ``3600 / RateLimit-Limit`` seconds (the budget refills gradually, one request at a
+    time: every second at the default 3600 per hour), not until ``RateLimit-Reset`` (when the WHOLE budget is back);
+    without RateLimit-Limit until RateLimit-Reset, at least 1 s; without either the exponential backoff.
     5xx, locked, conflict and broken connections (``status`` None): ``backoff * 2**attempt`` capped at max_backoff.
     """
     exponential = min(backoff * (2**attempt), max_backoff)
     if status == 429:
+        interval = refill_interval(headers)
+        if interval is not None:
+            return interval
         reset = (headers or {}).get("RateLimit-Reset") if headers is not None else None
         try:
             return max(1.0, float(reset) - now) if reset is not None else exponential
@@ -80,6 +87,15 @@ def retry_wait(
     if status is None or status >= 500 or code in RETRY_CODES:
         return exponential
     return None
+
+
+def refill_interval(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds until the budget holds one more request (``3600 / RateLimit-Limit``); None when not readable."""
+    try:
+        limit = float((headers or {}).get("RateLimit-Limit") or "")
+    except ValueError:
+        return None
+    return 3600.0 / limit if limit > 0 else None
 
 
 def _error_of(body: bytes) -> dict[str, Any]:
@@ -117,6 +133,7 @@ class HcloudClient:
         self.clock = clock or time.time
         self.requests = 0
         self._count_lock = threading.Lock()
+        self._next_slot = 0.0  # after a 429: when the next request of any thread may go (paced at the refill rate)
 
     # -- one request ------------------------------------------------------------------------------------------
 
@@ -127,8 +144,13 @@ class HcloudClient:
         body: Any = None,
         query: Mapping[str, Any] | None = None,
         ok: tuple[int, ...] = (200, 201, 204),
+        resend: bool = True,
     ) -> dict[str, Any]:
-        """Send one request (retried as the module docstring says); the decoded JSON answer ({} when empty)."""
+        """Send one request (retried as the module docstring says); the decoded JSON answer ({} when empty).
+
+        With ``resend`` False a broken answer is not retried (the request may have been carried out): it raises
+        HcloudError with code ``answer_lost`` instead, for ``create`` to look for what the request made.
+        """
         target = path + ("?" + urllib.parse.urlencode(query, doseq=True) if query else "")
         what = f"{method} {target}"
         headers = dict(self._auth)
@@ -153,12 +175,61 @@ class HcloudClient:
                 error = _error_of(response.body)
                 reason = error.get("message") or response.text()[:300] or f"HTTP {status}"
             code = error.get("code")
+            if status is None and not resend:
+                raise HcloudError(f"{what}: the answer was lost: {reason}", None, ANSWER_LOST, None, what)
             wait = retry_wait(status, code, answer_headers, attempt, self.clock())
+            if status == 429 and wait is not None and refill_interval(answer_headers) is not None:
+                wait = self._reserve(wait)
             attempt += 1
             spent = self.clock() - started
             if wait is None or attempt >= self.max_attempts or spent + wait > self.max_retry_time:
                 raise self._error(what, status, code, reason, error.get("details"), attempt, wait)
             self.sleep(wait)
+
+    def create(
+        self, path: str, body: Any, find: Callable[[], dict[str, Any] | None], ok: tuple[int, ...] = (201,)
+    ) -> dict[str, Any]:
+        """POST a request that makes something; never sent twice blindly.
+
+        After a lost answer, or a ``uniqueness_error`` (an earlier attempt of this run or a killed run made it),
+        ``find()`` looks for what the request made, by the name or labels the body sets, and returns an answer
+        to adopt it (its actions may be missing); only when nothing was made is the request sent again.
+        """
+        for _attempt in range(self.max_attempts):
+            try:
+                return self.call("POST", path, body, ok=ok, resend=False)
+            except HcloudError as exc:
+                if exc.code not in (ANSWER_LOST, "uniqueness_error"):
+                    raise
+                found = find()
+                if found is not None:
+                    return found
+                if exc.code != ANSWER_LOST:
+                    raise
+        raise HcloudError(
+            f"POST {path}: the answer was lost {self.max_attempts} times and nothing was made",
+            code=ANSWER_LOST,
+            request=f"POST {path}",
+        )
+
+    def _reserve(self, interval: float) -> float:
+        """Seconds to wait for the next free slot of a spent budget: threads of this client retry one refill
+        interval apart instead of all at once (only one of them would get the single request that came back)."""
+        with self._count_lock:
+            now = self.clock()
+            slot = max(now + interval, self._next_slot)
+            self._next_slot = slot + interval
+            return slot - now
+
+    def delete(self, path: str, ok: tuple[int, ...] = (200, 204)) -> dict[str, Any]:
+        """DELETE ``path``; the answer, or {} when it is 404 ``not_found``: what is already gone counts as deleted
+        (it vanished between list and delete, or a retried DELETE whose first answer was lost did the work)."""
+        try:
+            return self.call("DELETE", path, ok=ok)
+        except HcloudError as exc:
+            if exc.status == 404 and exc.code == "not_found":
+                return {}
+            raise
 
     def _decode(self, body: bytes, what: str) -> dict[str, Any]:
         if not body:
@@ -180,7 +251,8 @@ class HcloudClient:
             if wait is not None:
                 text += f" (gave up after {attempts} attempts)"
         if code == "rate_limit_exceeded":
-            text += "; the project's request budget is spent, wait for RateLimit-Reset or lower the request rate"
+            pace = f" and one request comes back every {wait:.0f} s" if wait is not None and wait >= 1 else ""
+            text += f"; the project's request budget is spent{pace}, wait for it to refill or lower the request rate"
         elif code == "unauthorized":
             text += "; check api_token (or HCLOUD_TOKEN): it must be a read/write token of the project"
         return HcloudError(text, status, code, details, what)

@@ -8,8 +8,9 @@ A temporary SSH key and server (labelled ``talosforge.io/temporary=image-build``
 rescue system with that key; over SSH (the system ssh client, BatchMode, a known_hosts file of its own, bounded
 timeouts) the rescue system fetches the Image Factory's hcloud image itself and writes it to /dev/sda; the server is
 then snapshotted with the image's labels. The temporary server and key are deleted in a ``finally`` path, also
-when a step failed. Commands run through an injected runner (the module's run_command); nothing here imports
-Ansible or subprocess.
+when a step failed. A create whose answer was lost (or that meets ``uniqueness_error``) is never sent again blindly:
+the key, server or snapshot it made is found by name or labels and adopted. Commands run through an injected
+runner (the module's run_command); nothing here imports Ansible or subprocess.
 """
 
 from __future__ import annotations
@@ -47,10 +48,10 @@ def leftovers(client: HcloudClient, cluster: str | None) -> dict[str, list[dict[
 
 
 def clean_leftovers(client: HcloudClient, found: Mapping[str, list[dict[str, Any]]], timeout: float) -> None:
-    actions = [client.call("DELETE", f"/servers/{s['id']}", ok=(200,)).get("action") for s in found["servers"]]
+    actions = [client.delete(f"/servers/{s['id']}").get("action") for s in found["servers"]]
     client.wait_actions(actions, timeout)
     for key in found["ssh_keys"]:
-        client.call("DELETE", f"/ssh_keys/{key['id']}", ok=(204, 200))
+        client.delete(f"/ssh_keys/{key['id']}")
 
 
 class Builder:
@@ -148,8 +149,10 @@ class Builder:
         failed = True
         try:
             public_key = self._keypair(workdir)
-            key_id = self.client.call(
-                "POST", "/ssh_keys", {"name": name, "public_key": public_key, "labels": labels}, ok=(201,)
+            key_id = self.client.create(
+                "/ssh_keys",
+                {"name": name, "public_key": public_key, "labels": labels},
+                lambda: self._named("ssh_keys", name),
             )["ssh_key"]["id"]
             body = {
                 "name": name,
@@ -161,9 +164,11 @@ class Builder:
                 "ssh_keys": [key_id],
                 "public_net": {"enable_ipv4": True, "enable_ipv6": False},
             }
-            answer = self.client.call("POST", "/servers", body, ok=(201,))
+            answer = self.client.create("/servers", body, lambda: self._named("servers", name))
             server_id = answer["server"]["id"]
             self.client.wait_actions([answer.get("action"), *(answer.get("next_actions") or [])], self.timeout)
+            if "action" not in answer:  # adopted: wait for what still runs on it (its create)
+                self._wait_running(server_id)
             rescue = self.client.call(
                 "POST",
                 f"/servers/{server_id}/actions/enable_rescue",
@@ -183,13 +188,15 @@ class Builder:
                 self.write_timeout,
                 f"writing {wanted.url} to /dev/sda of the rescue system",
             )
-            made = self.client.call(
-                "POST",
+            image_labels = wanted.labels(self.cluster)
+            made = self.client.create(
                 f"/servers/{server_id}/actions/create_image",
-                {"type": "snapshot", "description": wanted.description(), "labels": wanted.labels(self.cluster)},
-                ok=(201,),
+                {"type": "snapshot", "description": wanted.description(), "labels": image_labels},
+                lambda: self._snapshot_of(server_id, image_labels),
             )
             self.client.wait_actions([made.get("action")], self.timeout)
+            if "action" not in made:
+                self._wait_running(server_id)
             image = self.client.call("GET", f"/images/{made['image']['id']}")["image"]
             failed = False
             return image
@@ -201,18 +208,40 @@ class Builder:
                 if not failed:  # else the first error is the one to report
                     raise
 
+    # -- adopting what a request made when its answer was lost ------------------------------------------------
+
+    def _named(self, kind: str, name: str) -> dict[str, Any] | None:
+        """The temporary server or key this build named (names carry a random suffix: it is ours), to adopt."""
+        found = self.client.list(kind, {"name": name})
+        return {kind[:-1]: found[0]} if found else None
+
+    def _snapshot_of(self, server_id: int, labels: Mapping[str, str]) -> dict[str, Any] | None:
+        """The snapshot of ``server_id`` carrying the image's labels (made by a create_image whose answer was lost)."""
+        found = self.client.list("images", {"type": "snapshot", "label_selector": selector(dict(labels))})
+        mine = [image for image in found if (image.get("created_from") or {}).get("id") == server_id]
+        return {"image": mine[-1]} if mine else None
+
+    def _wait_running(self, server_id: int) -> None:
+        running = self.client.list("servers/actions", {"status": "running"}, key="actions")
+        mine = [
+            action
+            for action in running
+            if any(r.get("type") == "server" and r.get("id") == server_id for r in action.get("resources") or [])
+        ]
+        self.client.wait_actions(mine, self.timeout)
+
     def _cleanup(self, server_id: int | None, key_id: int | None) -> None:
         """Delete the temporary server and key; a failure here is raised only when nothing else failed."""
         problems = []
         if server_id is not None:
             try:
-                answer = self.client.call("DELETE", f"/servers/{server_id}", ok=(200,))
+                answer = self.client.delete(f"/servers/{server_id}")
                 self.client.wait_actions([answer.get("action")], self.timeout)
             except HcloudError as exc:
                 problems.append(f"temporary server {server_id}: {exc}")
         if key_id is not None:
             try:
-                self.client.call("DELETE", f"/ssh_keys/{key_id}", ok=(204, 200))
+                self.client.delete(f"/ssh_keys/{key_id}")
             except HcloudError as exc:
                 problems.append(f"temporary SSH key {key_id}: {exc}")
         if problems:

@@ -83,8 +83,19 @@ def _protected(found: Mapping[str, list[dict[str, Any]]]) -> list[dict[str, Any]
 
 def _delete_one(client: HcloudClient, kind: str, item: Mapping[str, Any], remove_protection: bool) -> list[Any]:
     """Start deleting one resource; returns the actions to wait for."""
+    try:
+        _prepare_delete(client, kind, item, remove_protection)
+    except HcloudError as exc:
+        if exc.status == 404 and exc.code == "not_found":
+            return []  # gone between the list and now: deleted
+        raise
+    answer = client.delete(f"/{kind}/{item['id']}")
+    return [answer["action"]] if answer.get("action") else []
+
+
+def _prepare_delete(client: HcloudClient, kind: str, item: Mapping[str, Any], remove_protection: bool) -> None:
+    """Lift delete protection (when asked) and take a firewall off what its label selectors apply it to."""
     ident = item["id"]
-    started: list[Any] = []
     if remove_protection and kind in UNPROTECT and (item.get("protection") or {}).get("delete"):
         answer = client.call("POST", f"/{kind}/{ident}/actions/change_protection", UNPROTECT[kind], ok=(201,))
         client.wait_actions([answer.get("action")])
@@ -98,10 +109,6 @@ def _delete_one(client: HcloudClient, kind: str, item: Mapping[str, Any], remove
             }
             answer = client.call("POST", f"/firewalls/{ident}/actions/remove_from_resources", body, ok=(201,))
             client.wait_actions(answer.get("actions") or [])
-    answer = client.call("DELETE", f"/{kind}/{ident}", ok=(200, 204))
-    if answer.get("action"):
-        started.append(answer["action"])
-    return started
 
 
 def delete_all(

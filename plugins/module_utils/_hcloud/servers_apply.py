@@ -167,7 +167,7 @@ class Converger:
         return started
 
     def delete(self, step: Step) -> list[Any]:
-        answer = self.client.call("DELETE", f"/servers/{step.server_id}", ok=(200,))
+        answer = self.client.delete(f"/servers/{step.server_id}")
         return [answer.get("action")]
 
     def run(self, steps: list[Step]) -> None:
