@@ -265,3 +265,34 @@ def test_a_run_killed_while_rendering_leaves_no_secret_outside_and_the_next_run_
     monkeypatch.setattr(scratch, "STARTED", time.time() + 1)
     render(config_params(tmp_path, bundle))
     assert [p for p in (tmp_path / "out").rglob("*") if scratch.PREFIX in str(p)] == []
+
+
+class SnapshotTalosctl(Talosctl):
+    """``etcd snapshot <file>`` writes a few bytes there, like a node that answered."""
+
+    def __init__(self):
+        super().__init__(binary="talosctl")
+
+    def run(self, args, *rest, **kwargs):
+        Path(args[-1]).write_bytes(b"etcd data with secrets")
+        return None
+
+
+def test_kubeconfig_and_etcd_snapshot_scratch_stays_in_their_folder_and_is_swept(tmp_path, system_temp):
+    from ansible_collections.talosforge.cluster.plugins.module_utils._talos import etcd_snapshot, kubeconfig
+
+    out = tmp_path / "out"
+    out.mkdir(mode=0o700)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = out / f"{scratch.PREFIX}{int(gone.stdout)}-kubeconfig-old"
+    stale.write_text("client-key-data: left by a killed run")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    kubeconfig.write_private(str(out / "kubeconfig"), "apiVersion: v1\n")
+    assert not stale.exists(), "the stale scratch file of a killed run was not swept"
+    node = {"name": "cp-1", "address": "127.0.0.1"}
+    assert etcd_snapshot.take(SnapshotTalosctl(), [node], str(out / "etcd.db")) == "cp-1"
+    assert (out / "etcd.db").read_bytes() == b"etcd data with secrets"
+    assert system_temp["calls"], "the scan saw no temporary file at all"
+    for path in system_temp["calls"]:
+        assert Path(path).is_relative_to(out) and Path(path).name.startswith(scratch.PREFIX), path
+    assert sorted(p.name for p in out.iterdir()) == ["etcd.db", "kubeconfig"]
