@@ -75,13 +75,17 @@ options:
   secrets_file:
     description:
       - The secrets bundle that M(talosforge.cluster.talos_secrets) keeps; plain or encrypted with ansible-vault.
+      - It must belong to O(cluster)'s C(name), as recorded next to it in C(<secrets_file>.cluster); a bundle
+        recorded for another cluster is refused before anything is written. A bundle without a record is adopted
+        for this cluster (the record is written, and the result's C(msg) says so).
     type: path
     required: true
   vault_password_file:
     description:
       - File holding the vault password of an encrypted O(secrets_file); without it the playbook's vault passwords
         (C(--vault-id), C(--vault-password-file), C(--ask-vault-pass)) are used.
-      - The bundle is decrypted on the controller into a 0600 temporary file that is removed after the task.
+      - The bundle is decrypted on the controller into a 0600 file in a scratch folder inside O(output_dir) (never
+        the system temp folder), removed after the task; what a killed run left there is removed by the next run.
     type: path
   vault_id:
     description: Vault ID label of the password in O(vault_password_file).

@@ -47,6 +47,14 @@ options:
       - Its folder is created (mode C(0700)) when missing.
     type: path
     required: true
+  cluster_name:
+    description:
+      - "The cluster the bundle belongs to. It is recorded next to the bundle in C(<path>.cluster) (mode C(0600),
+        holding C(cluster: <name>)); the bundle itself stays exactly what C(talosctl gen secrets) wrote."
+      - A bundle recorded for another cluster is refused, naming both clusters and the file, before anything is
+        written. A bundle without a record (made by an older release) is adopted for this cluster.
+      - Without it the record is neither checked nor written.
+    type: str
   rotate:
     description:
       - Replace an existing bundle with a newly generated one, keeping the old file as

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos import scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.node_module import (
     Node,
     NodesFailed,
@@ -43,9 +42,10 @@ def take(talosctl: Talosctl, planes: list[Node], path: str) -> str:
     """Snapshot into a private temporary folder next to ``path``, then rename; return the node's name."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix=".etcd-snapshot.", dir=folder)
+    scratch.sweep(folder)  # a killed run's partial snapshot
+    workdir = scratch.scratch_dir(folder, "etcd-snapshot")
     try:
-        partial = os.path.join(scratch, "snapshot.db")
+        partial = os.path.join(workdir, "snapshot.db")
         failures: list[dict[str, Any]] = []
         for node in planes:
             try:
@@ -64,7 +64,7 @@ def take(talosctl: Talosctl, planes: list[Node], path: str) -> str:
         message = "no control plane gave an etcd snapshot: " + "; ".join(f["msg"] for f in failures)
         raise NodesFailed(message, {"path": path}, failures)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.remove(workdir)
 
 
 def take_snapshot(params: dict[str, Any], check_mode: bool, talosctl: Talosctl) -> dict[str, Any]:

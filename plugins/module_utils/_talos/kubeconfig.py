@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos import scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosconfig import pem_expiry
 
 SECTIONS = ("clusters", "users", "contexts")
@@ -158,7 +158,8 @@ def write_private(path: str, text: str) -> None:
     """Write ``text`` to ``path`` with mode 0600, atomically (a temporary file in the same folder, then rename)."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".kubeconfig.", dir=folder)
+    scratch.sweep(folder)  # a killed run's half-written kubeconfig (it holds the admin client key)
+    handle, temporary = scratch.scratch_file(folder, "kubeconfig")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             os.fchmod(stream.fileno(), 0o600)

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model_nodes import ROLES
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import worker_count
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos import scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
     HAS_YAML,
     TalosConfigError,
@@ -44,6 +43,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos.secrets 
     FILE_MODE,
     SecretsError,
     check_bundle,
+    claim_bundle,
     is_vault,
     read_file,
     write_private,
@@ -235,11 +235,20 @@ def render_machine_configs(params: dict[str, Any], check_mode: bool, talosctl: T
             "(its action plugin decrypts the bundle) with the vault password"
         )
     check_bundle(data, secrets_file)
-    workdir = tempfile.mkdtemp(prefix="talosforge-config-")
+    adopted = claim_bundle(secrets_file, cluster["name"], check_mode)  # another cluster's bundle: refused here
+    # The scratch folder (talosctl gen config's output, the configs to validate) is inside the 0700 output folder,
+    # or the bundle's own private folder while the output folder does not exist (it is made only to write).
+    where = output_dir if os.path.isdir(output_dir) else os.path.dirname(secrets_file)
+    if not check_mode:
+        scratch.sweep(where)  # what a killed run left (its gen config output holds the CA keys)
+    workdir = scratch.scratch_dir(where, "config")
     try:
-        return _render_and_write(params, check_mode, talosctl, workdir, cluster, nodes, endpoint, secrets_file, result)
+        _render_and_write(params, check_mode, talosctl, workdir, cluster, nodes, endpoint, secrets_file, result)
+        if adopted:
+            result["msg"] = adopted
+        return result
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        scratch.remove(workdir)
         result["commands"] = talosctl.commands()
 
 

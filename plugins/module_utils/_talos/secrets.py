@@ -11,12 +11,12 @@ talos_secrets module both call these functions. Nothing here returns or logs sec
 from __future__ import annotations
 
 import datetime
+import json
 import os
-import shutil
-import tempfile
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos import scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
     TalosConfigError,
     load_documents,
@@ -106,8 +106,7 @@ def write_private(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (a 0600 file in the same folder, then renamed over it)."""
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".talosforge-", suffix=".tmp")
+        handle, temporary = scratch.scratch_file(folder, "write", ".tmp")
     except OSError as exc:
         raise SecretsError(f"cannot write {path}: {exc.strerror}") from exc
     try:
@@ -154,9 +153,10 @@ def backup(path: str) -> str:
     return target
 
 
-def generate(talosctl: Talosctl, talos_version: str | None = None) -> bytes:
-    """A new bundle from ``talosctl gen secrets``, written in a private temporary folder and read back."""
-    folder = tempfile.mkdtemp(prefix="talosforge-secrets-")
+def generate(talosctl: Talosctl, talos_version: str | None = None, where: str = ".") -> bytes:
+    """A new bundle from ``talosctl gen secrets``, written in a scratch folder inside ``where`` (the bundle's own
+    private folder, never the system temp folder) and read back."""
+    folder = scratch.scratch_dir(where, "secrets")
     try:
         target = os.path.join(folder, "secrets.yaml")
         args = ["gen", "secrets", "--output-file", target]
@@ -167,7 +167,57 @@ def generate(talosctl: Talosctl, talos_version: str | None = None) -> bytes:
         check_bundle(data, "the bundle talosctl gen secrets wrote")
         return data
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        scratch.remove(folder)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Which cluster a bundle belongs to: a record next to it (the bundle itself stays what talosctl reads)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def record_path(path: str) -> str:
+    """``<bundle>.cluster``: a small YAML file ``cluster: <name>`` naming the cluster the bundle was made for."""
+    return f"{path}.cluster"
+
+
+def stat_mode(path: str) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+def recorded_cluster(path: str) -> str | None:
+    """The cluster named by the record of the bundle at ``path``; None when there is no record."""
+    record = record_path(path)
+    if not os.path.exists(record):
+        return None
+    try:
+        docs = load_documents(read_file(record).decode("utf-8"), record)
+    except (TalosConfigError, UnicodeDecodeError) as exc:
+        raise SecretsError(f"{record} (the record of which cluster {path} belongs to) is not valid YAML") from exc
+    name = docs[0].get("cluster") if len(docs) == 1 and isinstance(docs[0], dict) else None
+    if not isinstance(name, str) or not name:
+        raise SecretsError(f"{record} must hold 'cluster: <name>', the cluster the secrets bundle {path} belongs to")
+    return name
+
+
+def claim_bundle(path: str, cluster_name: str, check_mode: bool) -> str | None:
+    """Refuse the bundle at ``path`` when its record names another cluster; a bundle without a record (made before
+    records existed) is adopted for ``cluster_name``. Returns a message when it adopted (or would adopt) it."""
+    recorded = recorded_cluster(path)
+    if recorded == cluster_name:
+        return None
+    if recorded is not None:
+        raise SecretsError(
+            f"the secrets bundle {path} belongs to cluster {recorded!r} (recorded in {record_path(path)}), not to "
+            f"cluster {cluster_name!r}: two clusters must not share one bundle (same CAs and tokens). Give cluster "
+            f"{cluster_name!r} its own output folder (talos_output_dir, or talos_files in its definition)"
+        )
+    if not check_mode:
+        write_record(path, cluster_name)
+    return f"recorded that the secrets bundle {path} belongs to cluster {cluster_name!r}"
+
+
+def write_record(path: str, cluster_name: str) -> None:
+    write_private(record_path(path), f"cluster: {json.dumps(cluster_name)}\n".encode())
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -201,6 +251,7 @@ def argument_spec(env_fallback: Any) -> dict[str, Any]:
     return {
         **talos_argument_spec(env_fallback),
         "path": {"type": "path", "required": True},
+        "cluster_name": {"type": "str"},
         "rotate": {"type": "bool", "default": False},
         "talos_version": {"type": "str"},
         "encrypt": {"type": "bool", "default": True},
@@ -222,6 +273,10 @@ def ensure_bundle(params: dict[str, Any], check_mode: bool, codec: Any, talosctl
     path = os.path.abspath(os.path.expanduser(params["path"]))
     encrypt = bool(params.get("encrypt"))
     result: dict[str, Any] = {"changed": False, "path": path, "created": False, "rotated": False}
+    if not check_mode:
+        scratch.sweep(os.path.dirname(path))
+    name = params.get("cluster_name")
+    adopted = claim_bundle(path, name, True) if name and os.path.isfile(path) else None  # refuse before any write
     old: bytes | None = None
     was_encrypted = False
     if os.path.exists(path):
@@ -232,17 +287,24 @@ def ensure_bundle(params: dict[str, Any], check_mode: bool, codec: Any, talosctl
         old = codec.decrypt(stored, path) if was_encrypted else stored
         check_bundle(old, path)
     if old is not None and not params.get("rotate"):
-        return _keep(result, path, old, was_encrypted, encrypt, check_mode, codec)
+        result = _keep(result, path, old, was_encrypted, encrypt, check_mode, codec)
+        if adopted and name:
+            result.update(changed=True, msg=adopted if not check_mode else f"would have {adopted}")
+            if not check_mode:
+                write_record(path, name)
+        return result
     if encrypt and codec.can_encrypt():
         raise SecretsError(codec.can_encrypt())
     result.update(changed=True, created=old is None, rotated=old is not None, encrypted=encrypt)
     if check_mode:
         result["msg"] = f"would {'rotate' if old is not None else 'create'} the secrets bundle {path}"
         return result
-    new = generate(talosctl, params.get("talos_version"))
+    new = generate(talosctl, params.get("talos_version"), os.path.dirname(path))
     if old is not None:
         result["backup"] = backup(path)
     write_private(path, codec.encrypt(new) if encrypt else new)
+    if name:
+        write_record(path, name)
     result["diff"] = {
         "before": _masked(old) if old is not None else "",
         "after": _masked(new),
