@@ -157,3 +157,25 @@ def test_good_settings_pass_the_preflight(tmp_path):
     assert ("GET", "/api2/json/version", 200) in statuses, statuses
     assert "Image Factory schematics" in done.stdout, done.stdout[-4000:]
     assert (tmp_path / "talosctl" / "talosctl").exists()
+
+
+def test_check_diff_on_a_new_proxmox_cluster_writes_nothing(tmp_path):
+    """`--check --diff` on an empty Proxmox shows the whole plan, exits 0 and sends no write request (issue 13)."""
+    password = tmp_path / "vault-password"
+    password.write_text("preflight-vault-password\n", encoding="utf-8")
+    with (
+        harness.running("image-factory", tmp_path / "factory", raw_image_size=1 << 20, asset_size=1 << 16) as factory,
+        harness.running("proxmox", tmp_path / "sim", task_seconds=0.05) as sim,
+    ):
+        cluster = proxmox_cluster(sim.url)
+        cluster["image_factory"] = {"url": factory.url, "cache_dir": str(tmp_path / "images")}
+        cluster["nodes"].append({"name": "w-1", "role": "worker", "address": "10.0.1.21"})
+        options = [*proxmox_options(sim, tmp_path), "-e", f"talos_vault_password_file={password}"]
+        done = site(tmp_path, cluster, *options, "--check", "--diff")
+        pve_writes, factory_writes = writes(sim), writes(factory)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert pve_writes == [], pve_writes
+    assert factory_writes == [], factory_writes
+    # The steps whose inputs only a real run makes are reported as would-change, by name.
+    assert "Would apply the machine configs" in done.stdout, done.stdout[-6000:]
+    assert not (tmp_path / "cluster" / "secrets.yaml").exists()
