@@ -179,3 +179,33 @@ def test_check_diff_on_a_new_proxmox_cluster_writes_nothing(tmp_path):
     # The steps whose inputs only a real run makes are reported as would-change, by name.
     assert "Would apply the machine configs" in done.stdout, done.stdout[-6000:]
     assert not (tmp_path / "cluster" / "secrets.yaml").exists()
+
+
+HCLOUD_ENDPOINTS = {
+    "alias-ip": {"vip": "10.0.1.100"},
+    "load-balancer": {"load_balancer": {"type": "lb11", "location": "fsn1"}},
+    "floating-ip": {"vip": "203.0.113.50"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HCLOUD_ENDPOINTS))
+def test_check_diff_on_a_new_hcloud_cluster_writes_nothing(tmp_path, kind):
+    """`--check --diff` on an empty Hetzner project shows the whole plan, exits 0 and sends no write (issue 13)."""
+    password = tmp_path / "vault-password"
+    password.write_text("preflight-vault-password\n", encoding="utf-8")
+    with (
+        harness.running("image-factory", tmp_path / "factory", raw_image_size=1 << 20, asset_size=1 << 16) as factory,
+        harness.running("hcloud", tmp_path / "sim", token=HCLOUD_TOKEN) as sim,
+    ):
+        endpoint = sim.url + "/v1"
+        cluster = hcloud_cluster(endpoint)
+        cluster["endpoint"] = HCLOUD_ENDPOINTS[kind]
+        cluster["image_factory"] = {"url": factory.url, "cache_dir": str(tmp_path / "images")}
+        cluster["nodes"].append({"name": "w-1", "role": "worker", "address": "10.0.1.21", "size": "cax11"})
+        options = [*hcloud_options(endpoint, HCLOUD_TOKEN), "-e", f"talos_vault_password_file={password}"]
+        done = site(tmp_path, cluster, *options, "--check", "--diff")
+        hcloud_writes, factory_writes = writes(sim), writes(factory)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert hcloud_writes == [], hcloud_writes
+    assert factory_writes == [], factory_writes
+    assert "Would apply the machine configs" in done.stdout, done.stdout[-6000:]
