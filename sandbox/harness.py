@@ -55,14 +55,18 @@ class RunningSimulator:
         headers: dict[str, str] | None = None,
         body: str | None = None,
         truncate_after: int | None = None,
+        cut_after_acting: bool = False,
     ) -> None:
         """Spoil the next ``count`` API requests whose path matches ``path`` (a regex) and ``method``.
 
         Give one effect: ``status`` (answer with it; ``headers`` and ``body`` shape the answer), ``drop_connection``
-        (close without answering) or ``truncate_after`` (the real answer, cut after that many body bytes).
+        (close without answering, before acting), ``truncate_after`` (the real answer, cut after that many body
+        bytes) or ``cut_after_acting`` (carry the request out, then close before the answer's body).
         Faults queue up: the first matching one is used and disappears when its count is spent.
         """
-        fault = Fault(status, count, path, method, drop_connection, dict(headers or {}), body, truncate_after)
+        fault = Fault(
+            status, count, path, method, drop_connection, dict(headers or {}), body, truncate_after, cut_after_acting
+        )
         self.app.controls.add_fault(fault)
 
     def clear_faults(self) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos import scratch
+from ansible_collections.talosforge.cluster.plugins.module_utils import _scratch as scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.secrets import (
     SecretsError,
     claim_bundle,

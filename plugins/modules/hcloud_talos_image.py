@@ -84,6 +84,14 @@ options:
     description: Image the temporary server is created from (it boots the rescue system, so any will do).
     type: str
     default: debian-12
+  scratch_dir:
+    description:
+      - Private folder (created with mode C(0700)) for the temporary SSH key pair of a build, for example the
+        cluster's Talos output folder. The key is removed after the build; a key left by a killed run is removed
+        at the start of the next run that uses the folder.
+      - The key never goes to the system temp folder.
+    type: path
+    default: ~/.ansible/talosforge
   ssh_port:
     description: SSH port of the rescue system.
     type: int
@@ -187,6 +195,7 @@ def argument_spec() -> dict[str, Any]:
         location={"type": "str", "default": "fsn1"},
         server_types={"type": "dict"},
         base_image={"type": "str", "default": "debian-12"},
+        scratch_dir={"type": "path", "default": "~/.ansible/talosforge"},
         ssh_port={"type": "int", "default": 22},
         ssh_timeout={"type": "float", "default": 300.0},
         write_timeout={"type": "float", "default": 1800.0},

@@ -44,6 +44,8 @@ def spec_problems(records: list[dict[str, Any]]) -> list[str]:
         if record["status"] < 400:
             _values, found = contract.check_parameters(operation, path_params, record["query"])
             problems += [f"{where}: parameter {p.name}: {p.message}" for p in found]
+        if record.get("fault") in ("cut", "truncate"):
+            continue  # the answer was cut on purpose: the client never got a whole body to check
         shown = record["response_body"]
         if shown and len(shown.encode("utf-8")) < record["response_bytes"]:
             continue  # cut at 64 KiB in the log; the simulator validated the whole answer itself (validate=True)

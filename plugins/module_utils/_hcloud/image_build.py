@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils import _scratch as scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient, HcloudError
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.image_plan import (
     Wanted,
@@ -66,6 +65,7 @@ class Builder:
         self.runner = runner
         self.cluster = params.get("cluster")
         self.base_image = params.get("base_image") or "debian-12"
+        self.scratch = params.get("scratch_dir") or "~/.ansible/talosforge"
         self.ssh_port = int(params.get("ssh_port") or 22)
         self.ssh_timeout = float(params.get("ssh_timeout") or 300)
         self.write_timeout = float(params.get("write_timeout") or 1800)
@@ -141,7 +141,8 @@ class Builder:
 
     def build(self, wanted: Wanted) -> dict[str, Any]:
         """Make the snapshot of ``wanted``; returns the image as the API returned it."""
-        workdir = tempfile.mkdtemp(prefix="talosforge-image-")
+        scratch.sweep(scratch.private_folder(self.scratch))  # keys a killed build left behind
+        workdir = scratch.scratch_dir(self.scratch, "image-build")
         suffix = f"{wanted.arch}-{wanted.schematic_id[:8]}-{secrets.token_hex(3)}"
         name = f"talosforge-image-build-{suffix}"
         labels = temporary_labels(self.cluster)
@@ -201,7 +202,7 @@ class Builder:
             failed = False
             return image
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            scratch.remove(workdir)
             try:
                 self._cleanup(server_id, key_id)
             except BuildError:

@@ -5,10 +5,11 @@
 """hcloud_servers against the API: learn what exists with one list call, carry out the plan in rounds.
 
 Round 1 creates the missing servers in parallel; round 2 attaches networks; round 3 fixes labels and protection and
-powers servers on; the prune round deletes. Each round waits on all its actions at once. A create that meets
-``uniqueness_error`` (an earlier run was killed after the server was made) adopts the server after checking that it
-carries the cluster's labels. References (image, network, firewalls, placement group) are looked up only when a
-server is created or attached, so a run with nothing to do costs one list call.
+powers servers on; the prune round deletes. Each round waits on all its actions at once. A create whose answer was
+lost, or that meets ``uniqueness_error`` (an earlier run was killed after the server was made), adopts the server
+after checking that it carries the cluster's labels; a create is never sent twice blindly. References (image,
+network, firewalls, placement group) are looked up only when a server is created or attached, so a run with
+nothing to do costs one list call.
 """
 
 from __future__ import annotations
@@ -101,17 +102,20 @@ class Converger:
 
     def create(self, step: Step) -> list[Any]:
         want = step.want
-        try:
-            answer = self.client.call("POST", "/servers", _create_body(want, self.refs), ok=(201,))
-        except HcloudError as exc:
-            if exc.code != "uniqueness_error":
-                raise
-            step.server = self.adopt(want)
+        answer = self.client.create("/servers", _create_body(want, self.refs), lambda: self._made(want))
+        if "adopted" in answer:
+            step.server = answer["adopted"]
             changes, step.drift = server_changes(want, step.server)
             step.action, step.changes = "update", ["adopted", *changes]
             return []
         step.server = answer["server"]
         return [answer.get("action"), *(answer.get("next_actions") or [])]
+
+    def _made(self, want: Desired) -> dict[str, Any] | None:
+        """After a lost answer or ``uniqueness_error``: the server of that name to adopt, None when there is none."""
+        if not self.client.list("servers", {"name": want.name}):
+            return None
+        return {"adopted": self.adopt(want)}
 
     def adopt(self, want: Desired) -> dict[str, Any]:
         found = self.client.list("servers", {"name": want.name})

@@ -15,8 +15,8 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils import _scratch as scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos import scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosconfig import pem_expiry
 
 SECTIONS = ("clusters", "users", "contexts")

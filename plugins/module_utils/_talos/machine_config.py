@@ -15,9 +15,9 @@ import os
 import re
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils import _scratch as scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model_nodes import ROLES
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import worker_count
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos import scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
     HAS_YAML,
     TalosConfigError,

@@ -15,8 +15,8 @@ import json
 import os
 from typing import Any
 
+from ansible_collections.talosforge.cluster.plugins.module_utils import _scratch as scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos import scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
     TalosConfigError,
     load_documents,

@@ -18,7 +18,6 @@ from ansible_collections.talosforge.cluster.plugins.modules import hcloud_talos_
 from module_harness import run_module
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
-from sandbox.faults import Fault
 
 TOKEN = "lost-answers-token-never-shown-3"
 SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
@@ -26,7 +25,7 @@ HAS_SSH = bool(shutil.which("ssh") and shutil.which("ssh-keygen") and shutil.whi
 
 
 def cut(simulator, path: str, count: int = 1) -> None:
-    simulator.app.controls.add_fault(Fault(cut_after_acting=True, method="POST", path=path, count=count))
+    simulator.set_fault(cut_after_acting=True, method="POST", path=path, count=count)
 
 
 def made(simulator, path: str) -> list[dict]:

@@ -8,12 +8,17 @@ from __future__ import annotations
 import hashlib
 import json
 import lzma
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import urllib.request
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.hcloud import ModuleDocFragment
+from ansible_collections.talosforge.cluster.plugins.module_utils import _scratch as scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient
 from ansible_collections.talosforge.cluster.plugins.modules import hcloud_talos_image as module
 from module_harness import check_documentation, run_module
@@ -48,6 +53,7 @@ def lab(tmp_path):
             assert json.loads(answer.read())["id"] == SCHEMATIC
         sim.factory = factory
         sim.client = HcloudClient(TOKEN, sim.url + "/v1")
+        sim.scratch = tmp_path / "out"
         yield sim
         assert sim.app.drift == []
 
@@ -64,6 +70,7 @@ def args(lab, arches=("amd64", "arm64"), **extra):
         "cluster": "prod",
         "talos_version": "v1.13.9",
         "images": images,
+        "scratch_dir": str(lab.scratch),
         **extra,
     }
 
@@ -174,3 +181,23 @@ def test_a_failed_snapshot_action_keeps_its_code_and_cleans_up(lab, capsys):
     result = run_module(module, args(lab, arches=("arm64",)), capsys)
     assert result["failed"] is True and result["failures"][0]["failure"]["code"] == "image_error"
     assert "disk unreadable" in result["msg"] and temporaries(lab) == []
+
+
+def test_the_ssh_key_lives_only_in_the_scratch_folder_and_a_killed_builds_key_is_swept(lab, capsys, monkeypatch):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = lab.scratch / f"{scratch.PREFIX}{int(gone.stdout)}-image-build-x"
+    left.mkdir(parents=True)
+    (left / "id_ed25519").write_text("a private key a killed build left")
+    os.utime(left, (time.time() - 60, time.time() - 60))
+    made: list[str] = []
+    original = tempfile.mkdtemp
+
+    def recorded(*a, **kw):
+        made.append(original(*a, **kw))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recorded)
+    result = run_module(module, args(lab, arches=("amd64",)), capsys)
+    assert result["changed"] is True and made, "the build made no scratch folder"
+    assert all(os.path.dirname(path) == str(lab.scratch) for path in made), made
+    assert not left.exists() and list(lab.scratch.iterdir()) == []  # swept; its own key removed after the build

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_collections.talosforge.cluster.plugins.action import talos_machine_config as config_action
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos import machine_config, scratch, secrets
+from ansible_collections.talosforge.cluster.plugins.module_utils import _scratch as scratch
+from ansible_collections.talosforge.cluster.plugins.module_utils._talos import machine_config, secrets
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import Talosctl
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._process import run_process
 from test_talos_machine_config import NODES, STANDIN, sandbox_model

@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this file is not a public API of the collection and may change without notice.
-"""Scratch files of the Talos code: always inside the cluster's private output folder, never in the system temp.
+"""Scratch files (decrypted bundles, rendered configs, temporary SSH keys): always inside a private folder (the
+cluster's output folder), never in the system temp.
 
 Every scratch name starts with ``PREFIX`` and holds the process id of the run that made it, so that a run that was
 killed (and could not remove its decrypted bundle or its rendered configs) is recognised and swept by the next one:
