@@ -283,3 +283,13 @@ def run_absent(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClien
     }
     run.raise_failures(len(owned), result)
     return result
+
+
+def info(params: Mapping[str, Any], client: ProxmoxClient) -> dict[str, Any]:
+    """The cluster's VMs (carrying its tags) from one /cluster/resources call, sorted by name; writes nothing."""
+    owned = sorted((vm for vm in list_vms(client) if vm.owned_by(params["cluster_name"])), key=lambda vm: vm.name)
+    vms = [
+        {"name": vm.name, "vmid": vm.vmid, "pve_node": vm.pve_node, "status": vm.status, "tags": sorted(vm.tags)}
+        for vm in owned
+    ]
+    return {"changed": False, "vms": vms, "api_requests": client.requests}

@@ -146,15 +146,22 @@ def test_bad_provider_credentials_stop_before_any_write(tmp_path, provider):
     assert "Image Factory schematics" not in done.stdout
 
 
-def test_good_settings_pass_the_preflight(tmp_path):
-    """The control: with the vault password file and the credentials right, the run goes on to the images stage."""
+@pytest.mark.parametrize("transient", [False, True])
+def test_good_settings_pass_the_preflight(tmp_path, transient):
+    """The control: with the vault password file and the credentials right, the run goes on to the images stage;
+    a transient fault on the credentials read (a 503, then a dropped connection) is ridden out, not reported."""
     password = tmp_path / "vault-password"
     password.write_text("preflight-vault-password\n", encoding="utf-8")
     with harness.running("proxmox", tmp_path / "sim", task_seconds=0.05) as sim:
+        if transient:
+            sim.set_fault(503, path="^/api2/json/cluster/resources$", method="GET")
+            sim.set_fault(drop_connection=True, path="^/api2/json/cluster/resources$", method="GET")
         options = [*proxmox_options(sim, tmp_path), "-e", f"talos_vault_password_file={password}"]
         done = site(tmp_path, proxmox_cluster(sim.url), *options)
         statuses = [(r["method"], r["path"], r["status"]) for r in sim.requests()]
-    assert ("GET", "/api2/json/version", 200) in statuses, statuses
+    assert ("GET", "/api2/json/cluster/resources", 200) in statuses, statuses
+    if transient:
+        assert ("GET", "/api2/json/cluster/resources", 503) in statuses, statuses
     assert "Image Factory schematics" in done.stdout, done.stdout[-4000:]
     assert (tmp_path / "talosctl" / "talosctl").exists()
 

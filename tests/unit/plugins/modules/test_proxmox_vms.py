@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.doc_fragments.proxmox import ModuleDocFragment
-from ansible_collections.talosforge.cluster.plugins.modules import proxmox_talos_image, proxmox_vms
+from ansible_collections.talosforge.cluster.plugins.modules import proxmox_talos_image, proxmox_vms, proxmox_vms_info
 from module_harness import check_documentation, run_module
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
@@ -74,8 +74,25 @@ def lab(tmp_path, capsys) -> Iterator[Lab]:
             yield lab
 
 
-def test_argument_spec_matches_documentation():
-    check_documentation(proxmox_vms, ModuleDocFragment)
+@pytest.mark.parametrize("module", [proxmox_vms, proxmox_vms_info])
+def test_argument_spec_matches_documentation(module):
+    check_documentation(module, ModuleDocFragment)
+
+
+def test_info_reads_only_the_clusters_vms_with_one_request(lab, capsys):
+    run_module(proxmox_vms, lab.args(lab.nodes(2), vmid_base=4100), capsys)
+    run_module(proxmox_vms, {**lab.args(lab.nodes(1), vmid_base=4200), "cluster_name": "other"}, capsys)
+    before = len(lab.api_log())
+    found = run_module(proxmox_vms_info, {**lab.api, "cluster_name": "demo", "_ansible_check_mode": True}, capsys)
+    assert found["changed"] is False and found["api_requests"] == 1
+    assert [(v["name"], v["vmid"], v["pve_node"], v["status"]) for v in found["vms"]] == [
+        ("n1", 4100, "pve1", "running"),
+        ("n2", 4101, "pve1", "running"),
+    ]
+    assert found["vms"][0]["tags"] == ["cluster-demo", "controlplane", "talosforge"]
+    assert [r["method"] for r in lab.api_log()[before:]] == ["GET"]
+    refused = run_module(proxmox_vms_info, {**lab.api, "api_token_secret": "0" * 36, "cluster_name": "demo"}, capsys)
+    assert refused["failed"] is True and refused["failure"]["status"] == 401
 
 
 def test_create_five_then_rerun_changes_nothing_with_one_request(lab, capsys):
