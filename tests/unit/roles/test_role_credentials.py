@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client import HcloudClient
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
 pve_sim = pytest.importorskip("sandbox.simulators.proxmox")
@@ -65,7 +64,6 @@ def playbook(tmp_path: Path, cluster: dict, text: str, *options: str) -> subproc
 def hcloud_play(endpoint: str, with_defaults: bool) -> str:
     defaults = {
         "group/talosforge.cluster.hcloud": {"api_token": TOKEN, "api_endpoint": endpoint},
-        "group/hetzner.hcloud.all": {"api_token": TOKEN, "api_endpoint": endpoint},
     }
     play = [
         {"hosts": "all", "gather_facts": False, "roles": ["talosforge.cluster.definition"]},
@@ -98,14 +96,11 @@ def hcloud_play(endpoint: str, with_defaults: bool) -> str:
 def test_hcloud_token_from_module_defaults(tmp_path):
     with harness.running("hcloud", tmp_path / "sim", token=TOKEN) as sim:
         endpoint = sim.url + "/v1"
-        # The network exists already, so that the role's check-mode run can look at its subnet.
-        network = {"name": "creds", "ip_range": "10.0.1.0/24", "labels": {}}
-        HcloudClient(TOKEN, endpoint).call("POST", "/networks", network)
         done = playbook(tmp_path, HCLOUD, hcloud_play(endpoint, with_defaults=True))
         assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
         statuses = [(r["method"], r["path"].split("?")[0], r["status"]) for r in sim.requests()]
         assert ("GET", "/v1/servers", 200) in statuses  # hcloud_servers (facts) and hcloud_cluster_resources
-        assert ("GET", "/v1/networks", 200) in statuses  # hetzner.hcloud.network (main, check mode)
+        assert ("GET", "/v1/networks", 200) in statuses  # hcloud_cluster_base (main, check mode)
         assert not [s for s in statuses if s[2] == 401]
         facts = json.loads((tmp_path / "facts.json").read_text())
         assert facts == {"provider": "hcloud", "endpoint": {}, "nodes": []}
