@@ -139,7 +139,10 @@ def test_a_caller_that_goes_away_ends_its_command(served: Sandbox) -> None:
         while not _children(child) and time.monotonic() < deadline:  # the command hands off to talos-config
             time.sleep(0.02)
         (program,) = _children(child)
-        assert Path(f"/proc/{program}/exe").resolve().name == "talos-config"
+        exe = Path(f"/proc/{program}/exe")
+        while exe.resolve().name != "talos-config" and time.monotonic() < deadline:  # forked, not yet exec'd
+            time.sleep(0.02)
+        assert exe.resolve().name == "talos-config"
         waiting.kill()
         waiting.wait(timeout=10)
         deadline = time.monotonic() + 10

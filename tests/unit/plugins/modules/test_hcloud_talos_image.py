@@ -188,7 +188,8 @@ def test_the_ssh_key_lives_only_in_the_scratch_folder_and_a_killed_builds_key_is
     left = lab.scratch / f"{scratch.PREFIX}{int(gone.stdout)}-image-build-x"
     left.mkdir(parents=True)
     (left / "id_ed25519").write_text("a private key a killed build left")
-    os.utime(left, (time.time() - 60, time.time() - 60))
+    os.utime(left, (time.time() - 86400, time.time() - 86400))
+    monkeypatch.setattr(scratch, "STARTED", time.time())  # this test's run starts now, whenever pytest started
     made: list[str] = []
     original = tempfile.mkdtemp
 
