@@ -39,8 +39,11 @@ class HttpError(ApiError):
     given) as ``request``.
     """
 
-    def __init__(self, status: int | None, body: str, url: str, reason: str = "", method: str = ""):
+    def __init__(
+        self, status: int | None, body: str, url: str, reason: str = "", method: str = "", broke_off: bool = False
+    ):
         self.body = body
+        self.broke_off = broke_off  # the status line came, the body did not: the request was carried out
         self.url = url
         self.reason = reason
         if status is None:
@@ -223,7 +226,7 @@ class HttpClient:
             except (TimeoutError, http.client.HTTPException, OSError) as exc:
                 # The answer broke off while being read: send the request again while attempts are left.
                 if not retry or attempt >= self.retries:
-                    raise HttpError(status, "", url, f"the answer broke off: {exc}", method) from exc
+                    raise HttpError(status, "", url, f"the answer broke off: {exc}", method, broke_off=True) from exc
                 self.sleep(self._delay(attempt, None))
                 attempt += 1
 

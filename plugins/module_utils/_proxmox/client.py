@@ -7,9 +7,11 @@
 Requests go to ``<api_url>/api2/json``. PVE puts the message of a failure in the HTTP reason phrase and, for
 parameter errors, a mapping ``{"errors": {"<param>": "<message>"}}`` in the body; ProxmoxError keeps both (its
 ``failure()`` has them under ``details``, with the log tail of a failed task).
-Reads are retried like any idempotent request (connection errors, 5xx, 429). Writes are retried only when PVE
-answers 500 ``can't lock file ... got timeout``, a failure that leaves nothing half done. Nothing here imports
-Ansible.
+Reads are retried like any idempotent request (connection errors, 5xx, 429). Writes are retried when PVE answers
+500 ``can't lock file ... got timeout`` (a failure that leaves nothing half done), and when the answer was lost or
+a proxy answered 502/503/504: then the write's own check (``settled``, built in ``lost_writes``) says whether it
+was carried out (its task is returned, the write is not sent again) or not (it is sent again). Nothing here
+imports Ansible.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ TOKEN_SECRET_ENV = ("PROXMOX_TOKEN_SECRET",)
 API_URL_ENV = ("PROXMOX_API_URL",)
 TOKEN_ID_RE = re.compile(r"[^\s@!]+@[^\s@!]+![A-Za-z][A-Za-z0-9._-]*")
 LOCK_RETRIES = 5
+LOST_RETRIES = 4  # a write whose answer was lost: checked, then sent again, at most this many times
+_UNSURE = (None, 502, 503, 504)  # no answer, or a proxy's: the write may or may not have been carried out
 _LOCK_TIMEOUT = re.compile(r"can't lock file .*got timeout", re.IGNORECASE | re.DOTALL)
 
 
@@ -141,8 +145,18 @@ class ProxmoxClient:
         self.requests = 0  # API calls made (retries included), for results and benchmarks
         self._count_lock = threading.Lock()
 
-    def call(self, method: str, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """Send one API call and return the ``data`` of the answer; raises ProxmoxError."""
+    def call(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        settled: Callable[[], str | bool | None] | None = None,
+    ) -> Any:
+        """Send one API call and return the ``data`` of the answer; raises ProxmoxError.
+
+        ``settled`` (writes): when the answer was lost, it says whether the write was carried out (a UPID to wait
+        on, or True: done, and this returns None) or not (None: sent again); without it such a write fails.
+        """
         headers = {**self._auth, "Accept": "application/json"}
         data = None
         target = path
@@ -152,7 +166,7 @@ class ProxmoxClient:
         elif params is not None:
             data = encode_form(params)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        attempt = 0
+        attempt = lost = 0
         while True:
             with self._count_lock:
                 self.requests += 1
@@ -163,6 +177,14 @@ class ProxmoxClient:
                 if method != "GET" and is_lock_timeout(exc) and attempt < self.lock_retries:
                     self.http.sleep(min(self.lock_backoff * (2**attempt), 10.0))
                     attempt += 1
+                    continue
+                unsure = exc.status in _UNSURE or exc.broke_off
+                if method != "GET" and settled is not None and unsure and lost < LOST_RETRIES:
+                    done = settled()
+                    if done:
+                        return done if isinstance(done, str) else None  # carried out: not sent a second time
+                    self.http.sleep(min(self.lock_backoff * (2**lost), 10.0))
+                    lost += 1
                     continue
                 raise error_from_http(exc, method) from exc
         try:
@@ -200,14 +222,14 @@ class ProxmoxClient:
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params or None)
 
-    def post(self, path: str, **params: Any) -> Any:
-        return self.call("POST", path, params)
+    def post(self, path: str, *, settled: Callable[[], str | bool | None] | None = None, **params: Any) -> Any:
+        return self.call("POST", path, params, settled)
 
-    def put(self, path: str, **params: Any) -> Any:
-        return self.call("PUT", path, params)
+    def put(self, path: str, *, settled: Callable[[], str | bool | None] | None = None, **params: Any) -> Any:
+        return self.call("PUT", path, params, settled)
 
-    def delete(self, path: str, **params: Any) -> Any:
-        return self.call("DELETE", path, params or None)
+    def delete(self, path: str, *, settled: Callable[[], str | bool | None] | None = None, **params: Any) -> Any:
+        return self.call("DELETE", path, params or None, settled)
 
 
 def client_from_params(params: Mapping[str, Any], sleep: Callable[[float], None] | None = None) -> ProxmoxClient:

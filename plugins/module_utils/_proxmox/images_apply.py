@@ -41,6 +41,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.images
     plan_targets,
     stream_file,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.lost_writes import volume_downloaded
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.tasks import wait_tasks
 
 ERRORS = (ProxmoxError, DownloadError, HttpError, OSError, ImagePlanError)
@@ -102,7 +103,8 @@ def _put(client: ProxmoxClient, params: Mapping[str, Any], target: Target, local
         return client.upload(f"/nodes/{node}/storage/{storage}/upload", kind, body, length)
     fields["url"] = target.image.url
     fields["verify-certificates"] = params.get("factory_validate_certs", True) is not False
-    return client.post(f"/nodes/{node}/storage/{storage}/download-url", **fields)
+    settled = volume_downloaded(client, target.pve_node, params["storage"], target.volid, target.image.filename)
+    return client.post(f"/nodes/{node}/storage/{storage}/download-url", settled=settled, **fields)
 
 
 def _copy_name(target: Target) -> str:

@@ -25,6 +25,14 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.client
     ProxmoxError,
     quote,
 )
+from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.lost_writes import (
+    SEND_AGAIN,
+    disk_resized,
+    vm_configured,
+    vm_created,
+    vm_destroyed,
+    vm_started,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.tasks import poll_until, wait_tasks
 from ansible_collections.talosforge.cluster.plugins.module_utils._proxmox.vm_spec import (
     DISK_SLOT,
@@ -71,11 +79,15 @@ class Run:
             sleep=sleep,
         )
 
-    def vm_path(self, step_or_vm: Any) -> str:
-        node = step_or_vm.existing.pve_node if isinstance(step_or_vm, Step) and step_or_vm.existing else None
+    @staticmethod
+    def node_of(step_or_vm: Any) -> str:
+        """The Proxmox node a Step's or an Existing's VM is on (an existing VM stays where it is)."""
         if isinstance(step_or_vm, Step):
-            return f"/nodes/{quote(node or step_or_vm.spec.pve_node)}/qemu/{step_or_vm.vmid}"
-        return f"/nodes/{quote(step_or_vm.pve_node)}/qemu/{step_or_vm.vmid}"
+            return step_or_vm.existing.pve_node if step_or_vm.existing else step_or_vm.spec.pve_node
+        return str(step_or_vm.pve_node)
+
+    def vm_path(self, step_or_vm: Any) -> str:
+        return f"/nodes/{quote(self.node_of(step_or_vm))}/qemu/{step_or_vm.vmid}"
 
     def each(self, items: list[Any], work: Callable[[Any], Any]) -> list[tuple[Any, Exception | None]]:
         return in_parallel(items, self.workers, None, lambda _client, item: work(item), (ProxmoxError,), "pve")
@@ -145,13 +157,21 @@ def apply(run: Run, steps: list[Step]) -> list[Step]:
     created = _phase(
         run,
         [s for s in steps if s.action == "create"],
-        lambda s: run.client.post(f"/nodes/{quote(s.spec.pve_node)}/qemu", **s.spec.create_params(settings, s.vmid)),
+        lambda s: run.client.post(
+            f"/nodes/{quote(s.spec.pve_node)}/qemu",
+            settled=vm_created(run.client, s.spec.pve_node, s.vmid, s.spec.name),
+            **s.spec.create_params(settings, s.vmid),
+        ),
     )
     run.created = {step.spec.name for step in created}
     _phase(
         run,
         [s for s in steps if s.action == "update"],
-        lambda s: run.client.post(run.vm_path(s) + "/config", **s.changes),
+        lambda s: run.client.post(
+            run.vm_path(s) + "/config",
+            settled=vm_configured(run.client, run.node_of(s), s.vmid, s.changes),
+            **s.changes,
+        ),
     )
     for step, (config, error) in zip(
         created, run.each(created, lambda s: run.client.get(run.vm_path(s) + "/config")), strict=True
@@ -164,17 +184,30 @@ def apply(run: Run, steps: list[Step]) -> list[Step]:
     _phase(
         run,
         [s for s in alive if s.resize_to is not None],
-        lambda s: run.client.put(run.vm_path(s) + "/resize", disk=DISK_SLOT, size=f"{s.resize_to}G"),
+        lambda s: run.client.put(
+            run.vm_path(s) + "/resize",
+            settled=disk_resized(
+                run.client, run.node_of(s), s.vmid, lambda config: disk_growth(s.spec, config) is None
+            ),
+            disk=DISK_SLOT,
+            size=f"{s.resize_to}G",
+        ),
     )
     alive = [s for s in alive if s.spec.name not in run.failures]
-    started = _phase(run, [s for s in alive if s.start], lambda s: run.client.post(run.vm_path(s) + "/status/start"))
+    started = _phase(
+        run,
+        [s for s in alive if s.start],
+        lambda s: run.client.post(
+            run.vm_path(s) + "/status/start", settled=vm_started(run.client, run.node_of(s), s.vmid)
+        ),
+    )
     run.started = {step.spec.name for step in started}
     return [s for s in steps if s.spec.name not in run.failures]
 
 
 def _agent_ready(run: Run, step: Step) -> Any:
     try:
-        run.client.post(run.vm_path(step) + "/agent/ping")
+        run.client.post(run.vm_path(step) + "/agent/ping", settled=SEND_AGAIN)
     except ProxmoxError as exc:
         if "no qemu guest agent configured" in str(exc).lower():
             raise ProxmoxError(f"{exc}; the VM's agent option is off, so no agent will ever answer") from exc
@@ -211,11 +244,19 @@ def agent_address(run: Run, step: Step) -> str | None:
 def remove(run: Run, vms: list[Existing]) -> list[Existing]:
     """Stop (hard) and destroy the VMs with their disks, all in parallel; return those removed."""
     _phase(
-        run, [vm for vm in vms if vm.status == "running"], lambda vm: run.client.post(run.vm_path(vm) + "/status/stop")
+        run,
+        [vm for vm in vms if vm.status == "running"],
+        lambda vm: run.client.post(run.vm_path(vm) + "/status/stop", settled=SEND_AGAIN),
     )
     alive = [vm for vm in vms if vm.name not in run.failures]
     destroy = {"purge": 1, "destroy-unreferenced-disks": 1}
-    return _phase(run, alive, lambda vm: run.client.delete(run.vm_path(vm), **destroy))
+    return _phase(
+        run,
+        alive,
+        lambda vm: run.client.delete(
+            run.vm_path(vm), settled=vm_destroyed(run.client, vm.pve_node, vm.vmid), **destroy
+        ),
+    )
 
 
 def run_present(params: Mapping[str, Any], check_mode: bool, client: ProxmoxClient, sleep: Callable) -> dict[str, Any]:
