@@ -63,13 +63,11 @@ class PrimaryIpActionsMixin(HcloudCore):
             auto_delete = body.get("auto_delete", False)
             if server is not None:
                 self._takes_primary_ip(server, body["type"], "location", location)
-            pip = self.new_primary_ip(  # type: ignore[attr-defined]
-                body["name"], body["type"], location, None, auto_delete, body.get("labels") or {}
-            )
+            pip = self.new_primary_ip(body["name"], body["type"], location, None, auto_delete, body.get("labels") or {})
             action = None
             if server is not None:
                 pip.update(assignee_id=server["id"])
-                self.refresh_public_net(server)  # type: ignore[attr-defined]
+                self.refresh_public_net(server)
                 action = self.actions.create("create_primary_ip", [("primary_ip", pip["id"]), ("server", server["id"])])
             self.store.save()
         return 201, {"primary_ip": public(pip), "action": self.actions.show(action) if action else None}
@@ -95,7 +93,7 @@ class PrimaryIpActionsMixin(HcloudCore):
             def done(ok: bool) -> None:
                 if ok and self.store.get("servers", server["id"]) is not None:
                     pip["assignee_id"] = server["id"]
-                    self.refresh_public_net(server)  # type: ignore[attr-defined]
+                    self.refresh_public_net(server)
 
             return self._pip_action(pip, "assign_primary_ip", server, done)
 
@@ -115,7 +113,7 @@ class PrimaryIpActionsMixin(HcloudCore):
             def done(ok: bool) -> None:
                 if ok and pip["assignee_id"] == server["id"]:
                     pip["assignee_id"] = None
-                    self.refresh_public_net(server)  # type: ignore[attr-defined]
+                    self.refresh_public_net(server)
 
             return self._pip_action(pip, "unassign_primary_ip", server, done)
 
@@ -149,6 +147,6 @@ class PrimaryIpActionsMixin(HcloudCore):
                     pip["dns_ptr"] = records
                     server = self.store.get("servers", pip["assignee_id"] or 0)
                     if server is not None:
-                        self.refresh_public_net(server)  # type: ignore[attr-defined]
+                        self.refresh_public_net(server)
 
             return self._pip_action(pip, "change_dns_ptr", None, done)

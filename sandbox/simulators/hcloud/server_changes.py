@@ -43,22 +43,22 @@ class ServerChangesMixin(HcloudCore):
                 target["_type"] = wanted["name"]
                 if upgrade:
                     target["primary_disk_size"] = wanted["disk"]
-                self._powered(target, ok)  # type: ignore[attr-defined]
+                self._powered(target, ok)
 
-            return self._server_action(call, "change_server_type", None, done)  # type: ignore[attr-defined]
+            return self._server_action(call, "change_server_type", None, done)
 
     @operation("POST", "/servers/{id}/actions/attach_iso")
     def attach_iso(self, call: Call) -> Any:
         """An ISO already attached is replaced (the spec detaches it first)."""
         server = self.store.need("servers", call.id(), "Server")
         architecture = catalog.server_type(server["_type"])["architecture"]  # type: ignore[index]
-        iso = self.resolve_iso(call.body["iso"], architecture)  # type: ignore[attr-defined]
+        iso = self.resolve_iso(call.body["iso"], architecture)
 
         def done(target: dict[str, Any], ok: bool) -> None:
             if ok:
                 target["_iso"] = iso["id"]
 
-        return self._server_action(call, "attach_iso", None, done)  # type: ignore[attr-defined]
+        return self._server_action(call, "attach_iso", None, done)
 
     @operation("POST", "/servers/{id}/actions/detach_iso")
     def detach_iso(self, call: Call) -> Any:
@@ -70,7 +70,7 @@ class ServerChangesMixin(HcloudCore):
             if ok:
                 target["_iso"] = None
 
-        return self._server_action(call, "detach_iso", None, done)  # type: ignore[attr-defined]
+        return self._server_action(call, "detach_iso", None, done)
 
     @operation("POST", "/servers/{id}/actions/change_dns_ptr")
     def change_server_dns_ptr(self, call: Call) -> Any:
@@ -91,9 +91,9 @@ class ServerChangesMixin(HcloudCore):
             def done(target: dict[str, Any], ok: bool) -> None:
                 if ok and self.store.get("primary_ips", primary["id"]) is not None:
                     primary["dns_ptr"] = records
-                    self.refresh_public_net(target)  # type: ignore[attr-defined]
+                    self.refresh_public_net(target)
 
-            return self._server_action(call, "change_dns_ptr", None, done)  # type: ignore[attr-defined]
+            return self._server_action(call, "change_dns_ptr", None, done)
 
 
 def _holds(address: str, ip: str) -> bool:

@@ -86,7 +86,7 @@ class VolumesMixin(HcloudCore):
                 raise APIError.invalid_input("format", f"format must be one of {', '.join(FORMATS)}")
             if "automount" in body and server is None:
                 raise APIError.invalid_input("automount", "automount needs a server to attach to")
-            volume = self.create_named(  # type: ignore[attr-defined]
+            volume = self.create_named(
                 "volumes",
                 body,
                 {
