@@ -105,6 +105,27 @@ def test_a_primary_ip_made_for_a_server_and_the_create_rules(hcloud_sim) -> None
     assert _error(api(hcloud_sim, "POST", "/v1/primary_ips", twice))[:2] == (409, "uniqueness_error")
 
 
+def test_the_public_ipv4_of_a_load_balancer_target_stays(hcloud_sim) -> None:
+    lb = {"name": "api", "load_balancer_type": "lb11", "location": "fsn1"}
+    lb_id = _made(api(hcloud_sim, "POST", "/v1/load_balancers", lb))["load_balancer"]["id"]
+    by_id = _server(hcloud_sim, "by-id")
+    by_label = _server(hcloud_sim, "by-label", labels={"role": "cp"})
+    private = _server(hcloud_sim, "private", labels={"role": "worker"})
+    targets = [
+        {"type": "server", "server": {"id": by_id["id"]}},
+        {"type": "label_selector", "label_selector": {"selector": "role=cp"}},
+        {"type": "label_selector", "label_selector": {"selector": "role=worker"}, "use_private_ip": True},
+    ]
+    for target in targets:
+        _made(api(hcloud_sim, "POST", f"/v1/load_balancers/{lb_id}/actions/add_target", target))
+    for server in (by_id, by_label):
+        ipv4, ipv6 = server["public_net"]["ipv4"]["id"], server["public_net"]["ipv6"]["id"]
+        refused = api(hcloud_sim, "POST", f"/v1/primary_ips/{ipv4}/actions/unassign")
+        assert _error(refused)[:2] == (422, "server_is_load_balancer_target")
+        _made(api(hcloud_sim, "POST", f"/v1/primary_ips/{ipv6}/actions/unassign"))  # its IPv6 is no target
+    _made(api(hcloud_sim, "POST", f"/v1/primary_ips/{private['public_net']['ipv4']['id']}/actions/unassign"))
+
+
 def test_protection_update_list_filters_and_delete(hcloud_sim) -> None:
     pip = _made(api(hcloud_sim, "POST", "/v1/primary_ips", {"name": "p", "type": "ipv4", "location": "fsn1"}))[
         "primary_ip"

@@ -14,7 +14,7 @@ from . import catalog
 from .app import Call, HcloudCore
 from .errors import APIError
 from .ptr import changed_records
-from .state import check_labels, public
+from .state import check_labels, parse_selector, public, selector_matches
 
 
 class PrimaryIpActionsMixin(HcloudCore):
@@ -106,7 +106,7 @@ class PrimaryIpActionsMixin(HcloudCore):
                 raise APIError.of("service_error", f"primary IP {pip['id']} is not assigned")
             if server["status"] != "off":
                 raise APIError.of("server_not_stopped", f"server {server['id']} must be powered off")
-            if pip["type"] == "ipv4" and self._public_target(server["id"]):
+            if pip["type"] == "ipv4" and self._public_target(server):
                 message = f"server {server['id']} is the target of a load balancer by its public IPv4"
                 raise APIError.of("server_is_load_balancer_target", message)
 
@@ -117,14 +117,20 @@ class PrimaryIpActionsMixin(HcloudCore):
 
             return self._pip_action(pip, "unassign_primary_ip", server, done)
 
-    def _public_target(self, server_id: int) -> bool:
-        """True when a load balancer reaches the server by its public address (a server target without
-        ``use_private_ip``)."""
-        return any(
-            target["type"] == "server" and target["server"]["id"] == server_id and not target.get("use_private_ip")
-            for lb in self.store.all("load_balancers")
-            for target in lb["targets"]
-        )
+    def _public_target(self, server: dict[str, Any]) -> bool:
+        """True when a load balancer reaches the server by its public address: a server target, or a label
+        selector matching it, without ``use_private_ip``."""
+        for lb in self.store.all("load_balancers"):
+            for target in lb["targets"]:
+                if target.get("use_private_ip"):
+                    continue
+                if target["type"] == "server" and target["server"]["id"] == server["id"]:
+                    return True
+                if target["type"] == "label_selector":
+                    requirements = parse_selector(target["label_selector"]["selector"])
+                    if selector_matches(server["labels"], requirements):
+                        return True
+        return False
 
     @operation("POST", "/primary_ips/{id}/actions/change_protection")
     def change_primary_ip_protection(self, call: Call) -> Any:
