@@ -31,6 +31,8 @@ CREATE_BODIES: dict[str, dict[str, Any]] = {
     "firewalls": {"name": "fw"},
     "floating_ips": {"name": "fip", "type": "ipv4", "home_location": "fsn1"},
     "load_balancers": {"name": "api", "load_balancer_type": "lb11", "location": "fsn1"},
+    "primary_ips": {"name": "pip", "type": "ipv4", "location": "fsn1"},
+    "volumes": {"name": "vol", "size": 10, "location": "fsn1"},
 }
 BAD_NAMES = ["", "not a hostname", "-leading-dash", "x" * 64, "under_score", "dot.", " padded"]
 

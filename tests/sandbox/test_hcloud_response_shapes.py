@@ -98,6 +98,21 @@ def build_every_variant(sim: Any) -> None:
     for protocol, port in (("http", 80), ("https", 8443)):  # adding a service, http's fields have defaults
         _made(api(sim, "POST", f"/v1/load_balancers/{made['id']}/actions/add_service", _service(protocol, port)))
     _made(api(sim, "POST", "/v1/load_balancers", {**lb, "name": "bare", "services": [], "targets": []}))
+    hidden = {**lb, "name": "hidden", "services": [], "targets": [], "public_interface": False}
+    hidden["network"] = network["id"]
+    _made(api(sim, "POST", "/v1/load_balancers", hidden))
+    ptr = {"ip": made["public_net"]["ipv4"]["ip"], "dns_ptr": "api.example.com"}
+    _made(api(sim, "POST", f"/v1/load_balancers/{made['id']}/actions/change_dns_ptr", ptr))
+    # primary IPs alone and with PTR records, volumes loose and attached, an ISO on a server
+    alone = {"name": "alone-v6", "type": "ipv6", "location": "fsn1", "labels": {"k": "v"}}
+    _made(api(sim, "POST", "/v1/primary_ips", alone))
+    host6 = plain["public_net"]["ipv6"]["ip"].split("/")[0] + "1"
+    ptr = {"ip": host6, "dns_ptr": "plain.example.com"}
+    _made(api(sim, "POST", f"/v1/servers/{plain['id']}/actions/change_dns_ptr", ptr))
+    _made(api(sim, "POST", "/v1/volumes", {"name": "loose", "size": 10, "location": "fsn1", "format": "xfs"}))
+    _made(api(sim, "POST", "/v1/volumes", {"name": "attached", "size": 10, "server": plain["id"], "automount": False}))
+    iso = _made(api(sim, "GET", "/v1/isos?architecture=x86"))["isos"][0]
+    _made(api(sim, "POST", f"/v1/servers/{plain['id']}/actions/attach_iso", {"iso": iso["name"]}))
 
 
 KINDS = (
@@ -109,6 +124,8 @@ KINDS = (
     "primary_ips",
     "firewalls",
     "images",
+    "volumes",
+    "isos",
 )
 
 

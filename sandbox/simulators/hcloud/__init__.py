@@ -1,5 +1,6 @@
-"""Hetzner Cloud simulator: the /v1 API of servers, actions, images, networks, firewalls, placement groups, load
-balancers, floating and primary IPs, SSH keys and the catalogue; a real OpenSSH rescue system; Talos nodes.
+"""Hetzner Cloud simulator: the /v1 API of servers, actions, images, ISOs, volumes, networks, firewalls, placement
+groups, load balancers, floating and primary IPs, SSH keys and the catalogue; a real OpenSSH rescue system; Talos
+nodes.
 
 Built from tests/contracts/hetzner-cloud (cloud.spec.json and api-overview.md); see docs/sandbox-hcloud.md.
 """
@@ -15,13 +16,17 @@ from .actions import ActionFailure
 from .catalog import CatalogMixin
 from .floating_ips import FloatingIpsMixin
 from .images import ImagesMixin
+from .isos import IsosMixin
 from .load_balancers import LoadBalancersMixin
 from .networking import NetworkingMixin
+from .primary_ip_actions import PrimaryIpActionsMixin
 from .primary_ips import PrimaryIpsMixin
 from .server_actions import ServerActionsMixin
+from .server_changes import ServerChangesMixin
 from .servers import ServersMixin
 from .ssh_keys import SshKeysMixin
 from .state import public
+from .volumes import VolumesMixin
 
 NAME = "hcloud"
 DEFAULT_PORT = 18703
@@ -39,9 +44,13 @@ OPTIONS = {
 class HcloudApp(
     ServersMixin,
     ServerActionsMixin,
+    ServerChangesMixin,
     ImagesMixin,
+    IsosMixin,
     SshKeysMixin,
     PrimaryIpsMixin,
+    PrimaryIpActionsMixin,
+    VolumesMixin,
     CatalogMixin,
     NetworkingMixin,
     FloatingIpsMixin,

@@ -26,6 +26,8 @@ from .state import Store, check_labels, now, paginate, parse_selector, public, s
 
 PREFIX = "/v1"
 _HOSTNAME = re.compile(r"(?=.{1,63}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+# POST /volumes: letters, digits, dashes, underscores and dots, starting and ending alphanumeric, 64 at most
+_VOLUME_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?")
 
 
 @dataclass
@@ -174,8 +176,8 @@ class HcloudCore(SimulatorApp):
 
     # --- helpers for handlers ---------------------------------------------------------------------------------
     def check_name(self, kind: str, body: dict[str, Any], required: bool) -> None:
-        """The one name rule of every write that takes a name (create and update alike): not empty, and for a
-        server a hostname as RFC 1123 has it (cloud.spec.json, POST /servers)."""
+        """The one name rule of every write that takes a name (create and update alike): not empty, for a server a
+        hostname as RFC 1123 has it, for a volume the rule of POST /volumes (cloud.spec.json)."""
         if "name" not in body:
             if required:
                 raise APIError.invalid_input("name", "is required")
@@ -185,6 +187,9 @@ class HcloudCore(SimulatorApp):
             raise APIError.invalid_input("name", "must not be empty")
         if kind == "servers" and not _HOSTNAME.fullmatch(name):
             raise APIError.invalid_input("name", "name must be a valid hostname (RFC 1123)")
+        if kind == "volumes" and not _VOLUME_NAME.fullmatch(name):
+            message = "a volume name is 1 to 64 letters, digits, '-', '_' and '.', starting and ending alphanumeric"
+            raise APIError.invalid_input("name", message)
 
     def update_named(self, kind: str, resource: dict[str, Any], body: dict[str, Any]) -> None:
         """PUT on a resource: name (unique per kind) and labels, plus any other documented scalar fields."""

@@ -41,7 +41,7 @@ NEWER_THAN_SPEC = {
         200,
     ): "/paths/~1load_balancers~1{id}~1actions~1change_protection/post/responses/201",
 }
-_ERROR_ROW = re.compile(r"^\|\s*`(\d{3})`\s*\|\s*`([a-z_]+)`\s*\|", re.MULTILINE)
+_ERROR_ROW = re.compile(r"^\|\s*`(\d{3})`\s*\|\s*`([a-z0-9_]+)`\s*\|", re.MULTILINE)
 _ID_OR_NAME = re.compile(r"\bID\b.*\bname\b|IDs \(`integer`\) or names", re.IGNORECASE)
 
 

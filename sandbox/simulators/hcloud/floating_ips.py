@@ -1,4 +1,4 @@
-"""Floating IPs: create (from the public address pool), assign, unassign, protect, delete."""
+"""Floating IPs: create (from the public address pool), assign, unassign, protect, PTR records, delete."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from ...httpbase import operation
 from . import catalog
 from .app import Call, HcloudCore
 from .errors import APIError
-from .state import public, reverse_dns
+from .ptr import changed_records, default_records
+from .state import public
 
 
 class FloatingIpsMixin(HcloudCore):
@@ -40,12 +41,7 @@ class FloatingIpsMixin(HcloudCore):
                     "server": server["id"] if server else None,
                     "blocked": False,
                     "protection": {"delete": False},
-                    "dns_ptr": [
-                        {
-                            "ip": str(address).split("/", maxsplit=1)[0],
-                            "dns_ptr": reverse_dns(str(address)),
-                        }
-                    ],
+                    "dns_ptr": default_records(str(address)),
                     "_location": catalog.location(where)["name"],  # type: ignore[index]
                 },
             )
@@ -89,3 +85,18 @@ class FloatingIpsMixin(HcloudCore):
         if "delete" in call.body:
             ip["protection"]["delete"] = call.body["delete"]
         return self.simple_action("floating_ips", "floating_ip", ip, "change_protection")
+
+    @operation("POST", "/floating_ips/{id}/actions/change_dns_ptr")
+    def change_floating_ip_dns_ptr(self, call: Call) -> Any:
+        """Takes effect when the action ends (see ptr.py for the records of an address)."""
+        with self.store.lock:
+            ip = self.store.need("floating_ips", call.id(), "Floating IP")
+            records = changed_records(ip["ip"], ip["dns_ptr"], call.body["ip"], call.body.get("dns_ptr"))
+
+            def done(ok: bool) -> None:
+                if ok:
+                    ip["dns_ptr"] = records
+
+            action = self.actions.create("change_dns_ptr", [("floating_ip", ip["id"])], done)
+            self.store.save()
+        return 201, {"action": self.actions.show(action)}

@@ -1,4 +1,5 @@
-"""Load balancers: create, read, update, delete, targets, services, networks, protection, algorithm."""
+"""Load balancers: create, read, update, delete, targets, services, networks, protection, algorithm, type, public
+interface, PTR records."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from ...httpbase import operation
 from . import catalog
 from .app import Call, HcloudCore
 from .errors import APIError
-from .state import parse_selector, public, selector_matches
+from .ptr import address_of, check_domain
+from .state import parse_selector, public, reverse_dns, selector_matches
 
 _DEFAULT_HEALTH = {"interval": 15, "timeout": 10, "retries": 3}
 # the defaults cloud.spec.json gives the fields its responses require (LoadBalancerServiceHTTPConfig and the
@@ -118,7 +120,10 @@ class LoadBalancersMixin(HcloudCore):
                 {
                     "public_net": {
                         "enabled": enabled,
-                        "ipv4": {"ip": public_ip["ip"] if enabled else None, "dns_ptr": None},
+                        "ipv4": {
+                            "ip": public_ip["ip"] if enabled else None,
+                            "dns_ptr": reverse_dns(public_ip["ip"]) if enabled else None,
+                        },
                         "ipv6": {"ip": None, "dns_ptr": None},
                     },
                     "private_net": [],
@@ -267,3 +272,72 @@ class LoadBalancersMixin(HcloudCore):
         lb = self._lb(call)
         lb["algorithm"] = {"type": call.body.get("type", "round_robin")}
         return self._lb_action(lb, "change_algorithm")
+
+    # --- type, public interface, PTR records: checked when asked, in effect when their action ends -------------
+    def _lb_change(self, lb: dict[str, Any], command: str, done: Any) -> Any:
+        action = self.actions.create(command, [("load_balancer", lb["id"])], lambda ok: ok and done())
+        self.store.save()
+        return 201, {"action": self.actions.show(action)}
+
+    @operation("POST", "/load_balancers/{id}/actions/change_type")
+    def change_lb_type(self, call: Call) -> Any:
+        with self.store.lock:
+            lb = self._lb(call)
+            wanted = catalog.load_balancer_type(call.body["load_balancer_type"])
+            if wanted is None:
+                message = f"load balancer type {call.body['load_balancer_type']} not found"
+                raise APIError.invalid_input("load_balancer_type", message)
+            if len(lb["targets"]) > wanted["max_targets"] or len(lb["services"]) > wanted["max_services"]:
+                limits = f"{wanted['max_targets']} targets and {wanted['max_services']} services"
+                message = f"{wanted['name']} takes at most {limits}"
+                raise APIError.of("invalid_load_balancer_type", message)
+            return self._lb_change(lb, "change_load_balancer_type", lambda: lb.update(_type=wanted["name"]))
+
+    @operation("POST", "/load_balancers/{id}/actions/enable_public_interface")
+    def enable_public_interface(self, call: Call) -> Any:
+        with self.store.lock:
+            lb = self._lb(call)
+            ipv4 = lb["public_net"]["ipv4"]
+            address = ipv4["ip"] or self.next_public_address("ipv4")  # one made without a public interface
+
+            def done() -> None:
+                if ipv4["ip"] is None:
+                    ipv4.update(ip=address, dns_ptr=reverse_dns(address))
+                lb["public_net"]["enabled"] = True
+
+            return self._lb_change(lb, "enable_public_interface", done)
+
+    @operation("POST", "/load_balancers/{id}/actions/disable_public_interface")
+    def disable_public_interface(self, call: Call) -> Any:
+        """The spec: only a load balancer in a network, whose targets all use their private IPs."""
+        with self.store.lock:
+            lb = self._lb(call)
+            if not lb["private_net"]:
+                message = f"load balancer {lb['id']} is not attached to a network"
+                raise APIError.of("load_balancer_not_attached_to_network", message)
+            if any(item["type"] != "ip" and not item.get("use_private_ip") for item in lb["targets"]):
+                message = f"load balancer {lb['id']} has targets that use their public IP"
+                raise APIError.of("targets_without_use_private_ip", message)
+            return self._lb_change(lb, "disable_public_interface", lambda: lb["public_net"].update(enabled=False))
+
+    @operation("POST", "/load_balancers/{id}/actions/change_dns_ptr")
+    def change_lb_dns_ptr(self, call: Call) -> Any:
+        """The record of the public IPv4 or IPv6; null resets the IPv4's to its default, removes the IPv6's."""
+        with self.store.lock:
+            lb = self._lb(call)
+            wanted, ptr = address_of(call.body["ip"]), call.body.get("dns_ptr")
+            kind = next(
+                (
+                    kind
+                    for kind in ("ipv4", "ipv6")
+                    if lb["public_net"][kind]["ip"] and address_of(lb["public_net"][kind]["ip"]) == wanted
+                ),
+                None,
+            )
+            if kind is None:
+                raise APIError.invalid_input("ip", f"{call.body['ip']} is not an address of load balancer {lb['id']}")
+            if ptr is not None:
+                check_domain(ptr)
+            entry = lb["public_net"][kind]
+            value = ptr if ptr is not None else (reverse_dns(entry["ip"]) if kind == "ipv4" else None)
+            return self._lb_change(lb, "change_dns_ptr", lambda: entry.update(dns_ptr=value))

@@ -20,6 +20,7 @@ _KIND_OF_PATH = {
     "floating_ips": "floating_ip",
     "images": "image",
     "primary_ips": "primary_ip",
+    "volumes": "volume",
 }
 
 

@@ -1,4 +1,4 @@
-"""Servers: create (from an image, into networks, firewalls and a placement group), read, update, delete."""
+"""Servers: create (from an image, into networks, firewalls, a placement group, with volumes), read, update, delete."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ...httpbase import operation
 from . import catalog
 from .app import Call, HcloudCore
 from .errors import APIError
-from .state import check_labels, now, public, reverse_dns
+from .state import check_labels, now, public
 
 
 class ServersMixin(HcloudCore):
@@ -25,6 +25,8 @@ class ServersMixin(HcloudCore):
         shown["image"] = self.show_image(image) if image else None
         group = self.store.get("placement_groups", server["_placement_group"] or 0)
         shown["placement_group"] = public(group) if group else None
+        shown["iso"] = self.iso_by_id(server["_iso"]) if server.get("_iso") else None
+        shown["volumes"] = [item["id"] for item in self.store.all("volumes") if item["server"] == server["id"]]
         shown["load_balancers"] = [
             lb["id"]
             for lb in self.store.all("load_balancers")
@@ -87,6 +89,9 @@ class ServersMixin(HcloudCore):
         for ip in self.store.all("floating_ips"):
             if ip["server"] == server["id"]:
                 ip["server"] = None
+        for volume in self.store.all("volumes"):  # detached, kept (a volume outlives its server)
+            if volume["server"] == server["id"]:
+                volume["server"] = None
         for primary in self.store.all("primary_ips"):
             if primary["assignee_id"] == server["id"]:
                 if primary["auto_delete"]:
@@ -123,6 +128,7 @@ class ServersMixin(HcloudCore):
             group = body.get("placement_group")
             if group is not None:
                 self.store.need("placement_groups", group, "Placement Group")
+            volumes = self.volumes_for_new_server(body.get("volumes") or [], location)
             server = self._new_server(body, server_type, location, image)
             for network in networks:
                 self.join_network(server, network, None)
@@ -138,7 +144,7 @@ class ServersMixin(HcloudCore):
             action = self.actions.create(
                 "create_server", [("server", server["id"])], lambda ok: self._created(server, ok)
             )
-            next_actions = []
+            next_actions = [self.attach_on_create(volume, server) for volume in volumes]
             if start:
                 next_actions.append(
                     self.actions.create(
@@ -185,28 +191,18 @@ class ServersMixin(HcloudCore):
     ) -> dict[str, Any]:
         ident = self.store.new_id("servers")
         public_net = body.get("public_net") or {}
-        ipv4 = ipv6 = None
-        if public_net.get("enable_ipv4", True):
-            ipv4 = self.primary_ip(ident, "ipv4", location, public_net.get("ipv4"))
-        if public_net.get("enable_ipv6", True):
-            ipv6 = self.primary_ip(ident, "ipv6", location, public_net.get("ipv6"))
+        wanted = [kind for kind in ("ipv4", "ipv6") if public_net.get(f"enable_{kind}", True)]
+        for kind in wanted:  # every given primary IP checked before any is taken
+            if public_net.get(kind) is not None:
+                self.given_primary_ip(kind, location, public_net[kind])
+        for kind in wanted:
+            self.primary_ip(ident, kind, location, public_net.get(kind))
         server = {
             "id": ident,
             "name": body["name"],
             "status": "initializing",
             "created": now(),
-            "public_net": {
-                "ipv4": {
-                    "id": ipv4["id"],
-                    "ip": ipv4["ip"],
-                    "blocked": False,
-                    "dns_ptr": reverse_dns(ipv4["ip"]),
-                }
-                if ipv4
-                else None,
-                "ipv6": {"id": ipv6["id"], "ip": ipv6["ip"], "blocked": False, "dns_ptr": []} if ipv6 else None,
-                "floating_ips": [],
-            },
+            "public_net": {"ipv4": None, "ipv6": None, "floating_ips": []},
             "private_net": [],
             "iso": None,
             "rescue_enabled": False,
@@ -224,6 +220,7 @@ class ServersMixin(HcloudCore):
             "_image": image["id"],
             "_placement_group": body.get("placement_group"),
         }
+        self.refresh_public_net(server)
         return self.store.add("servers", server)
 
     def join_network(

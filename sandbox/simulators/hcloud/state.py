@@ -28,8 +28,15 @@ KINDS = (
     "floating_ips",
     "primary_ips",
     "ssh_keys",
+    "volumes",
 )
-_BASES = {"servers": 52_000_000, "actions": 1_400_000_000, "images": 230_000_000, "ssh_keys": 24_000_000}
+_BASES = {
+    "servers": 52_000_000,
+    "actions": 1_400_000_000,
+    "images": 230_000_000,
+    "ssh_keys": 24_000_000,
+    "volumes": 100_000_000,
+}
 _LABEL_KEY = re.compile(
     r"^(?:[a-z0-9]([-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]"
     r"(?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$"
