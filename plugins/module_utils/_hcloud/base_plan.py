@@ -8,7 +8,8 @@ and for each one what to send to make an existing resource (or none) what is wan
 A resource is one of ``KINDS``. ``Wanted.create_body`` is the one request that makes it whole where the API allows
 (a network with its subnet, a firewall with its rules, a load balancer with its network, service and target);
 ``changes`` compares what the API returned with what is wanted and gives the requests that close each gap, in
-order, and ``drift`` names what the API cannot change in place (a load balancer's location, a network's range).
+order (a load balancer's type too), and ``drift`` names what the API cannot change in place (a load balancer's
+location, a network's range, a floating IP's type or home location).
 Nothing here talks to the API or imports Ansible.
 """
 
@@ -233,13 +234,9 @@ def drift(want: Wanted, found: Mapping[str, Any]) -> list[str]:
             f"network {want.name} has the range {found.get('ip_range')}, wanted {s['ip_range']}: a network's range is "
             "only extended by hand (change_ip_range), never by this module"
         )
-    if want.kind == "load_balancers":
-        for what, have, wanted in (
-            ("location", _name_of(found.get("location")), s["location"]),
-            ("type", _name_of(found.get("load_balancer_type")), s["type"]),
-        ):
-            if have != wanted:
-                notes.append(f"load balancer {want.name} has the {what} {have}, wanted {wanted}: not changed in place")
+    if want.kind == "load_balancers" and _name_of(found.get("location")) != s["location"]:
+        have = _name_of(found.get("location"))
+        notes.append(f"load balancer {want.name} has the location {have}, wanted {s['location']}: not changed in place")
     if want.kind == "floating_ips":
         for what, have, wanted in (
             ("type", found.get("type"), s["type"]),
@@ -273,6 +270,8 @@ def changes(want: Wanted, found: Mapping[str, Any], network_id: int | None = Non
 
 def _load_balancer_changes(s: Mapping[str, Any], found: Mapping[str, Any], network_id: int | None) -> list[Change]:
     result = []
+    if _name_of(found.get("load_balancer_type")) != s["type"]:
+        result.append(Change(f"type {s['type']}", "POST", "/actions/change_type", {"load_balancer_type": s["type"]}))
     if network_id is not None and not any(net.get("network") == network_id for net in found.get("private_net") or []):
         result.append(Change("network", "POST", "/actions/attach_to_network", {"network": network_id}))
     service = next((x for x in found.get("services") or [] if x.get("listen_port") == s["listen_port"]), None)

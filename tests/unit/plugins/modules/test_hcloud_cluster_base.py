@@ -151,7 +151,13 @@ def test_drift_is_fixed_in_place_and_what_cannot_change_is_reported(sim, capsys)
     network = client.call("GET", f"/networks/{net}")["network"]
     assert network["labels"]["team"] == "platform" and network["protection"]["delete"] is True  # theirs kept
     assert run_module(module, args(sim), capsys)["changed"] is False
-    moved = args(sim)
+    bigger = args(sim)
+    bigger["load_balancer"]["type"] = "lb21"
+    resized = run_module(module, bigger, capsys)
+    assert resized["changed"] is True and resized["plan"][-1]["changes"] == ["type lb21"]
+    assert client.call("GET", f"/load_balancers/{lb}")["load_balancer"]["load_balancer_type"]["name"] == "lb21"
+    assert run_module(module, bigger, capsys)["changed"] is False
+    moved = bigger
     moved["load_balancer"]["location"] = "nbg1"
     moved["network"]["ip_range"] = "10.0.0.0/8"
     reported = run_module(module, moved, capsys)
