@@ -99,3 +99,22 @@ def api(simulator: RunningSimulator, method: str, path: str, body: Any = None, t
 def control(simulator: RunningSimulator, method: str, path: str, body: Any = None) -> Any:
     reply = call(simulator.url, method, "/_sandbox/" + path, None if body is None else json.dumps(body))
     return reply.status, reply.json()
+
+
+def succeeded(reply: tuple[int, Any, Any]) -> dict[str, Any]:
+    """The body of an ``api`` reply that must have succeeded (200 or 201)."""
+    status, _headers, body = reply
+    assert status in (200, 201), body
+    return body
+
+
+def refused(reply: tuple[int, Any, Any]) -> tuple[int, str, list[str]]:
+    """An ``api`` reply that must be an error: its status, code and the names of the fields it blames."""
+    status, _headers, body = reply
+    error = body["error"]
+    return status, error["code"], [item["name"] for item in (error.get("details") or {}).get("fields") or []]
+
+
+def read(simulator: RunningSimulator, kind: str, ident: int) -> dict[str, Any]:
+    """``GET /v1/<kind>s/<id>``: the resource (``kind`` singular, such as server or volume)."""
+    return succeeded(api(simulator, "GET", f"/v1/{kind}s/{ident}"))[kind]

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hcloud_testlib import api
+from hcloud_testlib import api, succeeded
 
 from sandbox.simulators.hcloud.contract import shared_contract
 
@@ -37,12 +37,6 @@ CREATE_BODIES: dict[str, dict[str, Any]] = {
 BAD_NAMES = ["", "not a hostname", "-leading-dash", "x" * 64, "under_score", "dot.", " padded"]
 
 
-def _made(reply: tuple[int, Any, Any]) -> dict[str, Any]:
-    status, _headers, body = reply
-    assert status in (200, 201), body
-    return body
-
-
 def _links(header: str) -> dict[str, dict[str, list[str]]]:
     """rel -> query of the link (the path checked separately)."""
     found = {}
@@ -55,7 +49,7 @@ def _links(header: str) -> dict[str, dict[str, list[str]]]:
 
 def test_a_list_answer_carries_the_pagination_link_header(hcloud_sim) -> None:
     for index in range(7):
-        _made(api(hcloud_sim, "POST", "/v1/ssh_keys", {"name": f"k{index}", "public_key": _key(index + 1)}))
+        succeeded(api(hcloud_sim, "POST", "/v1/ssh_keys", {"name": f"k{index}", "public_key": _key(index + 1)}))
     _status, headers, _body = api(hcloud_sim, "GET", "/v1/ssh_keys?per_page=3&page=2&sort=name")
     links = _links(headers["Link"])
     assert set(links) == {"prev", "next", "last"}
@@ -68,9 +62,11 @@ def test_a_list_answer_carries_the_pagination_link_header(hcloud_sim) -> None:
 
 def _one_of_each(sim: Any) -> dict[str, int]:
     """kind -> the ID of one resource of it (every kind with a create body, and a system image)."""
-    ids = {kind: _made(api(sim, "POST", f"/v1/{kind}", body))[kind[:-1]]["id"] for kind, body in CREATE_BODIES.items()}
-    ids["images"] = _made(api(sim, "GET", "/v1/images?name=debian-12"))["images"][0]["id"]
-    ids["primary_ips"] = _made(api(sim, "GET", "/v1/primary_ips"))["primary_ips"][0]["id"]
+    ids = {
+        kind: succeeded(api(sim, "POST", f"/v1/{kind}", body))[kind[:-1]]["id"] for kind, body in CREATE_BODIES.items()
+    }
+    ids["images"] = succeeded(api(sim, "GET", "/v1/images?name=debian-12"))["images"][0]["id"]
+    ids["primary_ips"] = succeeded(api(sim, "GET", "/v1/primary_ips"))["primary_ips"][0]["id"]
     return ids
 
 
@@ -95,16 +91,16 @@ def test_every_list_operation_answers_a_link_header(hcloud_sim) -> None:
 
 
 def test_deleting_a_network_detaches_its_servers_and_load_balancers(hcloud_sim) -> None:
-    network = _made(api(hcloud_sim, "POST", "/v1/networks", CREATE_BODIES["networks"]))["network"]
+    network = succeeded(api(hcloud_sim, "POST", "/v1/networks", CREATE_BODIES["networks"]))["network"]
     subnet = {"type": "cloud", "network_zone": "eu-central", "ip_range": "10.0.1.0/24"}
-    _made(api(hcloud_sim, "POST", f"/v1/networks/{network['id']}/actions/add_subnet", subnet))
-    server = _made(api(hcloud_sim, "POST", "/v1/servers", {**SERVER, "networks": [network["id"]]}))["server"]
+    succeeded(api(hcloud_sim, "POST", f"/v1/networks/{network['id']}/actions/add_subnet", subnet))
+    server = succeeded(api(hcloud_sim, "POST", "/v1/servers", {**SERVER, "networks": [network["id"]]}))["server"]
     lb_body = {**CREATE_BODIES["load_balancers"], "network": network["id"]}
-    lb = _made(api(hcloud_sim, "POST", "/v1/load_balancers", lb_body))["load_balancer"]
+    lb = succeeded(api(hcloud_sim, "POST", "/v1/load_balancers", lb_body))["load_balancer"]
     status, _h, body = api(hcloud_sim, "DELETE", f"/v1/networks/{network['id']}")
     assert status == 204, body
-    assert _made(api(hcloud_sim, "GET", f"/v1/servers/{server['id']}"))["server"]["private_net"] == []
-    assert _made(api(hcloud_sim, "GET", f"/v1/load_balancers/{lb['id']}"))["load_balancer"]["private_net"] == []
+    assert succeeded(api(hcloud_sim, "GET", f"/v1/servers/{server['id']}"))["server"]["private_net"] == []
+    assert succeeded(api(hcloud_sim, "GET", f"/v1/load_balancers/{lb['id']}"))["load_balancer"]["private_net"] == []
     assert api(hcloud_sim, "GET", f"/v1/networks/{network['id']}")[0] == 404
 
 
@@ -127,7 +123,7 @@ def test_every_write_that_takes_a_name_is_covered_below(hcloud_sim) -> None:
 
 @pytest.mark.parametrize("kind", sorted(CREATE_BODIES))
 def test_update_refuses_exactly_the_names_create_refuses(hcloud_sim, kind: str) -> None:
-    made = _made(api(hcloud_sim, "POST", f"/v1/{kind}", CREATE_BODIES[kind]))[kind[:-1]]
+    made = succeeded(api(hcloud_sim, "POST", f"/v1/{kind}", CREATE_BODIES[kind]))[kind[:-1]]
     original = CREATE_BODIES[kind]["name"]
     for name in BAD_NAMES:
         other = {**CREATE_BODIES[kind], "name": name}
@@ -140,26 +136,26 @@ def test_update_refuses_exactly_the_names_create_refuses(hcloud_sim, kind: str) 
         updated = _answer(api(hcloud_sim, "PUT", f"/v1/{kind}/{made['id']}", {"name": name}))
         if created[0] < 300:
             assert updated[0] == 200, (kind, repr(name), updated)
-            _made(api(hcloud_sim, "PUT", f"/v1/{kind}/{made['id']}", {"name": original}))
+            succeeded(api(hcloud_sim, "PUT", f"/v1/{kind}/{made['id']}", {"name": original}))
         else:
             assert updated == created, (kind, repr(name))
-    assert _made(api(hcloud_sim, "GET", f"/v1/{kind}/{made['id']}"))[kind[:-1]]["name"] == original
+    assert succeeded(api(hcloud_sim, "GET", f"/v1/{kind}/{made['id']}"))[kind[:-1]]["name"] == original
 
 
 def test_adding_a_running_server_to_a_placement_group_is_server_not_stopped(hcloud_sim) -> None:
-    server = _made(api(hcloud_sim, "POST", "/v1/servers", SERVER))["server"]
-    group = _made(api(hcloud_sim, "POST", "/v1/placement_groups", CREATE_BODIES["placement_groups"]))
+    server = succeeded(api(hcloud_sim, "POST", "/v1/servers", SERVER))["server"]
+    group = succeeded(api(hcloud_sim, "POST", "/v1/placement_groups", CREATE_BODIES["placement_groups"]))
     body = {"placement_group": group["placement_group"]["id"]}
     path = f"/v1/servers/{server['id']}/actions/add_to_placement_group"
     assert _answer(api(hcloud_sim, "POST", path, body))[:2] == (422, "server_not_stopped")
 
 
 def test_a_stopped_server_joins_one_placement_group_only(hcloud_sim) -> None:
-    server = _made(api(hcloud_sim, "POST", "/v1/servers", SERVER))["server"]
-    _made(api(hcloud_sim, "POST", f"/v1/servers/{server['id']}/actions/poweroff"))
-    assert _made(api(hcloud_sim, "GET", f"/v1/servers/{server['id']}"))["server"]["status"] == "off"
-    group = _made(api(hcloud_sim, "POST", "/v1/placement_groups", CREATE_BODIES["placement_groups"]))
+    server = succeeded(api(hcloud_sim, "POST", "/v1/servers", SERVER))["server"]
+    succeeded(api(hcloud_sim, "POST", f"/v1/servers/{server['id']}/actions/poweroff"))
+    assert succeeded(api(hcloud_sim, "GET", f"/v1/servers/{server['id']}"))["server"]["status"] == "off"
+    group = succeeded(api(hcloud_sim, "POST", "/v1/placement_groups", CREATE_BODIES["placement_groups"]))
     body = {"placement_group": group["placement_group"]["id"]}
     path = f"/v1/servers/{server['id']}/actions/add_to_placement_group"
-    _made(api(hcloud_sim, "POST", path, body))
+    succeeded(api(hcloud_sim, "POST", path, body))
     assert _answer(api(hcloud_sim, "POST", path, body))[:2] == (422, "already_in_placement_group")

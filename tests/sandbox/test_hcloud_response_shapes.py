@@ -11,17 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hcloud_testlib import api, make_client
+from hcloud_testlib import api, make_client, succeeded
 
 SERVER = {"server_type": "cx22", "image": "debian-12", "location": "fsn1"}
 HEALTH_TCP = {"protocol": "tcp", "port": 6443, "interval": 15, "timeout": 10, "retries": 3}
 HEALTH_HTTP = {**HEALTH_TCP, "protocol": "http", "http": {"domain": None, "path": "/healthz"}}
-
-
-def _made(reply: tuple[int, Any, Any]) -> dict[str, Any]:
-    status, _headers, body = reply
-    assert status in (200, 201), body
-    return body
 
 
 def _service(protocol: str, port: int, **extra: Any) -> dict[str, Any]:
@@ -37,17 +31,17 @@ def _service(protocol: str, port: int, **extra: Any) -> dict[str, Any]:
 
 
 def build_every_variant(sim: Any) -> None:
-    network = _made(api(sim, "POST", "/v1/networks", {"name": "net", "ip_range": "10.0.0.0/16"}))["network"]
+    network = succeeded(api(sim, "POST", "/v1/networks", {"name": "net", "ip_range": "10.0.0.0/16"}))["network"]
     subnet = {"type": "cloud", "network_zone": "eu-central", "ip_range": "10.0.1.0/24"}
-    _made(api(sim, "POST", f"/v1/networks/{network['id']}/actions/add_subnet", subnet))
+    succeeded(api(sim, "POST", f"/v1/networks/{network['id']}/actions/add_subnet", subnet))
     route = {"destination": "10.100.1.0/24", "gateway": "10.0.1.1"}
-    _made(api(sim, "POST", f"/v1/networks/{network['id']}/actions/add_route", route))
-    _made(api(sim, "POST", "/v1/networks", {"name": "bare-net", "ip_range": "10.1.0.0/16"}))
-    group = _made(api(sim, "POST", "/v1/placement_groups", {"name": "spread", "type": "spread"}))["placement_group"]
+    succeeded(api(sim, "POST", f"/v1/networks/{network['id']}/actions/add_route", route))
+    succeeded(api(sim, "POST", "/v1/networks", {"name": "bare-net", "ip_range": "10.1.0.0/16"}))
+    group = succeeded(api(sim, "POST", "/v1/placement_groups", {"name": "spread", "type": "spread"}))["placement_group"]
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq9pOpE4a3qC+4CSTQvDw5PPPvBt0cO2gZZ3ZQ1sBcN shapes@test"
-    _made(api(sim, "POST", "/v1/ssh_keys", {"name": "key", "public_key": key}))
-    plain = _made(api(sim, "POST", "/v1/servers", {**SERVER, "name": "plain", "labels": {"role": "cp"}}))["server"]
-    _made(
+    succeeded(api(sim, "POST", "/v1/ssh_keys", {"name": "key", "public_key": key}))
+    plain = succeeded(api(sim, "POST", "/v1/servers", {**SERVER, "name": "plain", "labels": {"role": "cp"}}))["server"]
+    succeeded(
         api(
             sim,
             "POST",
@@ -63,12 +57,12 @@ def build_every_variant(sim: Any) -> None:
         )
     )
     snapshot = {"type": "snapshot", "description": "shapes", "labels": {"kind": "snap"}}
-    _made(api(sim, "POST", f"/v1/servers/{plain['id']}/actions/create_image", snapshot))
+    succeeded(api(sim, "POST", f"/v1/servers/{plain['id']}/actions/create_image", snapshot))
     for kind in ("ipv4", "ipv6"):
         body = {"type": kind, "home_location": "fsn1", "name": f"fip-{kind}"}
         if kind == "ipv4":
             body["server"] = plain["id"]
-        _made(api(sim, "POST", "/v1/floating_ips", body))
+        succeeded(api(sim, "POST", "/v1/floating_ips", body))
     rules = [
         {"direction": "in", "protocol": "tcp", "port": "6443", "source_ips": ["0.0.0.0/0", "::/0"]},
         {"direction": "in", "protocol": "udp", "port": "51820-51830", "source_ips": ["10.0.0.0/8"]},
@@ -80,7 +74,7 @@ def build_every_variant(sim: Any) -> None:
         {"type": "server", "server": {"id": plain["id"]}},
         {"type": "label_selector", "label_selector": {"selector": "role=cp"}},
     ]
-    _made(api(sim, "POST", "/v1/firewalls", {"name": "fw", "rules": rules, "apply_to": applied}))
+    succeeded(api(sim, "POST", "/v1/firewalls", {"name": "fw", "rules": rules, "apply_to": applied}))
     http = {"cookie_name": "KEEP", "cookie_lifetime": 300, "timeout_idle": 120, "sticky_sessions": True}
     services = [  # creating a load balancer, the spec asks for the whole http object
         _service("tcp", 6443),
@@ -94,25 +88,27 @@ def build_every_variant(sim: Any) -> None:
         {"type": "ip", "ip": {"ip": "203.0.113.7"}},
     ]
     lb = {"name": "api", "load_balancer_type": "lb11", "location": "fsn1", "services": services, "targets": targets}
-    made = _made(api(sim, "POST", "/v1/load_balancers", {**lb, "network": network["id"]}))["load_balancer"]
+    made = succeeded(api(sim, "POST", "/v1/load_balancers", {**lb, "network": network["id"]}))["load_balancer"]
     for protocol, port in (("http", 80), ("https", 8443)):  # adding a service, http's fields have defaults
-        _made(api(sim, "POST", f"/v1/load_balancers/{made['id']}/actions/add_service", _service(protocol, port)))
-    _made(api(sim, "POST", "/v1/load_balancers", {**lb, "name": "bare", "services": [], "targets": []}))
+        succeeded(api(sim, "POST", f"/v1/load_balancers/{made['id']}/actions/add_service", _service(protocol, port)))
+    succeeded(api(sim, "POST", "/v1/load_balancers", {**lb, "name": "bare", "services": [], "targets": []}))
     hidden = {**lb, "name": "hidden", "services": [], "targets": [], "public_interface": False}
     hidden["network"] = network["id"]
-    _made(api(sim, "POST", "/v1/load_balancers", hidden))
+    succeeded(api(sim, "POST", "/v1/load_balancers", hidden))
     ptr = {"ip": made["public_net"]["ipv4"]["ip"], "dns_ptr": "api.example.com"}
-    _made(api(sim, "POST", f"/v1/load_balancers/{made['id']}/actions/change_dns_ptr", ptr))
+    succeeded(api(sim, "POST", f"/v1/load_balancers/{made['id']}/actions/change_dns_ptr", ptr))
     # primary IPs alone and with PTR records, volumes loose and attached, an ISO on a server
     alone = {"name": "alone-v6", "type": "ipv6", "location": "fsn1", "labels": {"k": "v"}}
-    _made(api(sim, "POST", "/v1/primary_ips", alone))
+    succeeded(api(sim, "POST", "/v1/primary_ips", alone))
     host6 = plain["public_net"]["ipv6"]["ip"].split("/")[0] + "1"
     ptr = {"ip": host6, "dns_ptr": "plain.example.com"}
-    _made(api(sim, "POST", f"/v1/servers/{plain['id']}/actions/change_dns_ptr", ptr))
-    _made(api(sim, "POST", "/v1/volumes", {"name": "loose", "size": 10, "location": "fsn1", "format": "xfs"}))
-    _made(api(sim, "POST", "/v1/volumes", {"name": "attached", "size": 10, "server": plain["id"], "automount": False}))
-    iso = _made(api(sim, "GET", "/v1/isos?architecture=x86"))["isos"][0]
-    _made(api(sim, "POST", f"/v1/servers/{plain['id']}/actions/attach_iso", {"iso": iso["name"]}))
+    succeeded(api(sim, "POST", f"/v1/servers/{plain['id']}/actions/change_dns_ptr", ptr))
+    succeeded(api(sim, "POST", "/v1/volumes", {"name": "loose", "size": 10, "location": "fsn1", "format": "xfs"}))
+    succeeded(
+        api(sim, "POST", "/v1/volumes", {"name": "attached", "size": 10, "server": plain["id"], "automount": False})
+    )
+    iso = succeeded(api(sim, "GET", "/v1/isos?architecture=x86"))["isos"][0]
+    succeeded(api(sim, "POST", f"/v1/servers/{plain['id']}/actions/attach_iso", {"iso": iso["name"]}))
 
 
 KINDS = (
@@ -132,10 +128,10 @@ KINDS = (
 def test_every_variant_reads_back_as_the_spec_says(hcloud_sim) -> None:
     build_every_variant(hcloud_sim)
     for kind in (*KINDS, "load_balancers"):
-        listed = _made(api(hcloud_sim, "GET", f"/v1/{kind}"))[kind]
+        listed = succeeded(api(hcloud_sim, "GET", f"/v1/{kind}"))[kind]
         assert listed, kind
         for item in listed:
-            _made(api(hcloud_sim, "GET", f"/v1/{kind}/{item['id']}"))
+            succeeded(api(hcloud_sim, "GET", f"/v1/{kind}/{item['id']}"))
     assert hcloud_sim.app.drift == []
 
 

@@ -8,35 +8,23 @@ from typing import Any
 
 import pytest
 from hcloud.locations import Location
-from hcloud_testlib import api, checked_simulator, control, hcloud
+from hcloud_testlib import api, checked_simulator, control, hcloud, refused, succeeded
 
 SERVER = {"name": "cp-1", "server_type": "cx22", "image": "debian-12", "location": "fsn1"}
 APIException = hcloud.APIException
 
 
-def _made(reply: tuple[int, Any, Any]) -> dict[str, Any]:
-    status, _headers, body = reply
-    assert status in (200, 201), body
-    return body
-
-
-def _error(reply: tuple[int, Any, Any]) -> tuple[int, str, list[str]]:
-    status, _headers, body = reply
-    error = body["error"]
-    return status, error["code"], [item["name"] for item in (error.get("details") or {}).get("fields") or []]
-
-
 def _volume(sim: Any, ident: int) -> dict[str, Any]:
-    return _made(api(sim, "GET", f"/v1/volumes/{ident}"))["volume"]
+    return succeeded(api(sim, "GET", f"/v1/volumes/{ident}"))["volume"]
 
 
 def _server(sim: Any, name: str = "cp-1", **extra: Any) -> dict[str, Any]:
-    return _made(api(sim, "POST", "/v1/servers", {**SERVER, "name": name, **extra}))["server"]
+    return succeeded(api(sim, "POST", "/v1/servers", {**SERVER, "name": name, **extra}))["server"]
 
 
 def test_a_volume_made_in_a_location_is_attached_detached_and_deleted(hcloud_sim) -> None:
     body = {"name": "data", "size": 10, "location": "fsn1", "format": "ext4", "labels": {"role": "etcd"}}
-    created = _made(api(hcloud_sim, "POST", "/v1/volumes", body))
+    created = succeeded(api(hcloud_sim, "POST", "/v1/volumes", body))
     volume = created["volume"]
     assert created["action"]["command"] == "create_volume" and created["next_actions"] == []
     assert (volume["status"], volume["server"], volume["format"], volume["size"]) == ("creating", None, "ext4", 10)
@@ -44,48 +32,50 @@ def test_a_volume_made_in_a_location_is_attached_detached_and_deleted(hcloud_sim
     assert _volume(hcloud_sim, volume["id"])["status"] == "available"
     server = _server(hcloud_sim)
     path = f"/v1/volumes/{volume['id']}"
-    attach = _made(api(hcloud_sim, "POST", path + "/actions/attach", {"server": server["id"], "automount": False}))
+    attach = succeeded(api(hcloud_sim, "POST", path + "/actions/attach", {"server": server["id"], "automount": False}))
     assert attach["action"]["command"] == "attach_volume"
     assert {item["type"] for item in attach["action"]["resources"]} == {"volume", "server"}
     assert _volume(hcloud_sim, volume["id"])["server"] == server["id"]
-    assert _made(api(hcloud_sim, "GET", f"/v1/servers/{server['id']}"))["server"]["volumes"] == [volume["id"]]
+    assert succeeded(api(hcloud_sim, "GET", f"/v1/servers/{server['id']}"))["server"]["volumes"] == [volume["id"]]
     again = api(hcloud_sim, "POST", path + "/actions/attach", {"server": server["id"]})
-    assert _error(again)[:2] == (422, "service_error")
-    assert _error(api(hcloud_sim, "DELETE", path))[:2] == (422, "service_error")  # still attached
-    _made(api(hcloud_sim, "POST", path + "/actions/detach"))
+    assert refused(again)[:2] == (422, "service_error")
+    assert refused(api(hcloud_sim, "DELETE", path))[:2] == (422, "service_error")  # still attached
+    succeeded(api(hcloud_sim, "POST", path + "/actions/detach"))
     assert _volume(hcloud_sim, volume["id"])["server"] is None
-    assert _made(api(hcloud_sim, "GET", f"/v1/servers/{server['id']}"))["server"]["volumes"] == []
-    assert _error(api(hcloud_sim, "POST", path + "/actions/detach"))[:2] == (422, "service_error")
+    assert succeeded(api(hcloud_sim, "GET", f"/v1/servers/{server['id']}"))["server"]["volumes"] == []
+    assert refused(api(hcloud_sim, "POST", path + "/actions/detach"))[:2] == (422, "service_error")
     assert api(hcloud_sim, "DELETE", path)[0] == 204
     assert api(hcloud_sim, "GET", path)[0] == 404
 
 
 def test_a_volume_made_for_a_server_is_attached_by_its_next_action(hcloud_sim) -> None:
     server = _server(hcloud_sim, location="nbg1")
-    created = _made(api(hcloud_sim, "POST", "/v1/volumes", {"name": "d", "size": 20, "server": server["id"]}))
+    created = succeeded(api(hcloud_sim, "POST", "/v1/volumes", {"name": "d", "size": 20, "server": server["id"]}))
     assert [item["command"] for item in created["next_actions"]] == ["attach_volume"]
     assert created["volume"]["location"]["name"] == "nbg1"
     assert created["volume"]["format"] is None
     assert _volume(hcloud_sim, created["volume"]["id"])["server"] == server["id"]
     other = _server(hcloud_sim, "fsn", location="fsn1")
     detach = f"/v1/volumes/{created['volume']['id']}/actions/detach"
-    _made(api(hcloud_sim, "POST", detach))
+    succeeded(api(hcloud_sim, "POST", detach))
     attach = f"/v1/volumes/{created['volume']['id']}/actions/attach"
-    assert _error(api(hcloud_sim, "POST", attach, {"server": other["id"]})) == (422, "invalid_input", ["server"])
+    assert refused(api(hcloud_sim, "POST", attach, {"server": other["id"]})) == (422, "invalid_input", ["server"])
 
 
 def test_a_server_made_with_volumes_has_them_attached(hcloud_sim) -> None:
-    volume = _made(api(hcloud_sim, "POST", "/v1/volumes", {"name": "v", "size": 10, "location": "fsn1"}))["volume"]
-    far = _made(api(hcloud_sim, "POST", "/v1/volumes", {"name": "far", "size": 10, "location": "nbg1"}))["volume"]
+    volume = succeeded(api(hcloud_sim, "POST", "/v1/volumes", {"name": "v", "size": 10, "location": "fsn1"}))["volume"]
+    far = succeeded(api(hcloud_sim, "POST", "/v1/volumes", {"name": "far", "size": 10, "location": "nbg1"}))["volume"]
     wrong = api(hcloud_sim, "POST", "/v1/servers", {**SERVER, "volumes": [far["id"]]})
-    assert _error(wrong) == (422, "invalid_input", ["volumes"])
-    created = _made(api(hcloud_sim, "POST", "/v1/servers", {**SERVER, "volumes": [volume["id"]], "automount": False}))
+    assert refused(wrong) == (422, "invalid_input", ["volumes"])
+    created = succeeded(
+        api(hcloud_sim, "POST", "/v1/servers", {**SERVER, "volumes": [volume["id"]], "automount": False})
+    )
     assert "attach_volume" in [item["command"] for item in created["next_actions"]]
-    server = _made(api(hcloud_sim, "GET", f"/v1/servers/{created['server']['id']}"))["server"]
+    server = succeeded(api(hcloud_sim, "GET", f"/v1/servers/{created['server']['id']}"))["server"]
     assert server["volumes"] == [volume["id"]]
     assert _volume(hcloud_sim, volume["id"])["server"] == server["id"]
     taken = api(hcloud_sim, "POST", "/v1/servers", {**SERVER, "name": "cp-2", "volumes": [volume["id"]]})
-    assert _error(taken)[:2] == (422, "service_error")
+    assert refused(taken)[:2] == (422, "service_error")
 
 
 def test_create_rules(hcloud_sim) -> None:
@@ -102,25 +92,25 @@ def test_create_rules(hcloud_sim) -> None:
         ({"name": "v", "size": 10, "location": "fsn1", "labels": {"hetzner.cloud/x": "y"}}, ["labels"]),
     ]
     for body, fields in cases:
-        assert _error(api(hcloud_sim, "POST", "/v1/volumes", body)) == (422, "invalid_input", fields), body
-    _made(api(hcloud_sim, "POST", "/v1/volumes", {"name": "v", "size": 10, "location": "fsn1"}))
-    assert _error(api(hcloud_sim, "POST", "/v1/volumes", {"name": "v", "size": 10, "location": "fsn1"}))[:2] == (
+        assert refused(api(hcloud_sim, "POST", "/v1/volumes", body)) == (422, "invalid_input", fields), body
+    succeeded(api(hcloud_sim, "POST", "/v1/volumes", {"name": "v", "size": 10, "location": "fsn1"}))
+    assert refused(api(hcloud_sim, "POST", "/v1/volumes", {"name": "v", "size": 10, "location": "fsn1"}))[:2] == (
         409,
         "uniqueness_error",
     )
-    assert _made(api(hcloud_sim, "GET", "/v1/volumes"))["volumes"][0]["name"] == "v"
+    assert succeeded(api(hcloud_sim, "GET", "/v1/volumes"))["volumes"][0]["name"] == "v"
 
 
 def test_resize_only_grows_and_happens_when_the_action_ends(hcloud_sim) -> None:
     control(hcloud_sim, "POST", "action-latency", {"ms": 300, "command": "resize_volume"})
-    volume = _made(api(hcloud_sim, "POST", "/v1/volumes", {"name": "v", "size": 10, "location": "fsn1"}))["volume"]
+    volume = succeeded(api(hcloud_sim, "POST", "/v1/volumes", {"name": "v", "size": 10, "location": "fsn1"}))["volume"]
     path = f"/v1/volumes/{volume['id']}"
-    assert _error(api(hcloud_sim, "POST", path + "/actions/resize", {"size": 10})) == (422, "invalid_input", ["size"])
-    action = _made(api(hcloud_sim, "POST", path + "/actions/resize", {"size": 50}))["action"]
+    assert refused(api(hcloud_sim, "POST", path + "/actions/resize", {"size": 10})) == (422, "invalid_input", ["size"])
+    action = succeeded(api(hcloud_sim, "POST", path + "/actions/resize", {"size": 50}))["action"]
     assert _volume(hcloud_sim, volume["id"])["size"] == 10  # still running
-    assert _error(api(hcloud_sim, "POST", path + "/actions/resize", {"size": 60}))[:2] == (423, "locked")
+    assert refused(api(hcloud_sim, "POST", path + "/actions/resize", {"size": 60}))[:2] == (423, "locked")
     for _attempt in range(100):
-        if _made(api(hcloud_sim, "GET", f"/v1/actions/{action['id']}"))["action"]["status"] != "running":
+        if succeeded(api(hcloud_sim, "GET", f"/v1/actions/{action['id']}"))["action"]["status"] != "running":
             break
         __import__("time").sleep(0.05)
     assert _volume(hcloud_sim, volume["id"])["size"] == 50
@@ -128,20 +118,22 @@ def test_resize_only_grows_and_happens_when_the_action_ends(hcloud_sim) -> None:
 
 def test_protection_update_filters_and_a_deleted_server_lets_its_volumes_go(hcloud_sim) -> None:
     server = _server(hcloud_sim)
-    volume = _made(api(hcloud_sim, "POST", "/v1/volumes", {"name": "v", "size": 10, "server": server["id"]}))
+    volume = succeeded(api(hcloud_sim, "POST", "/v1/volumes", {"name": "v", "size": 10, "server": server["id"]}))
     path = f"/v1/volumes/{volume['volume']['id']}"
-    _made(api(hcloud_sim, "POST", path + "/actions/change_protection", {"delete": True}))
-    updated = _made(api(hcloud_sim, "PUT", path, {"name": "renamed", "labels": {"k": "v"}}))["volume"]
+    succeeded(api(hcloud_sim, "POST", path + "/actions/change_protection", {"delete": True}))
+    updated = succeeded(api(hcloud_sim, "PUT", path, {"name": "renamed", "labels": {"k": "v"}}))["volume"]
     assert (updated["name"], updated["labels"], updated["protection"]) == ("renamed", {"k": "v"}, {"delete": True})
-    assert _error(api(hcloud_sim, "PUT", path, {"name": "bad name"})) == (422, "invalid_input", ["name"])
-    _made(api(hcloud_sim, "POST", "/v1/volumes", {"name": "other", "size": 10, "location": "fsn1"}))
-    assert [v["name"] for v in _made(api(hcloud_sim, "GET", "/v1/volumes?label_selector=k"))["volumes"]] == ["renamed"]
-    assert [v["name"] for v in _made(api(hcloud_sim, "GET", "/v1/volumes?name=other"))["volumes"]] == ["other"]
-    assert len(_made(api(hcloud_sim, "GET", "/v1/volumes?status=available"))["volumes"]) == 2
-    _made(api(hcloud_sim, "DELETE", f"/v1/servers/{server['id']}"))
+    assert refused(api(hcloud_sim, "PUT", path, {"name": "bad name"})) == (422, "invalid_input", ["name"])
+    succeeded(api(hcloud_sim, "POST", "/v1/volumes", {"name": "other", "size": 10, "location": "fsn1"}))
+    assert [v["name"] for v in succeeded(api(hcloud_sim, "GET", "/v1/volumes?label_selector=k"))["volumes"]] == [
+        "renamed"
+    ]
+    assert [v["name"] for v in succeeded(api(hcloud_sim, "GET", "/v1/volumes?name=other"))["volumes"]] == ["other"]
+    assert len(succeeded(api(hcloud_sim, "GET", "/v1/volumes?status=available"))["volumes"]) == 2
+    succeeded(api(hcloud_sim, "DELETE", f"/v1/servers/{server['id']}"))
     assert _volume(hcloud_sim, volume["volume"]["id"])["server"] is None
-    assert _error(api(hcloud_sim, "DELETE", path))[:2] == (423, "protected")
-    actions = _made(api(hcloud_sim, "GET", path + "/actions"))["actions"]
+    assert refused(api(hcloud_sim, "DELETE", path))[:2] == (423, "protected")
+    actions = succeeded(api(hcloud_sim, "GET", path + "/actions"))["actions"]
     assert {item["command"] for item in actions} >= {"create_volume", "attach_volume", "change_protection"}
 
 
@@ -177,6 +169,6 @@ def test_the_official_client_drives_volumes(client) -> None:
 
 def test_volumes_survive_a_restart(tmp_path: Path) -> None:
     with checked_simulator(tmp_path) as simulator:
-        made = _made(api(simulator, "POST", "/v1/volumes", {"name": "v", "size": 10, "location": "fsn1"}))
+        made = succeeded(api(simulator, "POST", "/v1/volumes", {"name": "v", "size": 10, "location": "fsn1"}))
     with checked_simulator(tmp_path) as simulator:
         assert _volume(simulator, made["volume"]["id"])["name"] == "v"

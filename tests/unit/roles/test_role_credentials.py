@@ -11,20 +11,18 @@ module_defaults reached the modules.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from playbook_testlib import run_playbook
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
 pve_sim = pytest.importorskip("sandbox.simulators.proxmox")
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[3]
 TOKEN = "module-defaults-token-0123456789abcdef"
 HCLOUD = {
     "name": "creds",
@@ -42,23 +40,7 @@ HCLOUD = {
 
 
 def playbook(tmp_path: Path, cluster: dict, text: str, *options: str) -> subprocess.CompletedProcess:
-    if not (REPO / ".build" / "collections" / "ansible_collections" / "talosforge" / "cluster").exists():
-        pytest.skip("the collection link .build/collections is not set up")
-    inventory = tmp_path / "cluster.talosforge.yml"
-    inventory.write_text(yaml.safe_dump({"plugin": "talosforge.cluster.cluster", "cluster": cluster}), "utf-8")
-    (tmp_path / "play.yml").write_text(text, encoding="utf-8")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("HCLOUD_", "ANSIBLE_"))}
-    env.update(
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(REPO / ".build" / "collections"), *sys.path]),
-        ANSIBLE_INVENTORY_ENABLED="talosforge.cluster.cluster",
-        ANSIBLE_NOCOLOR="1",
-    )
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(tmp_path / "play.yml"),
-         "-e", f"out={tmp_path}", *options],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
+    return run_playbook(tmp_path, cluster, text, "-e", f"out={tmp_path}", *options)
 
 
 def hcloud_play(endpoint: str, with_defaults: bool) -> str:

@@ -10,20 +10,17 @@ what is missing, and the simulator must have seen read requests only (GET), neve
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
+from playbook_testlib import run_playbook
 
 harness = pytest.importorskip("sandbox.harness", reason="the sandbox is not available (installed collection)")
 pve_sim = pytest.importorskip("sandbox.simulators.proxmox")
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[3]
 HCLOUD_TOKEN = "preflight-token-0123456789abcdef0123"
 SITE = "- ansible.builtin.import_playbook: talosforge.cluster.site\n"
 
@@ -38,23 +35,8 @@ def fake_talosctl(tmp_path: Path) -> list[str]:
 
 
 def site(tmp_path: Path, cluster: dict, *options: str) -> subprocess.CompletedProcess:
-    if not (REPO / ".build" / "collections" / "ansible_collections" / "talosforge" / "cluster").exists():
-        pytest.skip("the collection link .build/collections is not set up")
-    inventory = tmp_path / "cluster.talosforge.yml"
-    inventory.write_text(yaml.safe_dump({"plugin": "talosforge.cluster.cluster", "cluster": cluster}), "utf-8")
-    (tmp_path / "site.yml").write_text(SITE, encoding="utf-8")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("HCLOUD_", "ANSIBLE_"))}
-    env.update(
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(REPO / ".build" / "collections"), *sys.path]),
-        ANSIBLE_INVENTORY_ENABLED="talosforge.cluster.cluster",
-        ANSIBLE_NOCOLOR="1",
-    )
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(tmp_path / "site.yml"),
-         "-e", f"talos_output_dir={tmp_path / 'cluster'}", *fake_talosctl(tmp_path), *options],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
+    output = ["-e", f"talos_output_dir={tmp_path / 'cluster'}"]
+    return run_playbook(tmp_path, cluster, SITE, *output, *fake_talosctl(tmp_path), *options)
 
 
 def writes(sim) -> list[tuple[str, str, int]]:
