@@ -240,7 +240,9 @@ def test_a_run_killed_while_rendering_leaves_no_secret_outside_and_the_next_run_
     slow.chmod(0o755)
     p = config_params(tmp_path, bundle)
     p["talosctl"] = str(slow)
-    env = {**os.environ, "TMPDIR": str(system), "PYTHONPATH": os.pathsep.join(sys.path)}
+    # the test's own import paths, not its interpreter's: the stand-in talosctl may run another Python version
+    ours = [path for path in sys.path if path and not path.startswith((sys.base_prefix, sys.prefix))]
+    env = {**os.environ, "TMPDIR": str(system), "PYTHONPATH": os.pathsep.join(ours)}
     import json
 
     child = subprocess.Popen(
