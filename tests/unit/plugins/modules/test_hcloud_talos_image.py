@@ -184,7 +184,9 @@ def test_a_failed_snapshot_action_keeps_its_code_and_cleans_up(lab, capsys):
 
 
 def test_the_ssh_key_lives_only_in_the_scratch_folder_and_a_killed_builds_key_is_swept(lab, capsys, monkeypatch):
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     left = lab.scratch / f"{scratch.PREFIX}{int(gone.stdout)}-image-build-x"
     left.mkdir(parents=True)
     (left / "id_ed25519").write_text("a private key a killed build left")

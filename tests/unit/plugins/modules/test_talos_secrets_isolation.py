@@ -191,7 +191,9 @@ def test_no_talos_code_path_writes_a_file_outside_the_output_folder(tmp_path, mo
 
 def test_the_sweep_removes_only_what_a_finished_run_left(tmp_path, monkeypatch):
     monkeypatch.setattr(scratch, "STARTED", time.time() + 5)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     dead = int(gone.stdout)
     stale = tmp_path / f"{scratch.PREFIX}{dead}-config-abc"
     stale.mkdir()
@@ -286,7 +288,9 @@ def test_kubeconfig_and_etcd_snapshot_scratch_stays_in_their_folder_and_is_swept
 
     out = tmp_path / "out"
     out.mkdir(mode=0o700)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     stale = out / f"{scratch.PREFIX}{int(gone.stdout)}-kubeconfig-old"
     stale.write_text("client-key-data: left by a killed run")
     os.utime(stale, (time.time() - 3600, time.time() - 3600))
