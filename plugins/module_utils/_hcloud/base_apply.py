@@ -136,8 +136,7 @@ class Converger:
         return answer[key]
 
     def _change(self, want: Wanted, step: Step, change: Change, network_id: int | None) -> None:
-        assert step.found is not None
-        resource = f"/{want.kind}/{step.found['id']}"
+        resource = f"/{want.kind}/{(step.found or {}).get('id')}"
         path = resource + change.suffix
         for _attempt in range(self.client.max_attempts):
             try:
