@@ -41,6 +41,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.client 
     HcloudError,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.labels import cluster_labels, selector
+from ansible_collections.talosforge.cluster.plugins.module_utils._hcloud.resources import list_all
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
 
 
@@ -75,21 +76,9 @@ class Converger:
 
     def read(self, wanted: list[Wanted], cluster: str) -> list[Step]:
         """One list call per kind wanted (in parallel), by the cluster's labels; each wanted resource found by name."""
-        kinds = [kind for kind in KINDS if any(w.kind == kind for w in wanted)]
-        label_selector = selector(cluster_labels(cluster))
-        outcomes = in_parallel(
-            kinds,
-            self.parallel,
-            None,
-            lambda _c, kind: self.client.list(kind, {"label_selector": label_selector}),
-            (HcloudError,),
-            "hcloud-read",
-        )
-        found: dict[str, dict[str, dict[str, Any]]] = {}
-        for kind, (items, error) in zip(kinds, outcomes, strict=True):
-            if error is not None:
-                raise error
-            found[kind] = {item.get("name"): item for item in items or []}
+        kinds = tuple(kind for kind in KINDS if any(w.kind == kind for w in wanted))
+        listed = list_all(self.client, selector(cluster_labels(cluster)), kinds, self.parallel)
+        found = {kind: {item.get("name"): item for item in items} for kind, items in listed.items()}
         return [Step(want, found[want.kind].get(want.name)) for want in wanted]
 
     def _by_name(self, want: Wanted) -> dict[str, Any] | None:
