@@ -13,7 +13,14 @@ description:
     name servers of its apex and its SOA values.
   - The SOA serial is left to the server (its C(SOA-EDIT-API) setting raises it on every change through the API);
     the other SOA values are compared and set, so that a re-run changes nothing.
-  - Records other than the apex SOA and NS sets are managed with M(talosforge.cluster.powerdns_record).
+  - Other record sets of the zone can be given in O(rrsets) (only those listed are managed; the rest are left
+    alone), or managed with M(talosforge.cluster.powerdns_record).
+  - For RFC 2136 dynamic updates (such as cert-manager's C(rfc2136) DNS-01 solver), O(tsig_key) creates the TSIG
+    key on the server and lets it update this zone (C(TSIG-ALLOW-DNSUPDATE) metadata), and O(allow_from) sets the
+    source networks updates are accepted from (C(ALLOW-DNSUPDATE-FROM) metadata). The server must run with
+    C(dnsupdate=yes); its global C(allow-dnsupdate-from) is checked first.
+  - The zone, its metadata and the key are read at once (in parallel); only what differs is written, so a re-run
+    sends no write.
 extends_documentation_fragment:
   - talosforge.cluster.powerdns
 attributes:
@@ -24,7 +31,9 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
-    details: The zone's kind, SOA and apex NS records before and after, as zone-file lines.
+    details:
+      - The zone's kind, SOA, apex NS and O(rrsets) records before and after, as zone-file lines; the TSIG key's
+        name and algorithm (never its secret) and the update metadata as comment lines.
 options:
   name:
     description:
@@ -84,6 +93,67 @@ options:
             challenge records) are seen soon.
         type: int
         default: 300
+  rrsets:
+    description:
+      - Record sets of the zone, all checked and written in one request with the zone's other changes. Sets of the
+        zone that are not listed are left as they are.
+      - The rules of M(talosforge.cluster.powerdns_record) apply (full names or V(@), contents in any form the
+        server accepts, TXT quoted for you); the SOA is the zone's own, and the apex NS set is O(nameservers) when
+        that is given.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The set's full name, such as V(ns1.k8s.example.org), or V(@) for the apex.
+        type: str
+        required: true
+      type:
+        description: The record type, such as V(A), V(AAAA), V(NS), V(CNAME), V(TXT).
+        type: str
+        required: true
+      ttl:
+        description: TTL in seconds; O(ttl) when not set.
+        type: int
+      records:
+        description: The set's contents (exactly these with V(present), those to remove with V(absent)).
+        type: list
+        elements: str
+      state:
+        description: V(present) or V(absent) (the whole set, or the given O(rrsets[].records)).
+        type: str
+        choices: [present, absent]
+        default: present
+  tsig_key:
+    description:
+      - A TSIG key that may send RFC 2136 updates to this zone. It is created on the server (its C(/tsigkeys) API)
+        or its algorithm and secret set, and it becomes the zone's only C(TSIG-ALLOW-DNSUPDATE) key.
+      - Keys are the server's, not the zone's; deleting the zone leaves the key.
+    type: dict
+    suboptions:
+      name:
+        description: The key's name, such as V(cert-manager) (the name clients sign with).
+        type: str
+        required: true
+      algorithm:
+        description: The HMAC algorithm.
+        type: str
+        choices: [hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512]
+        default: hmac-sha256
+      secret:
+        description:
+          - The key's secret, base64, such as 32 random bytes from M(talosforge.cluster.vault_secret). Never shown
+            in a diff, a result or an error.
+        type: str
+        required: true
+        no_log: true
+  allow_from:
+    description:
+      - The networks (or addresses) updates to this zone are accepted from, its C(ALLOW-DNSUPDATE-FROM) metadata.
+        Use V(0.0.0.0/0) and V(::/0) to rely on O(tsig_key) alone.
+      - An empty list removes the metadata (the server's global C(allow-dnsupdate-from) then applies); not set, it
+        is left as it is.
+    type: list
+    elements: str
 author:
   - talosforge.cluster contributors (@talosforge)
 """
@@ -102,6 +172,21 @@ EXAMPLES = r"""
     soa:
       minimum: 60
     api_key: "{{ talosforge_edge_powerdns_api_key }}"
+
+- name: The cluster zone of an in-cluster PowerDNS, with records, and updates signed by cert-manager's key
+  talosforge.cluster.powerdns_zone:
+    url: "http://10.0.3.3:8081"
+    name: k8s.example.org
+    nameservers: [ns1.k8s.example.org]
+    rrsets:
+      - name: ns1.k8s.example.org
+        type: A
+        records: [10.0.3.3]
+    tsig_key:
+      name: cert-manager
+      secret: "{{ tsig_secret }}"
+    allow_from: [0.0.0.0/0, "::/0"]
+    api_key: "{{ powerdns_api_key }}"
 
 - name: Remove a zone and all its records
   talosforge.cluster.powerdns_zone:
@@ -141,6 +226,40 @@ zone:
       description: The SOA record's content.
       type: str
       sample: ns1.example.org. hostmaster.example.org. 2026112101 10800 3600 604800 300
+    tsig_keys:
+      description: The names of the keys allowed to update the zone (C(TSIG-ALLOW-DNSUPDATE)).
+      returned: when O(tsig_key) is set
+      type: list
+      elements: str
+      sample: [cert-manager]
+    allow_from:
+      description: The networks updates are accepted from (C(ALLOW-DNSUPDATE-FROM)).
+      returned: when O(allow_from) is set
+      type: list
+      elements: str
+      sample: [0.0.0.0/0, "::/0"]
+changes:
+  description: The sets of O(rrsets) changed (or that would change, in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    zone:
+      description: The zone.
+      type: str
+      sample: k8s.example.org
+    name:
+      description: The set's name.
+      type: str
+      sample: ns1.k8s.example.org
+    type:
+      description: The set's type.
+      type: str
+      sample: A
+    action:
+      description: V(created), V(updated) or V(deleted).
+      type: str
+      sample: created
 """
 
 from typing import Any
@@ -150,6 +269,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._module import 
 from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.client import powerdns_argument_spec
 from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.records import ZONE_KINDS
 from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.zone_apply import run
+from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.zone_extras import TSIG_ALGORITHMS
 from ansible_collections.talosforge.cluster.plugins.module_utils._powerdns.zone_plan import SOA_DEFAULTS
 
 
@@ -171,6 +291,27 @@ def argument_spec() -> dict[str, Any]:
                 "minimum": {"type": "int", "default": SOA_DEFAULTS["minimum"]},
             },
         },
+        rrsets={
+            "type": "list",
+            "elements": "dict",
+            "options": {
+                "name": {"type": "str", "required": True},
+                "type": {"type": "str", "required": True},
+                "ttl": {"type": "int"},
+                "records": {"type": "list", "elements": "str"},
+                "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            },
+        },
+        tsig_key={
+            "type": "dict",
+            "no_log": False,
+            "options": {
+                "name": {"type": "str", "required": True},
+                "algorithm": {"type": "str", "choices": list(TSIG_ALGORITHMS), "default": "hmac-sha256"},
+                "secret": {"type": "str", "required": True, "no_log": True},
+            },
+        },
+        allow_from={"type": "list", "elements": "str"},
     )
     return spec
 

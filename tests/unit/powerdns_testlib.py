@@ -52,7 +52,7 @@ def free_port() -> int:
 class PdnsServer:
     """pdns_server with a fresh sqlite3 database, its DNS and API on loopback; stopped by ``stop()``."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, extra_config: tuple[str, ...] = ()):
         self.folder = folder
         self.dns_port = free_port()
         self.api_port = free_port()
@@ -77,6 +77,7 @@ class PdnsServer:
                     "guardian=no",
                     "daemon=no",
                     "security-poll-suffix=",
+                    *extra_config,
                     "",
                 ]
             ),
@@ -133,8 +134,10 @@ needs_pdns = pytest.mark.skipif(
 )
 
 
-def running_pdns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PdnsServer]:
-    """The body of a test file's ``pdns`` fixture: a server for the tests of that file, stopped after them."""
-    server = PdnsServer(tmp_path_factory.mktemp("pdns"))
+def running_pdns(tmp_path_factory: pytest.TempPathFactory, extra_config: tuple[str, ...] = ()) -> Iterator[PdnsServer]:
+    """The body of a test file's ``pdns`` fixture: a server for the tests of that file, stopped after them.
+
+    ``extra_config`` are more pdns.conf lines (such as ``dnsupdate=yes``)."""
+    server = PdnsServer(tmp_path_factory.mktemp("pdns"), extra_config)
     yield server
     server.stop()

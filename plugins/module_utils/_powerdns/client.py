@@ -101,6 +101,42 @@ class PowerDNSClient:
     def patch_rrsets(self, zone_id: str, rrsets: list[dict[str, Any]]) -> None:
         self._call("PATCH", self._path("zones", zone_id), {"rrsets": rrsets}, ok=(200, 204))
 
+    def _or_none(self, path: str) -> Any:
+        """GET ``path``; None when the server answers 404 (no such zone or key)."""
+        try:
+            return self._call("GET", path)
+        except PowerDNSError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def zone_or_none(self, zone_id: str) -> dict[str, Any] | None:
+        """The zone with its RRsets, or None when it does not exist (its id is its absolute name)."""
+        return self._or_none(self._path("zones", zone_id))
+
+    def metadata(self, zone_id: str) -> dict[str, list[str]] | None:
+        """The zone's metadata as {kind: values}, or None when the zone does not exist."""
+        items = self._or_none(self._path("zones", zone_id, "metadata"))
+        if items is None:
+            return None
+        return {str(item.get("kind")): [str(v) for v in item.get("metadata") or []] for item in items}
+
+    def set_metadata(self, zone_id: str, kind: str, values: list[str]) -> None:
+        self._call("PUT", self._path("zones", zone_id, "metadata", kind), {"metadata": values}, ok=(200, 204))
+
+    def delete_metadata(self, zone_id: str, kind: str) -> None:
+        self._call("DELETE", self._path("zones", zone_id, "metadata", kind), ok=(200, 204))
+
+    def tsig_key(self, key_id: str) -> dict[str, Any] | None:
+        """The TSIG key (with its secret) whose id is ``key_id`` (its name with a trailing dot), or None."""
+        return self._or_none(self._path("tsigkeys", key_id))
+
+    def create_tsig_key(self, body: Mapping[str, Any]) -> None:
+        self._call("POST", self._path("tsigkeys"), dict(body), ok=(200, 201))
+
+    def update_tsig_key(self, key_id: str, body: Mapping[str, Any]) -> None:
+        self._call("PUT", self._path("tsigkeys", key_id), dict(body), ok=(200, 204))
+
 
 def api_error(exc: HttpError, method: str) -> PowerDNSError:
     """A PowerDNSError that keeps the API's own words (its ``error`` text as ``code``) and says what to check."""
