@@ -71,9 +71,40 @@ def check_platform(cluster: Cluster, report: Report) -> None:
                     f"is a Hetzner Cloud component, but the provider is {provider}",
                     f"remove platform.hcloud.{key}",
                 )
+    _check_ingress(cluster, report)
     _check_pools(cluster, report)
     _check_services(cluster, report)
     _check_certificates(cluster, report)
+
+
+def _check_ingress(cluster: Cluster, report: Report) -> None:
+    p, provider = cluster.platform, cluster.provider.type
+    if p.ingress_type == "cilium" and (p.cni_type != "cilium" or not p.kube_proxy_replacement):
+        report.error(
+            "platform.ingress.type",
+            "the Cilium Gateway needs Cilium with kube-proxy replacement, but the CNI is "
+            + (p.cni_type if p.cni_type != "cilium" else "Cilium without kube_proxy_replacement"),
+            "set platform.cni.type: cilium with kube_proxy_replacement: true, or use ingress type gateway",
+        )
+    if p.ingress_type == "ingress-nginx":
+        report.warning(
+            "platform.ingress.type",
+            "ingress-nginx was retired upstream in March 2026 and gets no security fixes",
+            "move to type: gateway (Envoy Gateway, Gateway API; ingress2gateway converts Ingress objects)",
+        )
+    if p.powerdns_enabled and provider == "hcloud":
+        report.error(
+            "platform.dns.powerdns.enabled",
+            "Hetzner load balancers carry TCP only, so the in-cluster PowerDNS could not answer DNS over UDP",
+            "run PowerDNS on the edge VPS (edge.domain) and set platform.dns.powerdns.enabled: false",
+        )
+    if p.load_balancer_type == "metallb" and cluster.nodes and all(n.role == "controlplane" for n in cluster.nodes):
+        report.warning(
+            "platform.load_balancer.type",
+            "every node is a control plane, and Talos labels control planes "
+            "node.kubernetes.io/exclude-from-external-load-balancers, so MetalLB announces from none of them",
+            "add workers, or remove that label with a control-plane patch (machine.nodeLabels)",
+        )
 
 
 def _check_pools(cluster: Cluster, report: Report) -> None:

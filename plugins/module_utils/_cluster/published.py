@@ -11,7 +11,8 @@ and none computes them (docs/stage-contract.md):
 - ``endpoint.kind`` (load_balancer, floating_ip, vip or host) and ``endpoint.floating_ip`` (``{address, type}`` of
   the Hetzner floating IP a public VIP needs, else None);
 - ``first_address`` of each load-balancer pool, and ``platform.ingress.address`` and
-  ``platform.dns.powerdns.address``, the first address of the pool each names;
+  ``platform.dns.powerdns.address``, the address each service is pinned to: the first address of the pool it names
+  (the next one for PowerDNS when it shares the ingress's pool);
 - ``talos_files``: where the Talos stage keeps the cluster's files unless told otherwise;
 - ``provider.labels`` on Hetzner Cloud: the labels every resource of the cluster carries and their selectors;
 - each node's ``schematic_id``, ``image_url`` and ``installer_image`` (the image plan). ``image_url`` is the one key
@@ -63,12 +64,25 @@ def first_address(pool: AddressPool) -> str | None:
     return str(pool.ranges[0][0]) if pool.ranges else None
 
 
-def pool_address(platform: Platform, name: str | None) -> str | None:
-    """The first address of the pool called ``name``, None without such a pool."""
+def pool_address(platform: Platform, name: str | None, index: int = 0) -> str | None:
+    """Address number ``index`` (0 = the first) of the pool called ``name``; None without such a pool or address."""
     for pool in platform.pools:
         if name is not None and pool.name == name:
-            return first_address(pool)
+            for first, last in pool.ranges:
+                if index <= int(last) - int(first):
+                    return str(first + index)
+                index -= int(last) - int(first) + 1
+            return None
     return None
+
+
+def service_addresses(platform: Platform) -> tuple[str | None, str | None]:
+    """The planned addresses of the ingress and of PowerDNS: each the next free address of the pool it names, the
+    ingress first, so that two services sharing a pool never get the same address."""
+    ingress = pool_address(platform, platform.ingress_pool) if platform.ingress_type != "none" else None
+    shared = platform.ingress_pool == platform.powerdns_pool and ingress is not None
+    powerdns = pool_address(platform, platform.powerdns_pool, 1 if shared else 0)
+    return ingress, powerdns
 
 
 def talos_files(directory: str, secrets: str | None = None, kubeconfig: str | None = None) -> dict[str, str]:
@@ -120,8 +134,7 @@ def published_model(
     platform = model["platform"]
     for data, pool in zip(platform["load_balancer"]["pools"], cluster.platform.pools, strict=True):
         data["first_address"] = first_address(pool)
-    platform["ingress"]["address"] = pool_address(cluster.platform, cluster.platform.ingress_pool)
-    platform["dns"]["powerdns"]["address"] = pool_address(cluster.platform, cluster.platform.powerdns_pool)
+    platform["ingress"]["address"], platform["dns"]["powerdns"]["address"] = service_addresses(cluster.platform)
     model["provider"]["labels"] = hcloud_labels(cluster)
     model["talos_files"] = talos_files(f"{TALOS_FILES_ROOT}/{cluster.name}")
     images = plan_images(model, selected) if with_images else []

@@ -26,7 +26,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model 
 
 CNI_TYPES = ("cilium", "flannel", "none")
 LOAD_BALANCER_TYPES = ("metallb", "cilium-l2", "hcloud", "none")
-INGRESS_TYPES = ("ingress-nginx", "none")
+INGRESS_TYPES = ("gateway", "cilium", "ingress-nginx", "none")
 DNS01_TYPES = ("powerdns", "none")
 MESH_TYPES = ("tailscale", "headscale", "none")
 ACME_DIRECTORIES = ("production", "staging")
@@ -90,7 +90,7 @@ def read_platform(data: dict, r: Reader, provider_type: str | None) -> Platform:
     pools = r.items(lb, "pools", "platform.load_balancer", "[{name: ingress-pool, addresses: [10.0.3.2/32]}]")
     platform.pools = [_read_pool(r, pool, f"platform.load_balancer.pools[{i}]") for i, pool in enumerate(pools or [])]
 
-    ingress = _section(r, m, "ingress", "platform.ingress", ("type", "pool", "replicas"), "{type: ingress-nginx}")
+    ingress = _section(r, m, "ingress", "platform.ingress", ("type", "pool", "replicas"), "{type: gateway}")
     platform.ingress_type = r.choice(ingress, "type", "platform.ingress", INGRESS_TYPES) or "none"
     platform.ingress_pool = r.string(ingress, "pool", "platform.ingress", "ingress-pool")
     platform.ingress_replicas = r.integer(ingress, "replicas", "platform.ingress", 1, 100) or 1

@@ -183,7 +183,8 @@ def cluster_patch(cluster: dict[str, Any], role: str) -> dict[str, Any]:
         settings["network"]["cni"] = {"name": "none"}  # Cilium is installed by the platform stage
     if cni.get("type") == "cilium" and cni.get("kube_proxy_replacement"):
         settings["proxy"] = {"disabled": True}
-    if provider_type(cluster) == "hcloud" and (platform.get("hcloud") or {}).get("ccm"):
+    external_cloud = provider_type(cluster) == "hcloud" and bool((platform.get("hcloud") or {}).get("ccm"))
+    if external_cloud:
         settings["externalCloudProvider"] = {"enabled": True}
     machine: dict[str, Any] = {}
     if network.get("nodes"):
@@ -191,6 +192,10 @@ def cluster_patch(cluster: dict[str, Any], role: str) -> dict[str, Any]:
         machine["kubelet"] = {"nodeIP": {"validSubnets": [network["nodes"]]}}
         if role == "controlplane":
             settings["etcd"] = {"advertisedSubnets": [network["nodes"]]}
+    if external_cloud:
+        # Said on every node, not only implied by externalCloudProvider: without it a node never gets its
+        # providerID from the hcloud CCM and the CSI driver never schedules there.
+        machine.setdefault("kubelet", {})["extraArgs"] = {"cloud-provider": "external"}
     if not settings["network"]:
         del settings["network"]
     return {"machine": machine, "cluster": settings} if machine else {"cluster": settings}

@@ -509,6 +509,7 @@ def test_hcloud_nodes_use_dhcp_taints_and_the_external_cloud_provider():
     assert machine["install"]["image"].startswith("factory.talos.dev/hcloud-installer/")
     assert docs[0]["cluster"]["externalCloudProvider"] == {"enabled": True}
     assert machine["kubelet"]["nodeIP"] == {"validSubnets": ["10.0.1.0/24"]}
+    assert machine["kubelet"]["extraArgs"] == {"cloud-provider": "external"}
 
 
 def test_hcloud_vip_needs_the_token_and_writes_it():
