@@ -1,0 +1,260 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, talosforge.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this file is not a public API of the collection and may change without notice.
+"""kube_objects: apply (or delete) Kubernetes objects, then report or await expectations.
+
+Present, in this order:
+1. every object is read and checked without writing (a dry-run apply where the live object does not already hold
+   the manifest); objects that need a Namespace or a CRD of the same call are checked once those exist;
+2. refused objects fail the call before anything is written ("bad input gets a clear error and loses nothing");
+3. Namespaces and CRDs are applied, CRDs awaited until Established, discovery read again;
+4. the objects that waited for them are checked (a refusal now fails before any of the rest is written);
+5. the rest is applied in parallel; unchanged objects are never written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure
+from ansible_collections.talosforge.cluster.plugins.module_utils._kube import kubeconfig
+from ansible_collections.talosforge.cluster.plugins.module_utils._kube.client import KubeApiError, KubeClient, Stats
+from ansible_collections.talosforge.cluster.plugins.module_utils._kube.compare import masked, to_yaml
+from ansible_collections.talosforge.cluster.plugins.module_utils._kube.discovery import Discovery, crd_resources
+from ansible_collections.talosforge.cluster.plugins.module_utils._kube.expect import check, label, validate
+from ansible_collections.talosforge.cluster.plugins.module_utils._kube.objects_plan import (
+    Item,
+    apply,
+    delete,
+    items_from,
+    new_namespaces,
+    plan,
+    refused,
+    resolve,
+)
+from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
+
+CRD_TIMEOUT = 60.0
+POLL = 1.0
+
+
+class Run:
+    """One call: its connection, clients, discovery and the clock (injectable for tests)."""
+
+    def __init__(
+        self,
+        params: dict[str, Any],
+        check_mode: bool,
+        connection: kubeconfig.Connection | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.params = params
+        self.check_mode = check_mode
+        self.connection = connection or kubeconfig.connection(params["kubeconfig"], params.get("context"))
+        self.stats = Stats()
+        self.sleep, self.clock = sleep, clock
+        self.client = KubeClient(self.connection, self.stats)
+        self.workers = worker_count(params.get("parallel") or 8)
+        self.field_manager = params.get("field_manager") or "talosforge"
+        self._clients: list[KubeClient] = [self.client]
+
+    def make_client(self) -> KubeClient:
+        client = KubeClient(self.connection, self.stats)
+        self._clients.append(client)
+        return client
+
+    def each(self, items: list[Item], work: Callable[[KubeClient, Item], Item]) -> list[dict[str, Any]]:
+        """``work`` on every item in parallel; the failures, each naming its object."""
+        if not items:
+            return []
+        outcomes = in_parallel(items, self.workers, self.make_client, work, (KubeApiError,), "kube")
+        return [refused(item, error) for item, (_done, error) in zip(items, outcomes, strict=True) if error is not None]
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+
+
+def run(params: dict[str, Any], check_mode: bool, run_: Run | None = None) -> dict[str, Any]:
+    """The module's work; returns its result (``changed``, ``objects``, ``pending``, ``addresses``, ``diff``)."""
+    items = items_from(params.get("objects") or [])
+    expectations = validate(params.get("expect") or [])
+    current = run_ or Run(params, check_mode)
+    try:
+        crds = [item.manifest for item in items if item.kind == "CustomResourceDefinition"]
+        planned = {key: value for crd in crds for key, value in crd_resources(crd).items()}
+        discovery = Discovery(current.client, planned)
+        problems = resolve(items, discovery, current.connection.namespace)
+        if problems:
+            raise PartialFailure(
+                f"Nothing was written: {'; '.join(problems)}", _result(items, current), [{"msg": p} for p in problems]
+            )
+        if params.get("state") == "absent":
+            _absent(current, items)
+        else:
+            _present(current, items, discovery)
+        result = _result(items, current)
+        pending, addresses = _expect(current, discovery, expectations, float(params.get("wait_timeout") or 0), result)
+        result.update(pending=pending, addresses=addresses)
+        result["api_requests"] = dict(current.stats.requests)
+        return result
+    finally:
+        current.close()
+
+
+def _present(current: Run, items: list[Item], discovery: Discovery) -> None:
+    field_manager = current.field_manager
+    first = [item for item in items if item.first]
+    rest = [item for item in items if not item.first]
+    failures = current.each(first, lambda client, item: plan(client, item, field_manager, set()))
+    creating = new_namespaces(first)
+    failures += current.each(rest, lambda client, item: plan(client, item, field_manager, creating))
+    _stop_if(failures, items, current, "Nothing was written")
+    if current.check_mode:
+        return
+    failures = current.each([i for i in first if i.action != "unchanged"], lambda c, i: apply(c, i, field_manager))
+    _stop_if(failures, items, current, "Some Namespaces or CRDs were refused; nothing else was written")
+    _await_crds(current, first, discovery)
+    deferred = [item for item in rest if item.deferred]
+    for item in deferred:
+        found = _served(current, discovery, item)
+        item.resource, item.served = found, True
+    failures = current.each(deferred, lambda client, item: plan(client, item, field_manager, set()))
+    _stop_if(failures, items, current, "Only the Namespaces and CRDs before them were written")
+    failures = current.each([i for i in rest if i.action != "unchanged"], lambda c, i: apply(c, i, field_manager))
+    _stop_if(failures, items, current, "Some objects were refused")
+
+
+def _absent(current: Run, items: list[Item]) -> None:
+    check_mode = current.check_mode
+    rest = [item for item in items if not item.first]
+    first = [item for item in items if item.first]
+    failures = current.each(rest, lambda client, item: delete(client, item, check_mode))
+    _stop_if(failures, items, current, "Some objects could not be deleted")
+    failures = current.each(first, lambda client, item: delete(client, item, check_mode))
+    _stop_if(failures, items, current, "Some Namespaces or CRDs could not be deleted")
+
+
+def _stop_if(failures: list[dict[str, Any]], items: list[Item], current: Run, what: str) -> None:
+    """Fail naming every refused object; the result lists what was written before (never lost)."""
+    if not failures:
+        return
+    names = ", ".join(failure["name"] for failure in failures)
+    reasons = "; ".join(failure["msg"] for failure in failures)
+    result = _result([item for item in items if item.written], current)
+    result["api_requests"] = dict(current.stats.requests)
+    raise PartialFailure(
+        f"{what}: the API server refused {len(failures)} of {len(items)} objects ({names}): {reasons}",
+        result,
+        failures,
+    )
+
+
+def _await_crds(current: Run, first: list[Item], discovery: Discovery) -> None:
+    """Wait (bounded) until every CRD of the call is Established, then forget their group-versions' discovery."""
+    deadline = current.clock() + CRD_TIMEOUT
+    for item in (item for item in first if item.kind == "CustomResourceDefinition"):
+        state = item.after or item.live or {}
+        while not _established(state):
+            if current.clock() > deadline:
+                raise KubeApiError(
+                    f"{item.label}: not Established within {CRD_TIMEOUT:.0f} s ({_crd_why(state)})",
+                    code="Timeout",
+                    request=f"GET {item.path}",
+                )
+            current.sleep(0.2)
+            state = current.client.get(item.path)
+        for api_version, _kind in crd_resources(item.manifest):
+            discovery.forget(api_version)
+
+
+def _established(crd: dict[str, Any]) -> bool:
+    conditions = (crd.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+
+def _crd_why(crd: dict[str, Any]) -> str:
+    conditions = (crd.get("status") or {}).get("conditions") or []
+    said = [f"{c.get('type')}={c.get('status')}: {c.get('message')}" for c in conditions if c.get("status") != "True"]
+    return "; ".join(said) or "no conditions reported yet"
+
+
+def _served(current: Run, discovery: Discovery, item: Item) -> Any:
+    """The resource of a kind whose CRD was just established (discovery may lag a moment behind it)."""
+    deadline = current.clock() + CRD_TIMEOUT
+    while True:
+        found = discovery.served(item.api_version, item.kind)
+        if found is not None:
+            return found
+        if current.clock() > deadline:
+            raise KubeApiError(f"{item.label}: kind {item.kind} not served within {CRD_TIMEOUT:.0f} s")
+        discovery.forget(item.api_version)
+        current.sleep(0.2)
+
+
+def _result(items: list[Item], current: Run) -> dict[str, Any]:
+    changed = [item for item in items if item.action and item.action != "unchanged"]
+    diff = [
+        {
+            "before_header": item.label,
+            "after_header": item.label,
+            "before": to_yaml(masked(item.live)),
+            "after": to_yaml(masked(item.after, item.live)) if item.after is not None else "",
+        }
+        for item in changed
+    ]
+    return {
+        "changed": bool(changed),
+        "objects": [item.summary() for item in items if item.action],
+        "pending": [],
+        "addresses": {},
+        "diff": diff,
+    }
+
+
+def _expect(
+    current: Run, discovery: Discovery, entries: list[dict[str, Any]], wait: float, result: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Check every expectation, polling until ``wait`` seconds passed; (pending, addresses) or PartialFailure."""
+    addresses: dict[str, str] = {}
+    open_entries = list(entries)
+    reasons: dict[int, str] = {}
+    deadline = current.clock() + wait
+    while True:
+        still = []
+        for entry in open_entries:
+            met, why, address = _check_one(current, discovery, entry)
+            if met:
+                if address:
+                    addresses[f"{entry.get('namespace') or ''}/{entry['name']}"] = address
+            else:
+                reasons[id(entry)] = why
+                still.append(entry)
+        open_entries = still
+        if not open_entries or wait <= 0 or current.clock() >= deadline or current.check_mode:
+            break
+        current.sleep(min(POLL, max(0.0, deadline - current.clock())))
+    pending = [{**entry, "why": reasons[id(entry)]} for entry in open_entries]
+    if pending and wait > 0 and not current.check_mode:
+        failures = [{"name": label(entry), "msg": f"{label(entry)}: {entry['why']}"} for entry in pending]
+        result.update(pending=pending, addresses=addresses, api_requests=dict(current.stats.requests))
+        raise PartialFailure(
+            f"{len(pending)} of {len(entries)} expectations not met within {wait:.0f} s: "
+            + "; ".join(failure["msg"] for failure in failures),
+            result,
+            failures,
+        )
+    return pending, addresses
+
+
+def _check_one(current: Run, discovery: Discovery, entry: dict[str, Any]) -> tuple[bool, str, str | None]:
+    resource = discovery.served(str(entry["apiVersion"]), str(entry["kind"]))
+    if resource is None:
+        return False, f"kind {entry['kind']} is not served in {entry['apiVersion']}", None
+    namespace = (entry.get("namespace") or current.connection.namespace) if resource.namespaced else None
+    live = current.client.get(resource.path(namespace, str(entry["name"])), missing_ok=True)
+    return check(entry, live)
