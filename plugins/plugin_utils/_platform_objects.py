@@ -135,8 +135,9 @@ def gateway_objects(cluster: Any) -> list[dict[str, Any]]:
         "gatewayClassName": class_name,
         "listeners": [{"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}}],
     }
-    if ingress.get("address"):
-        spec["addresses"] = [{"type": "IPAddress", "value": ingress["address"]}]
+    # Both controllers copy spec.infrastructure's labels and annotations onto the Service they make for the Gateway,
+    # which is how the load balancer learns its pool and address (Envoy Gateway would turn spec.addresses into the
+    # Service's externalIPs instead, which no load balancer announces).
     infrastructure = {key: value for key, value in pin.items() if value}
     if infrastructure:
         spec["infrastructure"] = infrastructure

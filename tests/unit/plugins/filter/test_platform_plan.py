@@ -133,8 +133,10 @@ def test_cilium_l2_pools_select_services_by_pool_label_and_the_gateway_sits_on_t
     assert pools["services-pool"]["serviceSelector"]["matchExpressions"][0]["operator"] == "NotIn"
     gateway = next(o for o in objects if o["kind"] == "Gateway")
     assert gateway["spec"]["gatewayClassName"] == "cilium"
-    assert gateway["spec"]["addresses"] == [{"type": "IPAddress", "value": "10.0.3.2"}]
-    assert gateway["spec"]["infrastructure"]["labels"] == {"talosforge.io/pool": "ingress-pool"}
+    assert gateway["spec"]["infrastructure"] == {
+        "labels": {"talosforge.io/pool": "ingress-pool"},
+        "annotations": {"lbipam.cilium.io/ips": "10.0.3.2"},
+    }
     cilium = FILTERS["platform_releases"](cluster, VERSIONS)[0]["values"]
     assert cilium["l2announcements"] == {"enabled": True}
     assert cilium["gatewayAPI"]["enabled"] is True
