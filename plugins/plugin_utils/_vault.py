@@ -12,7 +12,7 @@ from typing import Any
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.parsing.vault import VaultLib, get_file_vault_secret, match_encrypt_secret
-from ansible_collections.talosforge.cluster.plugins.module_utils._talos.secrets import SecretsError
+from ansible_collections.talosforge.cluster.plugins.module_utils._vault.files import SecretsError
 
 try:  # ansible-core 2.19+
     from ansible.parsing.vault import VaultSecretsContext

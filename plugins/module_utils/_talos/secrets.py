@@ -16,7 +16,6 @@ import os
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils import _scratch as scratch
-from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.documents import (
     TalosConfigError,
     load_documents,
@@ -24,9 +23,15 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.d
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.masking import masked_text
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import talos_argument_spec
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import LOCAL, Talosctl
-
-VAULT_HEADER = b"$ANSIBLE_VAULT;"
-FILE_MODE = 0o600
+from ansible_collections.talosforge.cluster.plugins.module_utils._vault.files import (  # noqa: F401 (shared names)
+    FILE_MODE,
+    VAULT_HEADER,
+    SecretsError,
+    ensure_mode,
+    is_vault,
+    read_file,
+    write_private,
+)
 
 # What `talosctl gen secrets` writes and `talosctl gen config --with-secrets` needs (Talos's Bundle.Validate).
 _REQUIRED = (
@@ -45,15 +50,6 @@ _REQUIRED = (
     ("certs", "os", "key"),
 )
 _ENCRYPTION_SECRETS = ("secretboxencryptionsecret", "aescbcencryptionsecret")
-
-
-class SecretsError(InputError):
-    """The bundle cannot be read, written, decrypted or encrypted, or a file is not a bundle; the message never holds
-    secret content. (talosctl failing to generate one is a TalosctlError.)"""
-
-
-def is_vault(data: bytes) -> bool:
-    return data.lstrip().startswith(VAULT_HEADER)
 
 
 def bundle_problems(data: Any) -> list[str]:
@@ -92,43 +88,6 @@ def check_bundle(text: bytes | str, where: str) -> None:
             f"{where} is not a Talos secrets bundle: {'; '.join(problems)}. Move it away, or point path at the "
             "bundle that talosctl gen secrets wrote"
         )
-
-
-def read_file(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise SecretsError(f"cannot read {path}: {exc.strerror}") from exc
-
-
-def write_private(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (a 0600 file in the same folder, then renamed over it)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = scratch.scratch_file(folder, "write", ".tmp")
-    except OSError as exc:
-        raise SecretsError(f"cannot write {path}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, FILE_MODE)
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise SecretsError(f"cannot write {path}: {exc.strerror}") from exc
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-def ensure_mode(path: str) -> bool:
-    """Make ``path`` 0600; True when its mode had to change."""
-    if os.stat(path).st_mode & 0o777 == FILE_MODE:
-        return False
-    os.chmod(path, FILE_MODE)
-    return True
 
 
 def backup_path(path: str, now: datetime.datetime | None = None) -> str:
