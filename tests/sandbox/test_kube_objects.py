@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -304,17 +307,77 @@ def test_nodes_turn_ready_once_the_cni_daemonset_is_applied(live: LiveCluster) -
     assert after["pending"] == []
 
 
-def test_a_noop_run_of_twenty_objects(live: LiveCluster, capsys: pytest.CaptureFixture) -> None:
-    objects = [namespace("bench")] + [configmap(f"c{n}", "bench", value=str(n)) for n in range(19)]
+def twenty_objects() -> list[dict[str, Any]]:
+    """A platform-like mix: Namespace, CRD and its pools, a Secret, a Deployment with quantities, a Service."""
+    labels = {"app": "bench"}
+    workload = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "bench", "namespace": "bench"},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "app",
+                            "image": "nginx",
+                            # kept by the API server as 500m and 134217728: equal by value
+                            "resources": {"requests": {"cpu": "0.5", "memory": "128Mi"}, "limits": {"cpu": 1}},
+                        }
+                    ]
+                },
+            },
+        },
+    }
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "bench", "namespace": "bench"},
+        "stringData": {"token": "bench-token-value"},
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "bench", "namespace": "bench"},
+        "spec": {"selector": labels, "ports": [{"name": "http", "port": 80}]},
+    }
+    pools = [pool(f"bench-{n}", "metallb-system", f"127.5.9.{n * 4}/30") for n in range(3)]
+    configmaps = [configmap(f"c{n}", "bench", value=str(n)) for n in range(11)]
+    fixed = [namespace("bench"), namespace("metallb-system"), crd("metallb.io", "ipaddresspool")]
+    return [*fixed, *pools, secret, workload, service, *configmaps]
+
+
+def test_a_noop_run_of_twenty_objects(live: LiveCluster, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    objects = twenty_objects()
+    assert len(objects) == 20
     call(live, objects)
     writes = Writes(live)
     started = time.monotonic()
     result = call(live, objects)
     elapsed = time.monotonic() - started
     assert result["changed"] is False and writes.since() == []
+    assert set(result["api_requests"]) == {"GET"}, result["api_requests"]  # not even a dry run: all held as read
+
+    # the whole module as Ansible runs it: a new Python process, imports included
+    args = tmp_path / "args.json"
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"kubeconfig": str(live.kubeconfig), "objects": objects}}))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / ".build" / "collections"), str(REPO_ROOT)])}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, kube_objects.__file__, str(args)], env=env, capture_output=True, text=True, check=True
+    )
+    process = time.monotonic() - started
+    answer = json.loads(done.stdout)
+    assert answer["changed"] is False and writes.since() == []
+    assert "bench-token-value" not in done.stdout
     with capsys.disabled():
-        print(f"\nkube_objects no-op, 20 objects: {elapsed * 1000:.0f} ms, requests {result['api_requests']}")
-    assert elapsed < 5, elapsed
+        print(
+            f"\nkube_objects no-op, 20 objects: {elapsed * 1000:.0f} ms in-process, {process * 1000:.0f} ms as a"
+            f" module process; requests {result['api_requests']}, writes 0 (audit log)"
+        )
+    assert elapsed < 5 and process < 5, (elapsed, process)
 
 
 def test_an_exec_kubeconfig_is_refused_clearly(tmp_path: Path, live: LiveCluster) -> None:

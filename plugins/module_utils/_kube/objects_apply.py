@@ -30,10 +30,10 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._kube.objects_p
     apply,
     delete,
     items_from,
-    new_namespaces,
     plan,
     refused,
     resolve,
+    waiting_for,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._parallel import in_parallel, worker_count
 
@@ -88,12 +88,13 @@ def run(params: dict[str, Any], check_mode: bool, run_: Run | None = None) -> di
         crds = [item.manifest for item in items if item.kind == "CustomResourceDefinition"]
         planned = {key: value for crd in crds for key, value in crd_resources(crd).items()}
         discovery = Discovery(current.client, planned)
-        problems = resolve(items, discovery, current.connection.namespace)
+        absent = params.get("state") == "absent"
+        problems = resolve(items, discovery, current.connection.namespace, absent)
         if problems:
             raise PartialFailure(
                 f"Nothing was written: {'; '.join(problems)}", _result(items, current), [{"msg": p} for p in problems]
             )
-        if params.get("state") == "absent":
+        if absent:
             _absent(current, items)
         else:
             _present(current, items, discovery)
@@ -110,9 +111,9 @@ def _present(current: Run, items: list[Item], discovery: Discovery) -> None:
     field_manager = current.field_manager
     first = [item for item in items if item.first]
     rest = [item for item in items if not item.first]
-    failures = current.each(first, lambda client, item: plan(client, item, field_manager, set()))
-    creating = new_namespaces(first)
-    failures += current.each(rest, lambda client, item: plan(client, item, field_manager, creating))
+    failures = current.each(first, lambda client, item: plan(client, item, field_manager))
+    waiting = waiting_for(first)
+    failures += current.each(rest, lambda client, item: plan(client, item, field_manager, waiting))
     _stop_if(failures, items, current, "Nothing was written")
     if current.check_mode:
         return
@@ -121,9 +122,8 @@ def _present(current: Run, items: list[Item], discovery: Discovery) -> None:
     _await_crds(current, first, discovery)
     deferred = [item for item in rest if item.deferred]
     for item in deferred:
-        found = _served(current, discovery, item)
-        item.resource, item.served = found, True
-    failures = current.each(deferred, lambda client, item: plan(client, item, field_manager, set()))
+        item.resource, item.served = _served(current, discovery, item), True
+    failures = current.each(deferred, lambda client, item: plan(client, item, field_manager))
     _stop_if(failures, items, current, "Only the Namespaces and CRDs before them were written")
     failures = current.each([i for i in rest if i.action != "unchanged"], lambda c, i: apply(c, i, field_manager))
     _stop_if(failures, items, current, "Some objects were refused")

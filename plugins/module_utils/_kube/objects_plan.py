@@ -22,7 +22,11 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._kube.compare i
     holds,
     same_object,
 )
-from ansible_collections.talosforge.cluster.plugins.module_utils._kube.discovery import Discovery, Resource
+from ansible_collections.talosforge.cluster.plugins.module_utils._kube.discovery import (
+    Discovery,
+    Resource,
+    crd_resources,
+)
 
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
 FIRST_KINDS = (("v1", "Namespace"), (CRD_API_VERSION, "CustomResourceDefinition"))
@@ -105,12 +109,18 @@ def items_from(objects: list[Any]) -> list[Item]:
     return items
 
 
-def resolve(items: list[Item], discovery: Discovery, default_namespace: str) -> list[str]:
-    """Set each item's resource and namespace; the problems (kinds nobody serves), by object."""
+def resolve(items: list[Item], discovery: Discovery, default_namespace: str, absent: bool = False) -> list[str]:
+    """Set each item's resource and namespace; the problems (kinds nobody serves), by object.
+
+    With ``absent``, an object of a kind nobody serves does not exist: it is marked unchanged, not a problem.
+    """
     problems = []
     for item in items:
         served = discovery.served(item.api_version, item.kind)
         resource = served or discovery.planned.get((item.api_version, item.kind))
+        if resource is None and absent:
+            item.served, item.action = False, "unchanged"
+            continue
         if resource is None:
             problems.append(
                 f"{item.label}: the API server does not serve kind {item.kind} in {item.api_version}"
@@ -123,18 +133,37 @@ def resolve(items: list[Item], discovery: Discovery, default_namespace: str) -> 
     return problems
 
 
-def new_namespaces(items: list[Item]) -> set[str]:
-    """Names of the Namespaces this call creates."""
-    return {item.name for item in items if item.kind == "Namespace" and item.action == "created"}
+def waiting_for(first: list[Item]) -> tuple[set[str], set[tuple[str, str]]]:
+    """What the other objects must wait for: (Namespaces this call creates, kinds whose CRD it creates or changes).
 
-
-def plan(client: KubeClient, item: Item, field_manager: str, creating: set[str]) -> Item:
-    """Decide ``item.action`` from the live object, writing nothing (``creating``: Namespaces not there yet).
-
-    An item whose kind is not served yet, or whose namespace is one of ``creating``, is marked ``deferred``.
+    An object of a kind whose CRD changes is checked against the new schema, once it is applied.
     """
-    if not item.served or (item.namespace is not None and item.namespace in creating):
-        item.deferred, item.live, item.after, item.action = True, None, item.desired(), "created"
+    namespaces = {item.name for item in first if item.kind == "Namespace" and item.action == "created"}
+    kinds = {
+        key
+        for item in first
+        if item.kind == "CustomResourceDefinition" and item.action != "unchanged"
+        for key in crd_resources(item.manifest)
+    }
+    return namespaces, kinds
+
+
+def plan(
+    client: KubeClient,
+    item: Item,
+    field_manager: str,
+    waiting: tuple[set[str], set[tuple[str, str]]] | None = None,
+) -> Item:
+    """Decide ``item.action`` from the live object, writing nothing.
+
+    An item whose kind is not served yet, or that waits for a Namespace or a CRD of this call (``waiting``, see
+    ``waiting_for``), is marked ``deferred``: checked once those are applied.
+    """
+    namespaces, kinds = waiting or (set(), set())
+    if not item.served or item.namespace in namespaces or (item.api_version, item.kind) in kinds:
+        item.deferred, item.after = True, item.desired()
+        item.live = client.get(item.path, missing_ok=True) if item.served and item.namespace not in namespaces else None
+        item.action = "created" if item.live is None else "updated"
         return item
     desired = item.desired()
     item.live = client.get(item.path, missing_ok=True)
@@ -159,8 +188,11 @@ def apply(client: KubeClient, item: Item, field_manager: str) -> Item:
 
 def delete(client: KubeClient, item: Item, check_mode: bool) -> Item:
     """Delete ``item`` when it exists (read first: a no-op sends no write)."""
-    item.live = client.get(item.path, missing_ok=True) if item.served else None
     item.after = None
+    if item.resource is None:  # a kind nobody serves: nothing of it exists
+        item.action = "unchanged"
+        return item
+    item.live = client.get(item.path, missing_ok=True) if item.served else None
     if item.live is None:
         item.action = "unchanged"
         return item
