@@ -25,7 +25,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._kube.client im
 from ansible_collections.talosforge.cluster.plugins.module_utils._kube.compare import masked, to_yaml
 from ansible_collections.talosforge.cluster.plugins.module_utils._kube.discovery import Discovery, crd_resources
 from ansible_collections.talosforge.cluster.plugins.module_utils._kube.expect import check, label, validate
-from ansible_collections.talosforge.cluster.plugins.module_utils._kube.objects_plan import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._kube.object_steps import (
     Item,
     apply,
     delete,
