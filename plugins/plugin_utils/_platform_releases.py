@@ -91,11 +91,23 @@ def _control_planes(cluster: Mapping[str, Any]) -> int:
     return sum(1 for node in cluster.get("nodes") or [] if node.get("role") == "controlplane")
 
 
-def service_pinning(cluster: Mapping[str, Any], pool: str | None, address: str | None) -> dict[str, dict[str, str]]:
+def service_pinning(
+    cluster: Mapping[str, Any], pool: str | None, address: str | None, name: str = "ingress"
+) -> dict[str, dict[str, str]]:
     """The labels and annotations that put a Service on ``address`` of ``pool``, as the cluster's load balancer reads
     them: MetalLB's pool and address annotations, or Cilium LB-IPAM's pool label (the pools' service selector) and
-    address annotation. Empty for the other load balancers."""
+    address annotation. On Hetzner Cloud, where the cloud controller manager makes a load balancer per Service, the
+    load balancer's name (``<cluster>-<name>``), location and private targets. Empty for no load balancer."""
     kind = _platform(cluster)["load_balancer"]["type"]
+    if kind == "hcloud":
+        settings = (cluster.get("provider") or {}).get("settings") or {}
+        annotations = {
+            "load-balancer.hetzner.cloud/name": f"{cluster.get('name')}-{name}",
+            "load-balancer.hetzner.cloud/use-private-ip": "true",
+        }
+        if settings.get("location"):
+            annotations["load-balancer.hetzner.cloud/location"] = str(settings["location"])
+        return {"labels": {}, "annotations": annotations}
     if not pool:
         return {"labels": {}, "annotations": {}}
     if kind == "metallb":
