@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from ..paths import REPO_ROOT, log_dir
-from . import certs
+from . import certs, powerdns_runner
 from .apiserver import ApiServer
 from .controllers import Controllers
 from .etcd import EtcdCluster, EtcdError, Member
@@ -82,6 +82,10 @@ class SandboxCluster:
         self.etcd = EtcdCluster(self.dir, f"{self.name}-{digest}", self.logs)
         self.apiserver = ApiServer(self.dir, self.logs, f"{self.name}-{digest}")
         self.kubelets = Daemon(self.dir / "kubelets.pid", self.logs / f"kubelets-{self.name}-{digest}.log")
+        # Stand-ins for what the platform's controllers do: load-balancer addresses, the in-cluster PowerDNS.
+        self.lb_ipam = Daemon(self.dir / "lb-ipam.pid", self.logs / f"lb-ipam-{self.name}-{digest}.log")
+        runner_log = self.logs / f"powerdns-runner-{self.name}-{digest}.log"
+        self.powerdns = Daemon(self.dir / "powerdns-runner.pid", runner_log)
         self.controllers = Controllers(self.dir, self.logs, f"{self.name}-{digest}")
         self.cluster_id = cluster_id
 
@@ -140,6 +144,9 @@ class SandboxCluster:
         env = environment()
         env["PYTHONPATH"] = str(REPO_ROOT) + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.kubelets.start(command, env=env)
+        self.lb_ipam.start([sys.executable, "-m", "sandbox.kube.lb_ipam", "--cluster-dir", str(self.dir)], env=env)
+        runner = [sys.executable, "-m", "sandbox.kube.powerdns_runner", "--cluster-dir", str(self.dir)]
+        self.powerdns.start([*runner, "--log-dir", str(self.logs)], env=env)
 
     def join(self, config_text: str, address: str, member_name: str) -> None:
         """A control plane joins: its etcd member is added (as a learner, then promoted) and started."""
@@ -191,6 +198,9 @@ class SandboxCluster:
 
     def stop(self) -> None:
         self.controllers.stop()
+        self.powerdns.stop()
+        powerdns_runner.stop_all(self.dir, self.logs)
+        self.lb_ipam.stop()
         self.kubelets.stop()
         self.apiserver.stop()
         self.etcd.stop_all()

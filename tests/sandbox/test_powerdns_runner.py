@@ -1,0 +1,231 @@
+"""The in-cluster PowerDNS for real: from the Secret, ConfigMap, Deployment and Service applied to the sandbox's
+kube-apiserver, a real pdns_server answers on the Service's load-balancer address (its API with the key, DNS)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+from kube_testlib import LiveCluster, wait_for
+from sandbox_testlib import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+CRDS = REPO_ROOT / "tests" / "contracts" / "crds"
+NS = "powerdns"
+PDNS_CONF = """\
+launch=gsqlite3
+gsqlite3-database=/var/lib/powerdns/pdns.sqlite3
+api=yes
+webserver=yes
+webserver-address=0.0.0.0
+webserver-port=8081
+webserver-allow-from=0.0.0.0/0
+local-port=53
+dnsupdate=yes
+allow-dnsupdate-from=127.0.0.0/8
+"""
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, never through a proxy
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCluster]:
+    cluster = LiveCluster.create(tmp_path_factory.mktemp("powerdns"), control_planes=1, workers=0)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def apply(live: LiveCluster, body: dict[str, Any]) -> None:
+    """Server-side apply, as the collection's kube_objects does."""
+    from kubernetes import dynamic
+
+    api = dynamic.DynamicClient(live.api()).resources.get(api_version=body["apiVersion"], kind=body["kind"])
+    api.server_side_apply(body=body, namespace=body["metadata"].get("namespace"), field_manager="test", force=True)
+
+
+def deployment(folder_mount: bool = False) -> dict[str, Any]:
+    labels = {"app.kubernetes.io/name": "powerdns"}
+    config_mount = (
+        {"name": "config", "mountPath": "/etc/powerdns/pdns.d"}
+        if folder_mount
+        else {"name": "config", "mountPath": "/etc/powerdns/pdns.d/pdns.conf", "subPath": "pdns.conf"}
+    )
+    key = {"secretKeyRef": {"name": "powerdns-api", "key": "api-key"}}
+    image = "powerdns/pdns-auth-50:5.0.1"
+    schema = "sqlite3 /var/lib/powerdns/pdns.sqlite3 < /usr/local/share/doc/pdns/schema.sqlite3.sql"
+    data = {"name": "data", "mountPath": "/var/lib/powerdns"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "powerdns", "namespace": NS},
+        "spec": {
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "initContainers": [
+                        {
+                            "name": "schema",
+                            "image": image,
+                            "command": ["sh", "-c", f"test -s /var/lib/powerdns/pdns.sqlite3 || {schema}"],
+                            "volumeMounts": [data],
+                        }
+                    ],
+                    "containers": [
+                        {
+                            "name": "pdns",
+                            "image": image,
+                            "env": [{"name": "PDNS_AUTH_API_KEY", "valueFrom": key}],
+                            "ports": [
+                                {"name": "dns-udp", "containerPort": 53, "protocol": "UDP"},
+                                {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+                                {"name": "api", "containerPort": 8081, "protocol": "TCP"},
+                            ],
+                            "volumeMounts": [config_mount, data],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "config", "configMap": {"name": "powerdns-config"}},
+                        {"name": "data", "persistentVolumeClaim": {"claimName": "powerdns-data"}},
+                    ],
+                },
+            },
+        },
+    }
+
+
+def secret(key: str) -> dict[str, Any]:
+    data = {"api-key": base64.b64encode(key.encode()).decode()}
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "powerdns-api", "namespace": NS}, "data": data}
+
+
+def http(address: str, method: str, path: str, key: str | None, body: Any = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://{address}:8081{path}", data=data, method=method)
+    if key is not None:
+        request.add_header("X-API-Key", key)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with DIRECT.open(request, timeout=5) as answer:
+            text = answer.read().decode()
+            return answer.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def answering(address: str, key: str) -> bool:
+    try:
+        return http(address, "GET", "/api/v1/servers/localhost", key)[0] == 200
+    except OSError:
+        return False
+
+
+def dig(address: str, *query: str) -> str:
+    command = [shutil.which("dig") or "dig", f"@{address}", "-p", "53", "+short", "+time=2", "+tries=1", *query]
+    return subprocess.run(command, capture_output=True, text=True, timeout=15, check=False).stdout.strip()
+
+
+def events(live: LiveCluster) -> list[tuple[str, str]]:
+    from kubernetes import client
+
+    found = client.CoreV1Api(live.api()).list_namespaced_event(NS, field_selector="involvedObject.kind=Deployment")
+    return [(e.reason, e.message) for e in found.items]
+
+
+def test_pdns_server_runs_from_the_applied_objects(live: LiveCluster) -> None:
+    from kubernetes import client
+
+    address = f"{live.prefix}.53"
+    extensions = client.ApiextensionsV1Api(live.api())
+    extensions.create_custom_resource_definition(yaml.safe_load((CRDS / "metallb.io/ipaddresspool.yaml").read_text()))
+    wait_for(
+        lambda: any(
+            c.type == "Established"
+            for c in extensions.read_custom_resource_definition("ipaddresspools.metallb.io").status.conditions or []
+        ),
+        30,
+        "the IPAddressPool CRD",
+    )
+    for namespace in ("metallb-system", NS):
+        apply(live, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    pool = {"addresses": [f"{address}/32"]}
+    apply(
+        live,
+        {
+            "apiVersion": "metallb.io/v1beta1",
+            "kind": "IPAddressPool",
+            "metadata": {"name": "dns-pool", "namespace": "metallb-system"},
+            "spec": pool,
+        },
+    )
+    apply(live, secret("first-key"))
+    config = {"pdns.conf": PDNS_CONF}
+    apply(
+        live,
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "powerdns-config", "namespace": NS},
+            "data": config,
+        },
+    )
+    apply(live, deployment())
+    ports = [
+        {"name": "dns-udp", "port": 53, "protocol": "UDP", "targetPort": "dns-udp"},
+        {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": "dns-tcp"},
+        {"name": "api", "port": 8081, "protocol": "TCP", "targetPort": "api"},
+    ]
+    annotations = {"metallb.io/address-pool": "dns-pool"}
+    apply(
+        live,
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "powerdns", "namespace": NS, "annotations": annotations},
+            "spec": {"type": "LoadBalancer", "selector": {"app.kubernetes.io/name": "powerdns"}, "ports": ports},
+        },
+    )
+
+    # the API answers on the Service's address with the key from the Secret, and only with it
+    wait_for(lambda: answering(address, "first-key"), 30, "pdns_server's API on the load-balancer address")
+    assert http(address, "GET", "/api/v1/servers/localhost", None)[0] == 401
+    assert http(address, "GET", "/api/v1/servers/localhost", "wrong-key")[0] == 401
+    zone = {"name": "cluster.example.", "kind": "Native", "nameservers": ["ns1.cluster.example."]}
+    assert http(address, "POST", "/api/v1/servers/localhost/zones", None, zone)[0] == 401
+    status, created = http(address, "POST", "/api/v1/servers/localhost/zones", "first-key", zone)
+    assert status == 201, created
+    # DNS on 53 over UDP and TCP
+    soa = dig(address, "cluster.example.", "SOA").split()
+    assert soa[1] == "hostmaster.cluster.example.", soa
+    assert dig(address, "+tcp", "cluster.example.", "NS") == "ns1.cluster.example."
+
+    # a new key in the Secret: the server is restarted with it, the zone stays (the volume outlives the server)
+    apply(live, secret("second-key"))
+    wait_for(lambda: answering(address, "second-key"), 30, "the new API key in use")
+    assert http(address, "GET", "/api/v1/servers/localhost", "first-key")[0] == 401
+    assert dig(address, "cluster.example.", "NS") == "ns1.cluster.example."
+
+    # the ConfigMap mounted on the whole folder: the image's startup.py could not write _api.conf there
+    apply(live, deployment(folder_mount=True))
+    wait_for(lambda: not answering(address, "second-key"), 30, "the server stopped")
+    reasons = wait_for(lambda: [m for r, m in events(live) if r == "PowerDNSNotStarted"], 20, "the event")
+    assert "Read-only file system: '/etc/powerdns/pdns.d/_api.conf'" in reasons[0]
+
+    # back to a mount that works, then the Deployment goes: so does the server
+    apply(live, deployment())
+    wait_for(lambda: answering(address, "second-key"), 30, "the server back")
+    client.AppsV1Api(live.api()).delete_namespaced_deployment("powerdns", NS)
+    wait_for(lambda: not answering(address, "second-key"), 30, "the server stopped with its Deployment")
+    assert "no servers could be reached" in dig(address, "cluster.example.", "NS")
