@@ -25,6 +25,7 @@ SIMULATORS: dict[str, str] = {
     "image-factory": "sandbox.simulators.image_factory",
     "proxmox": "sandbox.simulators.proxmox",
     "hcloud": "sandbox.simulators.hcloud",
+    "charts": "sandbox.simulators.charts",
 }
 
 PORT_ENV_PREFIX = "TALOSFORGE_SANDBOX_PORT_"

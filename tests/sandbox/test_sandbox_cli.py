@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 
 def _cli(state: Path, port: int, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return sandbox_cli(state, {"image-factory": port, "hcloud": 0, "proxmox": 0}, *arguments, timeout=30)
+    return sandbox_cli(state, {"image-factory": port, "hcloud": 0, "proxmox": 0, "charts": 0}, *arguments, timeout=30)
 
 
 def _process_gone(pid: int) -> bool:

@@ -26,7 +26,7 @@ from sandbox.simulators.talos.nodes import TalosNodes
 
 pytestmark = pytest.mark.slow
 
-PORTS = {"image-factory": 0, "hcloud": 0, "proxmox": 0}
+PORTS = {"image-factory": 0, "hcloud": 0, "proxmox": 0, "charts": 0}
 HCLOUD = {"Authorization": "Bearer sandbox-token", "Content-Type": "application/json"}
 HCLOUD_LISTS = ("servers", "networks", "ssh_keys", "firewalls", "placement_groups", "load_balancers", "images")
 TALOSCTL_VERSION = "v1.13.9"

@@ -1,0 +1,42 @@
+"""The chart repository simulator's HTTP side: a Helm chart repository and helm's release downloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ...httpbase import TEXT_PLAIN, HTTPError, Request, Response, SimulatorApp, file_response, route
+from .helm_release import HelmDownloads, HelmUnavailable
+from .packager import ChartRepository
+
+
+class ChartsApp(SimulatorApp):
+    name = "charts"
+    server_header = "Helm chart repository of stand-in charts (talosforge sandbox)"
+
+    def __init__(self, state_dir: Any, options: dict[str, Any] | None = None) -> None:
+        super().__init__(state_dir, options)
+        binary = self.options.get("helm_binary")
+        self.repository = ChartRepository(self.data_dir / "repository")
+        self.helm = HelmDownloads(self.data_dir / "helm", Path(binary) if binary else None)
+
+    @route(("GET", "HEAD"), r"/index\.yaml")
+    def index(self, request: Request) -> Response:
+        return Response(200, self.repository.refresh(), {"Content-Type": "application/x-yaml"})
+
+    @route(("GET", "HEAD"), r"/charts/(?P<file>[^/]+)")
+    def chart(self, request: Request) -> Response:
+        path = self.repository.archive(request.params["file"])
+        if path is None:
+            raise HTTPError(404, f"chart archive {request.params['file']} not found")
+        return file_response(request, path, {"Content-Type": "application/gzip"})
+
+    @route(("GET", "HEAD"), r"/helm/(?P<file>[^/]+)")
+    def helm_download(self, request: Request) -> Response:
+        try:
+            path, text = self.helm.lookup(request.params["file"])
+        except HelmUnavailable as error:
+            raise HTTPError(404, str(error)) from None
+        if path is None:
+            return Response(200, text or b"", {"Content-Type": TEXT_PLAIN})
+        return file_response(request, path, {"Content-Type": "application/x-tar"})
