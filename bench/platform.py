@@ -1,0 +1,95 @@
+"""Benchmark: the platform stage on the sandbox cluster (seed 001's shape), its first run and its no-op re-run.
+
+Starts a fresh sandbox (python -m sandbox start, every simulator on its fixed port), builds the cluster without the
+platform (site.yml --skip-tags platform), then runs the platform stage alone twice (--tags platform): the first
+run (Cilium, every node Ready, full health, MetalLB and its pools, ingress-nginx, cert-manager, sealed-secrets,
+the in-cluster PowerDNS and its zone, the ClusterIssuer) and a re-run that must find nothing to do. For each it
+prints the wall time of the whole ansible-playbook run and of the platform role's own tasks (profile_tasks), and
+the requests the collection sent to the real kube-apiserver, read from its audit log (user ``admin``), split into
+reads and writes. Target for the re-run: under 5 s of platform tasks and no write request. Not a timed test.
+It uses the sandbox's fixed ports: run it alone (the molecule and site-compat tiers take the same lock).
+Run with: bench/run platform
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+INVENTORY = "inventories/sandbox/cluster.talosforge.yml"
+READS = ("get", "list", "watch")
+_TASK_LINE = re.compile(r"^(?P<role>[\w.]+) : (?P<task>.*?) -+ (?P<seconds>[0-9.]+)s$")
+
+
+def sandbox(*arguments: str) -> None:
+    subprocess.run([sys.executable, "-m", "sandbox", *arguments], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+
+
+def audit_events(state: Path) -> list[dict]:
+    logs = sorted((state / "logs").glob("kube-apiserver-audit-*.jsonl"))
+    if not logs:
+        return []
+    lines = logs[0].read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def collection_requests(events: list[dict]) -> tuple[int, int]:
+    """(reads, writes) the collection's admin identity made, counted once per request (its ResponseComplete)."""
+    mine = [e for e in events if e.get("user", {}).get("username") == "admin" and e.get("stage") == "ResponseComplete"]
+    writes = sum(1 for e in mine if e.get("verb") not in READS)
+    return len(mine) - writes, writes
+
+
+def site(*arguments: str) -> tuple[float, str]:
+    env = {**os.environ, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks", "ANSIBLE_NOCOLOR": "1"}
+    env["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = "all"
+    started = time.monotonic()
+    done = subprocess.run(
+        ["ansible-playbook", "talosforge.cluster.site", "-i", INVENTORY, *arguments],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    if done.returncode:
+        raise SystemExit(f"site {' '.join(arguments)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
+    return seconds, done.stdout
+
+
+def role_seconds(output: str, role: str = "talosforge.cluster.platform") -> tuple[float, int]:
+    """The platform role's share of a run (profile_tasks' per-task times) and how many of its tasks ran."""
+    seconds = [float(m["seconds"]) for m in map(_TASK_LINE.match, output.splitlines()) if m and m["role"] == role]
+    return sum(seconds), len(seconds)
+
+
+def main() -> None:
+    state = REPO / ".sandbox"
+    sandbox("stop")
+    shutil.rmtree(state, ignore_errors=True)
+    sandbox("start")
+    try:
+        seconds, _ = site("--skip-tags", "platform")
+        print(f"cluster without the platform: {seconds:.1f} s")
+        print(f"{'platform stage':16} {'wall s':>7} {'role s':>7} {'tasks':>5} {'API reads':>9} {'API writes':>10}")
+        for phase in ("first run", "re-run"):
+            before = collection_requests(audit_events(state))
+            seconds, output = site("--tags", "platform")
+            after = collection_requests(audit_events(state))
+            role, tasks = role_seconds(output)
+            reads, writes = after[0] - before[0], after[1] - before[1]
+            print(f"{phase:16} {seconds:7.1f} {role:7.1f} {tasks:5d} {reads:9d} {writes:10d}", flush=True)
+    finally:
+        sandbox("stop")
+
+
+if __name__ == "__main__":
+    main()
