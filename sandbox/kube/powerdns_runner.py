@@ -118,6 +118,7 @@ class Runner:
     def __init__(self, api: Api, cluster_dir: Path, log_dir: Path, gate_on_available: bool) -> None:
         self.api = api
         self.root = cluster_dir / "powerdns"
+        self.cluster = cluster_dir.name
         self.volumes = cluster_dir / "volumes"
         self.log_dir = log_dir
         self.gate_on_available = gate_on_available
@@ -270,7 +271,8 @@ class Runner:
         return self.root / key
 
     def _daemon(self, key: str) -> Daemon:
-        return Daemon(self._dir(key) / "pdns.pid", self.log_dir / f"pdns-{key.replace('/', '-')}.log")
+        log = self.log_dir / f"pdns-{self.cluster}-{key.replace('/', '-')}.log"
+        return Daemon(self._dir(key) / "pdns.pid", log)
 
     def sync(self) -> None:
         deployments = (self.api.call("GET", "/apis/apps/v1/deployments") or {}).get("items") or []

@@ -137,6 +137,16 @@ def dig(address: str, *query: str) -> str:
     return subprocess.run(command, capture_output=True, text=True, timeout=15, check=False).stdout.strip()
 
 
+def nsupdate(address: str, text: str, key: str | None) -> int:
+    """An RFC 2136 update adding a TXT record, signed with ``key`` (``algorithm:name:secret``) or not."""
+    script = (
+        f"server {address} 53\nzone cluster.example.\n"
+        f'update add _acme-challenge.cluster.example. 60 TXT "{text}"\nsend\n'
+    )
+    command = [shutil.which("nsupdate") or "nsupdate", *(["-y", key] if key else [])]
+    return subprocess.run(command, input=script, capture_output=True, text=True, timeout=20, check=False).returncode
+
+
 def events(live: LiveCluster) -> list[tuple[str, str]]:
     from kubernetes import client
 
@@ -210,6 +220,18 @@ def test_pdns_server_runs_from_the_applied_objects(live: LiveCluster) -> None:
     soa = dig(address, "cluster.example.", "SOA").split()
     assert soa[1] == "hostmaster.cluster.example.", soa
     assert dig(address, "+tcp", "cluster.example.", "NS") == "ns1.cluster.example."
+
+    # RFC 2136: an update signed with the zone's TSIG key is accepted, an unsigned one refused
+    secret_b64 = base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+    tsig = {"name": "acme", "algorithm": "hmac-sha256", "key": secret_b64}
+    assert http(address, "POST", "/api/v1/servers/localhost/tsigkeys", "first-key", tsig)[0] == 201
+    allow = {"metadata": ["acme"]}
+    metadata_path = "/api/v1/servers/localhost/zones/cluster.example./metadata/TSIG-ALLOW-DNSUPDATE"
+    assert http(address, "PUT", metadata_path, "first-key", allow)[0] == 200
+    assert nsupdate(address, "unsigned", None) != 0
+    assert dig(address, "_acme-challenge.cluster.example.", "TXT") == ""
+    assert nsupdate(address, "signed", f"hmac-sha256:acme:{secret_b64}") == 0
+    assert dig(address, "_acme-challenge.cluster.example.", "TXT") == '"signed"'
 
     # a new key in the Secret: the server is restarted with it, the zone stays (the volume outlives the server)
     apply(live, secret("second-key"))
