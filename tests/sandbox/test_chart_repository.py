@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -360,3 +361,31 @@ def test_helm_download_in_get_helm_sh_layout(repo: RunningSimulator, tmp_path: P
     )
     missing = call(repo.url, "GET", f"/helm/helm-v3.0.0-{host_platform()}.tar.gz")
     assert missing.status == 404 and name in missing.text
+
+
+def test_installing_the_cilium_stand_in_turns_the_nodes_ready(
+    repo: RunningSimulator, helm_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from kube_testlib import LiveCluster, ready, wait_for
+
+    live = LiveCluster.create(tmp_path_factory.mktemp("live"), control_planes=1, workers=1)
+    try:
+        nodes = wait_for(lambda: (found := live.nodes()) and len(found) == 2 and found, 60, "2 nodes registered")
+        assert {ready(node) for node in nodes.values()} == {"False"}
+        values = tmp_path_factory.mktemp("values") / "cilium.yaml"
+        # "auto": no GatewayClass, since this cluster has no Gateway API CRDs ("true" would fail there, as upstream)
+        gateway = {"gatewayAPI": {**CILIUM_TALOS_VALUES["gatewayAPI"], "gatewayClass": {"create": "auto"}}}
+        values.write_text(yaml.safe_dump({**CILIUM_TALOS_VALUES, **gateway}))
+        installed = helm(
+            helm_env,
+            *("install", "cilium", "cilium", "--repo", repo.url + "/", "--version", VERSIONS["cilium"]),
+            *("--namespace", "kube-system", "--kubeconfig", str(live.kubeconfig), "--values", str(values)),
+        )
+        assert installed.returncode == 0, installed.stderr
+        wait_for(lambda: {ready(node) for node in live.nodes().values()} == {"True"}, 60, "nodes Ready after Cilium")
+        listed = helm(helm_env, "list", "-n", "kube-system", "-o", "json", "--kubeconfig", str(live.kubeconfig))
+        assert [(r["name"], r["chart"], r["status"]) for r in json.loads(listed.stdout)] == [
+            ("cilium", "cilium-1.20.0", "deployed")
+        ]
+    finally:
+        live.close()
