@@ -26,7 +26,7 @@ from kube_testlib import LiveCluster, wait_for
 from sandbox_testlib import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "unit"))
-from playbook_testlib import run_playbook  # noqa: E402
+from playbook_testlib import run_playbook
 
 pytestmark = pytest.mark.slow
 CRDS = REPO_ROOT / "tests" / "contracts" / "crds"
