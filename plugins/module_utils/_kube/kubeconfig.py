@@ -128,8 +128,9 @@ def connection_from(config: dict[str, Any], folder: str, source: str) -> Connect
         raise KubeconfigError(f"{source}: server {server!r} is not an http(s) URL")
     context = None
     if parsed.scheme == "https":
-        context = ssl.create_default_context()
         ca = _data(cluster, "certificate-authority", folder, source)
+        # the cluster's CA alone when the kubeconfig names one (as kubectl trusts it), else the system's CAs
+        context = ssl.create_default_context(cafile=None) if not ca else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         if ca:
             try:
                 context.load_verify_locations(cadata=ca.decode("ascii", errors="replace"))
