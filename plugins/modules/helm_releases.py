@@ -27,7 +27,7 @@ description:
   - Values go to helm on its standard input, never on its command line. Diffs, warnings and errors show the value
     of every key that looks secret (its name has a word such as password, token, secret, key or tsig) as
     C(********). Keep secrets out of Helm values anyway (helm stores values in the release and this module writes
-    them to the values files): put them in Secrets the chart reads.
+    them to the values files); put them in Secrets the chart reads.
   - Charts come from their repository with C(--repo) (or from an C(oci://) reference); nothing is added to or read
     from the user's helm repositories or cache (helm runs with a private, temporary C(HELM_*_HOME)).
 attributes:
@@ -48,7 +48,7 @@ options:
     required: true
   helm_binary:
     description:
-      - The helm executable, a path or a name on C(PATH). The M(talosforge.cluster.helm) role installs a pinned helm
+      - The helm executable, a path or a name on C(PATH). The P(talosforge.cluster.helm#role) role installs a pinned helm
         and sets C(talosforge_helm_binary) to its path.
       - Helm 4 (C(helm list) shows releases of every status, C(--wait=watcher)).
     type: path
@@ -90,8 +90,8 @@ options:
         required: true
       values:
         description:
-          - The release's values, exactly: values set by hand on the release and not listed here are removed on the
-            next run. The chart's defaults apply to what is not set.
+          - The release's values, exactly (values set by hand on the release and not listed here are removed on the
+            next run); the chart's defaults apply to what is not set.
         type: dict
         default: {}
       create_namespace:
@@ -101,7 +101,7 @@ options:
       wait:
         description:
           - Wait until the release's objects are ready (C(--wait=watcher)), at most O(wait_timeout) seconds.
-          - Off by default: the next tasks check what they need (nodes Ready after the CNI, for instance), and a
+          - Off by default; the next tasks check what they need (nodes Ready after the CNI, for instance), and a
             workload that cannot start before another release is installed would block the run.
         type: bool
         default: false
@@ -122,10 +122,8 @@ options:
 notes:
   - Releases not listed are never touched; this module does not uninstall.
 seealso:
+  - module: talosforge.cluster.kube_objects
   - module: talosforge.cluster.talos_kubeconfig
-  - name: The helm role of this collection
-    description: Installs the pinned helm this module runs.
-    link: https://github.com/talosforge/cluster/tree/main/roles/helm
 author:
   - talosforge.cluster contributors (@talosforge)
 """
@@ -237,7 +235,7 @@ commands:
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.talosforge.cluster.plugins.module_utils._helm.cli import module_runner
+from ansible_collections.talosforge.cluster.plugins.module_utils._helm.helm import module_runner
 from ansible_collections.talosforge.cluster.plugins.module_utils._helm.releases_apply import run
 from ansible_collections.talosforge.cluster.plugins.module_utils._module import run_module
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible_collections.talosforge.cluster.plugins.module_utils._helm.cli import HelmError
+from ansible_collections.talosforge.cluster.plugins.module_utils._helm.helm import HelmError
 from ansible_collections.talosforge.cluster.plugins.module_utils._helm.releases_apply import run
 from kube_testlib import LiveCluster
 
@@ -262,11 +262,12 @@ def _fail_upgrade(bench: Bench) -> None:
 def test_the_module_through_ansible_playbook_is_idempotent(bench: Bench) -> None:
     if not (REPO / ".build" / "collections" / "ansible_collections" / "talosforge" / "cluster").exists():
         pytest.skip("the collection link .build/collections is not set up")
-    release = bench.release("played", "checked", "1.2.0", {"replicas": 1, "mode": "b"})
+    releases = [bench.release("played", "checked", "1.2.0", {"replicas": 1, "mode": "b"}),
+                bench.release("played-too", values={"greeting": "hello"})]  # fmt: skip
     play = [{"hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "Helm releases", "register": "out", "talosforge.cluster.helm_releases": {
             "kubeconfig": str(bench.live.kubeconfig), "helm_binary": str(bench.wrapper),
-            "values_dir": str(bench.values_dir), "releases": [release]}},
+            "values_dir": str(bench.values_dir), "releases": releases}},
         {"ansible.builtin.debug": {"var": "out.releases"}},
     ]}]  # fmt: skip
     path = bench.root / "play.yml"
@@ -275,9 +276,12 @@ def test_the_module_through_ansible_playbook_is_idempotent(bench: Bench) -> None
     env.update(ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR="1",
                ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(REPO / ".build" / "collections"), *sys.path]))  # fmt: skip
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)]
+    bench.log.write_text("")
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "changed=1" in first.stdout and '"action": "installed"' in first.stdout
+    bench.log.write_text("")
     second = subprocess.run([*command, "--diff"], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "changed=0" in second.stdout and '"action": "unchanged"' in second.stdout
+    assert "changed=0" in second.stdout and second.stdout.count('"action": "unchanged"') == 2
+    assert sorted(bench.verbs()) == ["get values played", "get values played-too", "list"]

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import PartialFailure, item_failure
-from ansible_collections.talosforge.cluster.plugins.module_utils._helm.cli import Helm, HelmError, Runner, helm_words
-from ansible_collections.talosforge.cluster.plugins.module_utils._helm.plan import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._helm.helm import Helm, HelmError, Runner, helm_words
+from ansible_collections.talosforge.cluster.plugins.module_utils._helm.releases_plan import (
     DRIFTED,
     INSTALLED,
     UNCHANGED,

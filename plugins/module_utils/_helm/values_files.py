@@ -15,7 +15,7 @@ import stat
 
 from ansible_collections.talosforge.cluster.plugins.module_utils import _scratch as scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
-from ansible_collections.talosforge.cluster.plugins.module_utils._helm.plan import Release
+from ansible_collections.talosforge.cluster.plugins.module_utils._helm.releases_plan import Release
 
 FILE_MODE = 0o600
 

@@ -1,13 +1,13 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The decisions of helm_releases (_helm/plan.py) from what helm list / helm get values answer, without a cluster."""
+"""The decisions of helm_releases (_helm/releases_plan.py) from what helm list / helm get values answer, without a cluster."""
 
 from __future__ import annotations
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
-from ansible_collections.talosforge.cluster.plugins.module_utils._helm.cli import parse_list, parse_values
-from ansible_collections.talosforge.cluster.plugins.module_utils._helm.plan import (
+from ansible_collections.talosforge.cluster.plugins.module_utils._helm.helm import parse_list, parse_values
+from ansible_collections.talosforge.cluster.plugins.module_utils._helm.releases_plan import (
     DRIFTED,
     INSTALLED,
     UNCHANGED,

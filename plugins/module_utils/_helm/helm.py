@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import ApiError
+from ansible_collections.talosforge.cluster.plugins.module_utils._helm.releases_plan import Chart
 
 # runner(argv, stdin, env) -> (exit code, stdout, stderr)
 Runner = Callable[[list[str], "str | None", Mapping[str, str]], "tuple[int, str, str]"]
@@ -62,20 +63,6 @@ def helm_words(stderr: str) -> str:
     lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
     text = " ".join(lines)
     return text[len("Error: ") :] if text.startswith("Error: ") else text
-
-
-@dataclass
-class Chart:
-    """Where a chart comes from: a repository URL and the chart's name in it, or an ``oci://`` reference."""
-
-    chart: str
-    version: str
-    repo: str | None = None
-
-    def args(self) -> list[str]:
-        """The chart and its source, as ``helm template``/``helm upgrade`` take them after the release name."""
-        source = ["--repo", self.repo] if self.repo else []
-        return [self.chart, *source, "--version", self.version]
 
 
 @dataclass

@@ -18,11 +18,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
-from ansible_collections.talosforge.cluster.plugins.module_utils._helm.cli import Chart
 from ansible_collections.talosforge.cluster.plugins.module_utils._helm.values import changed_keys, normal, to_yaml
 
 INSTALLED, UPGRADED, UNCHANGED, DRIFTED = "installed", "upgraded", "unchanged", "drifted"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+@dataclass
+class Chart:
+    """Where a chart comes from: a repository URL and the chart's name in it, or an ``oci://`` reference."""
+
+    chart: str
+    version: str
+    repo: str | None = None
+
+    def args(self) -> list[str]:
+        """The chart and its source, as ``helm template``/``helm upgrade`` take them after the release name."""
+        source = ["--repo", self.repo] if self.repo else []
+        return [self.chart, *source, "--version", self.version]
 
 
 @dataclass
