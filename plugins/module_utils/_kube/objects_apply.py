@@ -61,8 +61,12 @@ class Run:
         self.workers = worker_count(params.get("parallel") or 8)
         self.field_manager = params.get("field_manager") or "talosforge"
         self._clients: list[KubeClient] = [self.client]
+        self._idle: list[KubeClient] = []
 
     def make_client(self) -> KubeClient:
+        """An idle client (its connection kept alive from an earlier step) or a new one."""
+        if self._idle:
+            return self._idle.pop()
         client = KubeClient(self.connection, self.stats)
         self._clients.append(client)
         return client
@@ -71,6 +75,7 @@ class Run:
         """``work`` on every item in parallel; the failures, each naming its object."""
         if not items:
             return []
+        self._idle = list(self._clients)  # the caller waits meanwhile: every client is free
         outcomes = in_parallel(items, self.workers, self.make_client, work, (KubeApiError,), "kube")
         return [refused(item, error) for item, (_done, error) in zip(items, outcomes, strict=True) if error is not None]
 

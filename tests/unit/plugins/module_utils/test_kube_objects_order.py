@@ -90,6 +90,7 @@ class FakeRun(Run):
         self.client = api  # type: ignore[assignment]
         self.stats = api.stats
         self._clients = []
+        self._idle = []
         self.api = api
 
     def tick(self, seconds: float) -> None:
