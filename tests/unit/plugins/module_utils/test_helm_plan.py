@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, talosforge.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The decisions of helm_releases (_helm/releases_plan.py) from what helm list / helm get values answer, without a cluster."""
+"""The decisions of helm_releases (_helm/releases_plan.py) from what helm list and helm get values answer, without
+a cluster."""
 
 from __future__ import annotations
 
