@@ -75,7 +75,10 @@ options:
   expect:
     description:
       - What should hold once the objects are applied and their controllers acted on them. Each entry names one
-        object and sets exactly one of O(expect[].condition), O(expect[].address), O(expect[].ready).
+        object and sets at most one of O(expect[].condition), O(expect[].address), O(expect[].ready); an entry
+        with none of them expects only that the object exists (a Node registered).
+      - While waiting, an API server that does not answer yet (starting) or a kind not served yet (its CRD being
+        installed) count as not met, and are looked at again until O(wait_timeout).
       - With O(wait_timeout) V(0) they are only reported (RV(pending), RV(addresses)); otherwise the task waits
         for all of them and fails naming each one not met and why.
     type: list

@@ -27,15 +27,18 @@ def label(entry: Mapping[str, Any]) -> str:
 
 
 def validate(entries: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The expectations with exactly one of condition, address, ready each; InputError naming the bad ones."""
+    """The expectations, each with at most one of condition, address, ready (none: the object exists).
+
+    InputError naming every bad entry.
+    """
     problems, clean = [], []
     for index, entry in enumerate(entries):
         chosen = [key for key in ("condition", "address", "ready") if entry.get(key)]
         missing = [key for key in ("apiVersion", "kind", "name") if not entry.get(key)]
         if missing:
             problems.append(f"expect[{index}]: {', '.join(missing)} missing")
-        elif len(chosen) != 1:
-            problems.append(f"expect[{index}] ({label(entry)}): set exactly one of condition, address, ready")
+        elif len(chosen) > 1:
+            problems.append(f"expect[{index}] ({label(entry)}): set one of condition, address, ready, not several")
         elif entry.get("address") and entry.get("kind") != "Service":
             problems.append(f"expect[{index}] ({label(entry)}): address applies to a Service")
         else:
@@ -94,5 +97,7 @@ def check(entry: Mapping[str, Any], live: Mapping[str, Any] | None) -> tuple[boo
     if entry.get("condition"):
         met, why = _condition(live, str(entry["condition"]))
         return met, why, None
-    met, why = _ready(live)
-    return met, why, None
+    if entry.get("ready"):
+        met, why = _ready(live)
+        return met, why, None
+    return True, "", None  # it exists: all that was asked

@@ -231,8 +231,14 @@ def _expect(
     deadline = current.clock() + wait
     while True:
         still = []
-        for entry in open_entries:
-            met, why, address = _check_one(current, discovery, entry)
+        for position, entry in enumerate(open_entries):
+            try:
+                met, why, address = _check_one(current, discovery, entry)
+            except KubeApiError as exc:  # no answer (the API server may be starting): the same for all the rest
+                for waiting in open_entries[position:]:
+                    reasons[id(waiting)] = f"the API server did not answer: {exc}"
+                still.extend(open_entries[position:])
+                break
             if met:
                 if address:
                     addresses[f"{entry.get('namespace') or ''}/{entry['name']}"] = address
@@ -257,9 +263,18 @@ def _expect(
 
 
 def _check_one(current: Run, discovery: Discovery, entry: dict[str, Any]) -> tuple[bool, str, str | None]:
-    resource = discovery.served(str(entry["apiVersion"]), str(entry["kind"]))
-    if resource is None:
-        return False, f"kind {entry['kind']} is not served in {entry['apiVersion']}", None
-    namespace = (entry.get("namespace") or current.connection.namespace) if resource.namespaced else None
-    live = current.client.get(resource.path(namespace, str(entry["name"])), missing_ok=True)
+    """One expectation, read now. An API server that refuses the read is a reason, not a failure: the wait goes on
+    until its deadline (a CRD may be being installed). One that does not answer raises (KubeApiError, status None)."""
+    api_version, kind = str(entry["apiVersion"]), str(entry["kind"])
+    try:
+        resource = discovery.served(api_version, kind)
+        if resource is None:
+            discovery.forget(api_version)  # read again at the next look: its CRD may come meanwhile
+            return False, f"kind {kind} is not served in {api_version}", None
+        namespace = (entry.get("namespace") or current.connection.namespace) if resource.namespaced else None
+        live = current.client.get(resource.path(namespace, str(entry["name"])), missing_ok=True)
+    except KubeApiError as exc:
+        if exc.status is None:
+            raise
+        return False, f"reading it failed: {exc}", None
     return check(entry, live)

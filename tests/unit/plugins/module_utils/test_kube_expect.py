@@ -22,7 +22,7 @@ def test_labels_name_the_object() -> None:
 def test_every_bad_entry_is_reported_at_once() -> None:
     entries = [
         {**SERVICE, "address": True},
-        {**DEPLOYMENT},
+        {**DEPLOYMENT, "ready": True, "address": True},
         {**DEPLOYMENT, "ready": True, "condition": "Available"},
         {**DEPLOYMENT, "address": True},
         {"kind": "Node", "ready": True},
@@ -30,8 +30,8 @@ def test_every_bad_entry_is_reported_at_once() -> None:
     with pytest.raises(InputError) as raised:
         validate(entries)
     assert str(raised.value) == (
-        "expect[1] (Deployment dns/powerdns): set exactly one of condition, address, ready; "
-        "expect[2] (Deployment dns/powerdns): set exactly one of condition, address, ready; "
+        "expect[1] (Deployment dns/powerdns): set one of condition, address, ready, not several; "
+        "expect[2] (Deployment dns/powerdns): set one of condition, address, ready, not several; "
         "expect[3] (Deployment dns/powerdns): address applies to a Service; "
         "expect[4]: apiVersion, name missing"
     )
@@ -101,3 +101,10 @@ def workload(kind: str, spec: dict, status: dict, generation: int = 2) -> dict[s
 )  # fmt: skip
 def test_readiness(live: dict[str, Any], met: bool, why: str) -> None:
     assert check({**DEPLOYMENT, "ready": True}, live) == (met, why, None)
+
+
+def test_an_entry_without_a_check_expects_the_object_to_exist() -> None:
+    node = {"apiVersion": "v1", "kind": "Node", "name": "cp-1"}
+    assert validate([node]) == [{**node, "namespace": None}]
+    assert check(node, {"kind": "Node", **conditions(("Ready", "False", "no CNI"))}) == (True, "", None)
+    assert check(node, None) == (False, "it does not exist", None)

@@ -19,6 +19,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._kube.objects_a
 CORE = {
     "resources": [
         {"name": "namespaces", "kind": "Namespace", "namespaced": False},
+        {"name": "nodes", "kind": "Node", "namespaced": False},
         {"name": "configmaps", "kind": "ConfigMap", "namespaced": True},
         {"name": "configmaps/status", "kind": "ConfigMap", "namespaced": True},
     ]
@@ -36,6 +37,7 @@ class FakeApi:
         self.log: list[tuple[str, str]] = []
         self.stats = Stats()
         self.lock = threading.Lock()
+        self.down = 0  # the next reads not answered (an API server that is starting)
 
     def _note(self, method: str, path: str) -> None:
         with self.lock:
@@ -47,6 +49,9 @@ class FakeApi:
 
     def get(self, path: str, missing_ok: bool = False) -> Any:
         self._note("GET", path)
+        if self.down:
+            self.down -= 1
+            raise KubeApiError("cannot reach https://x: connection refused", code="Unreachable")
         found = {"/api/v1": CORE, "/apis/apiextensions.k8s.io/v1": CRDS}.get(path)
         if path == "/apis/example.org/v1" and CRD_PATH in self.objects:
             found = WIDGETS
@@ -232,3 +237,39 @@ def test_waiting_for_expectations_is_bounded_and_names_each_one_not_met() -> Non
     assert failed.value.result["pending"][0]["why"] == "condition Ready not reported yet"
     reported = call(api, [], expect=expect)
     assert reported["pending"] == [{**expect[0], "why": "condition Ready not reported yet"}]
+
+
+def test_waiting_goes_on_while_the_api_server_does_not_answer_yet() -> None:
+    api = FakeApi()
+    call(api, [NAMESPACE])
+    api.down = 3
+    expect = [
+        {"apiVersion": "v1", "kind": "Namespace", "name": "shop"},
+        {"apiVersion": "v1", "kind": "Node", "name": "n"},
+    ]
+    run_ = FakeRun(api, {"kubeconfig": "unused"})
+    params = {"kubeconfig": "unused", "objects": [], "expect": expect, "wait_timeout": 10}
+    with pytest.raises(PartialFailure) as failed:
+        run(params, False, run_)
+    assert str(failed.value) == "1 of 2 expectations not met within 10 s: Node n: it does not exist"
+    api.down = 1
+    reported = call(api, [], expect=expect)
+    assert [p["why"] for p in reported["pending"]] == [
+        "the API server did not answer: cannot reach https://x: connection refused"
+    ] * 2
+
+
+def test_objects_of_a_crd_the_call_changes_are_checked_against_the_new_crd() -> None:
+    api = FakeApi()
+    call(api, [NAMESPACE, CRD, widget()])
+    api.log.clear()
+    changed_crd = {**CRD, "metadata": {**CRD["metadata"], "labels": {"schema": "2"}}}
+    result = call(api, [changed_crd, widget(2)])
+    order = [(method, path) for method, path in api.log if method.startswith("PATCH")]
+    assert order == [
+        ("PATCH dry-run", CRD_PATH),
+        ("PATCH", CRD_PATH),
+        ("PATCH dry-run", "/apis/example.org/v1/namespaces/shop/widgets/w"),
+        ("PATCH", "/apis/example.org/v1/namespaces/shop/widgets/w"),
+    ]
+    assert [o["action"] for o in result["objects"]] == ["updated", "updated"]
