@@ -136,7 +136,7 @@ def helm(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[st
 def template(
     repo: RunningSimulator, env: dict[str, str], chart: str, *extra: str, values: dict[str, Any] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    release, namespace, _ = RELEASES[chart]
+    release, namespace = RELEASES[chart][:2]
     arguments = ["template", release, chart, "--repo", repo.url + "/", "--version", VERSIONS[chart]]
     arguments += ["--namespace", namespace, *extra]
     if values is not None:
@@ -172,6 +172,9 @@ def test_index_lists_every_chart_with_its_digest(repo: RunningSimulator) -> None
         assert hashlib.sha256(archive.body).hexdigest() == entry["digest"], name
         # deterministic: packing the same sources again gives the same bytes
         assert package(SOURCES[name])[1] == archive.body, name
+        with tarfile.open(fileobj=io.BytesIO(archive.body)) as packed:
+            templates = [n for n in packed.getnames() if n.startswith(f"{name}/templates/")]
+        assert templates and all(n.endswith((".yaml", "/_helpers.tpl")) for n in templates), templates
     assert call(repo.url, "GET", "/index.yaml").body == reply.body
     assert call(repo.url, "GET", "/charts/nothing-1.0.0.tgz").status == 404
 
@@ -205,7 +208,7 @@ def test_real_helm_renders_each_chart_from_the_repository(
     rendered = template(repo, helm_env, chart)
     assert rendered.returncode == 0, rendered.stderr
     documents = objects(rendered.stdout)
-    _, namespace, expected = RELEASES[chart]
+    namespace, expected = RELEASES[chart][1:]
     assert expected <= {(d["kind"], d["metadata"]["name"]) for d in documents}
     for document in documents:
         assert document["kind"] not in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "Job")

@@ -23,6 +23,9 @@ import yaml
 from .sources import SOURCES, ChartSource
 
 FIXED_MTIME = 1767225600  # 2026-01-01T00:00:00Z, the time recorded for every file in an archive
+# templates/<name>.yaml.gotmpl in the repository is templates/<name>.yaml in the chart: Helm templates are not YAML,
+# and every .yaml file in the repository is linted as YAML (yamllint, ansible-test sanity)
+TEMPLATE_SUFFIX = ".gotmpl"
 INDEX_NAME = "index.yaml"
 
 
@@ -33,7 +36,7 @@ def _now() -> str:
 def chart_files(source: ChartSource) -> list[tuple[str, Path]]:
     """(path inside the chart, source file) for every file of the chart, the contract files included."""
     files = [
-        (path.relative_to(source.folder).as_posix(), path)
+        (path.relative_to(source.folder).as_posix().removesuffix(TEMPLATE_SUFFIX), path)
         for path in sorted(source.folder.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts
     ]
