@@ -20,8 +20,10 @@ with the gsqlite3 backend) the way that container would run it, from the objects
 A start that the real container could not make is refused, logged and reported as a Warning event on the
 Deployment (reason ``PowerDNSNotStarted``, from ``talosforge-sandbox-powerdns``), e.g. ``startup.py`` unable to
 write ``_api.conf`` because a ConfigMap volume (always read-only) is mounted on ``/etc/powerdns/pdns.d``.
-The server is restarted when what it runs from changes (config, key, address, ports) and stopped when the
-Deployment goes away or is scaled to zero; with the controllers tier on, it runs only while the Deployment has an
+The server is restarted when the pod would be replaced (its template changes: a checksum annotation, ``kubectl
+rollout restart``) or its Service's address or ports change; a changed ConfigMap or Secret alone is not seen until
+then, as a running container does not see it either. It is stopped when the Deployment goes away or is scaled to
+zero; with the controllers tier on, it runs only while the Deployment has an
 available replica (kwok reports the pod Running once the nodes are Ready).
 """
 
@@ -108,10 +110,6 @@ class Wanted:
     web_port: int
     database: Path
     create_schema: bool
-
-    def fingerprint(self) -> str:
-        body = json.dumps([self.files, self.address, self.dns_port, self.web_port, str(self.database)], sort_keys=True)
-        return hashlib.sha256(body.encode()).hexdigest()
 
 
 class Runner:
@@ -208,14 +206,31 @@ class Runner:
                 return int(port["port"])
         return None
 
-    def wanted(self, deployment: dict[str, Any], services: list[dict[str, Any]]) -> Wanted | None:
-        """What the Deployment's pdns container would run, None when no pod would run; NotStarted when it fails."""
+    def identity(self, deployment: dict[str, Any], services: list[dict[str, Any]]) -> str | None:
+        """What the running server depends on beyond its start: the pod template (a change replaces the pod, which
+        then reads its ConfigMap and Secret again; a change of those alone does not, as on a real cluster) and the
+        Service's address and ports. None when no pod would run or the Service has no address yet."""
         metadata, spec = deployment["metadata"], deployment.get("spec") or {}
-        namespace = metadata["namespace"]
         if spec.get("replicas", 1) == 0:
             return None
         if self.gate_on_available and not (deployment.get("status") or {}).get("availableReplicas"):
             return None
+        template = spec.get("template") or {}
+        service = self._service(metadata["namespace"], (template.get("metadata") or {}).get("labels") or {}, services)
+        if service is None:
+            raise NotStarted(
+                f"no Service of type LoadBalancer in {metadata['namespace']} selects the pods of {metadata['name']}"
+            )
+        ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+        if not ingress or not ingress[0].get("ip"):
+            return None  # not reachable yet: the Service waits for its address
+        body = json.dumps([template, ingress[0]["ip"], (service.get("spec") or {}).get("ports")], sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def wanted(self, deployment: dict[str, Any], services: list[dict[str, Any]]) -> Wanted:
+        """What the Deployment's pdns container runs from, read now (at its start); NotStarted when it would fail."""
+        metadata, spec = deployment["metadata"], deployment.get("spec") or {}
+        namespace = metadata["namespace"]
         template = spec.get("template") or {}
         pod = template.get("spec") or {}
         container = next(c for c in pod.get("containers") or [] if IMAGE.match(str(c.get("image") or "")))
@@ -235,9 +250,7 @@ class Runner:
         service = self._service(namespace, (template.get("metadata") or {}).get("labels") or {}, services)
         if service is None:
             raise NotStarted(f"no Service of type LoadBalancer in {namespace} selects the pods of {metadata['name']}")
-        ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-        if not ingress or not ingress[0].get("ip"):
-            return None  # not reachable yet: the Service waits for its address
+        ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or [{}]
         local_port = int(effective.get("local-port") or 53)
         web_port = int(effective.get("webserver-port") or 8081)
         dns_port = self._service_port(service, container, local_port) or local_port
@@ -289,30 +302,36 @@ class Runner:
         for deployment in mine:
             key = f"{deployment['metadata']['namespace']}/{deployment['metadata']['name']}"
             try:
-                wanted = self.wanted(deployment, services)
+                identity = self.identity(deployment, services)
+                if identity is None:
+                    continue
+                keep.add(key)
+                if self._current(key, identity):
+                    continue
+                self._run(self.wanted(deployment, services), identity)
             except NotStarted as problem:
+                keep.discard(key)
                 self._stop(key)
                 self._report(deployment, str(problem))
-                continue
-            if wanted is not None:
-                keep.add(key)
-                self._run(wanted)
         for pid_file in self.root.glob("*/*/pdns.pid"):
             key = f"{pid_file.parent.parent.name}/{pid_file.parent.name}"
             if key not in keep:
                 self._stop(key)
 
-    def _run(self, wanted: Wanted) -> None:
+    def _current(self, key: str, identity: str) -> bool:
+        """Whether the server of ``key`` runs for ``identity``, or exited less than RETRY_S ago."""
+        fingerprint = self._dir(key) / "fingerprint"
+        if not fingerprint.exists() or fingerprint.read_text() != identity:
+            return False
+        daemon = self._daemon(key)
+        if daemon.alive() or time.monotonic() - self.started.get(key, 0.0) < RETRY_S:
+            return True
+        print(f"{_now()} {key}: pdns_server exited, starting it again: {daemon.tail()}", flush=True)
+        return False
+
+    def _run(self, wanted: Wanted, identity: str) -> None:
         folder = self._dir(wanted.key)
         daemon = self._daemon(wanted.key)
-        fingerprint = folder / "fingerprint"
-        same = fingerprint.exists() and fingerprint.read_text() == wanted.fingerprint()
-        if same and daemon.alive():
-            return
-        if same and time.monotonic() - self.started.get(wanted.key, 0.0) < RETRY_S:
-            return
-        if same:
-            print(f"{_now()} {wanted.key}: pdns_server exited, starting it again: {daemon.tail()}", flush=True)
         self._write_config(folder, wanted)
         wanted.database.parent.mkdir(parents=True, exist_ok=True)
         if wanted.create_schema and not wanted.database.exists():
@@ -330,7 +349,7 @@ class Runner:
             ],
             env=environment(),
         )
-        fingerprint.write_text(wanted.fingerprint())
+        (folder / "fingerprint").write_text(identity)
         self.started[wanted.key] = time.monotonic()
         print(
             f"{_now()} {wanted.key}: pdns_server on {wanted.address} (dns {wanted.dns_port}/udp+tcp, api "

@@ -7,6 +7,7 @@ import base64
 import json
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from kube_testlib import LiveCluster, wait_for
+from kube_testlib import LiveCluster, cni_daemonset, wait_for
 from sandbox_testlib import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -233,8 +234,14 @@ def test_pdns_server_runs_from_the_applied_objects(live: LiveCluster) -> None:
     assert nsupdate(address, "signed", f"hmac-sha256:acme:{secret_b64}") == 0
     assert dig(address, "_acme-challenge.cluster.example.", "TXT") == '"signed"'
 
-    # a new key in the Secret: the server is restarted with it, the zone stays (the volume outlives the server)
+    # a new key in the Secret changes nothing until the pod is replaced (a running container keeps its env) ...
     apply(live, secret("second-key"))
+    time.sleep(3)
+    assert answering(address, "first-key") and not answering(address, "second-key")
+    # ... then the server is restarted with it, and the zone stays (the volume outlives the server)
+    restarted = deployment()
+    restarted["spec"]["template"]["metadata"]["annotations"] = {"kubectl.kubernetes.io/restartedAt": "now"}
+    apply(live, restarted)
     wait_for(lambda: answering(address, "second-key"), 30, "the new API key in use")
     assert http(address, "GET", "/api/v1/servers/localhost", "first-key")[0] == 401
     assert dig(address, "cluster.example.", "NS") == "ns1.cluster.example."
@@ -246,8 +253,103 @@ def test_pdns_server_runs_from_the_applied_objects(live: LiveCluster) -> None:
     assert "Read-only file system: '/etc/powerdns/pdns.d/_api.conf'" in reasons[0]
 
     # back to a mount that works, then the Deployment goes: so does the server
-    apply(live, deployment())
+    apply(live, restarted)
     wait_for(lambda: answering(address, "second-key"), 30, "the server back")
     client.AppsV1Api(live.api()).delete_namespaced_deployment("powerdns", NS)
     wait_for(lambda: not answering(address, "second-key"), 30, "the server stopped with its Deployment")
     assert "no servers could be reached" in dig(address, "cluster.example.", "NS")
+
+
+@pytest.fixture(scope="module")
+def tier2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCluster]:
+    cluster = LiveCluster.create(tmp_path_factory.mktemp("powerdns2"), control_planes=1, workers=1, controllers=True)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def test_with_the_controllers_pdns_runs_only_while_its_pod_does(tier2: LiveCluster) -> None:
+    """With the second tier, the server runs once the Deployment has an available pod: not before a CNI makes the
+    nodes Ready, and not while its volume claim cannot be bound (the sandbox, like a bare Talos cluster, has no
+    StorageClass)."""
+    from kubernetes import client
+
+    live, address = tier2, f"{tier2.prefix}.53"
+    extensions = client.ApiextensionsV1Api(live.api())
+    extensions.create_custom_resource_definition(yaml.safe_load((CRDS / "metallb.io/ipaddresspool.yaml").read_text()))
+    wait_for(
+        lambda: any(
+            c.type == "Established"
+            for c in extensions.read_custom_resource_definition("ipaddresspools.metallb.io").status.conditions or []
+        ),
+        30,
+        "the IPAddressPool CRD",
+    )
+    for namespace in ("metallb-system", NS):
+        apply(live, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    apply(
+        live,
+        {
+            "apiVersion": "metallb.io/v1beta1",
+            "kind": "IPAddressPool",
+            "metadata": {"name": "dns-pool", "namespace": "metallb-system"},
+            "spec": {"addresses": [f"{address}/32"]},
+        },
+    )
+    apply(live, secret("the-key"))
+    config = {"pdns.conf": PDNS_CONF}
+    apply(
+        live,
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "powerdns-config", "namespace": NS},
+            "data": config,
+        },
+    )
+    claim = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+    apply(
+        live,
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "powerdns-data", "namespace": NS},
+            "spec": claim,
+        },
+    )
+    apply(live, deployment())
+    ports = [{"name": "dns-udp", "port": 53, "protocol": "UDP"}, {"name": "api", "port": 8081, "protocol": "TCP"}]
+    apply(
+        live,
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "powerdns", "namespace": NS, "annotations": {"metallb.io/address-pool": "dns-pool"}},
+            "spec": {"type": "LoadBalancer", "selector": {"app.kubernetes.io/name": "powerdns"}, "ports": ports},
+        },
+    )
+    client.AppsV1Api(live.api()).create_namespaced_daemon_set("kube-system", cni_daemonset())
+    core = client.CoreV1Api(live.api())
+
+    def unschedulable() -> str:
+        for pod in core.list_namespaced_pod(NS).items:
+            for cond in pod.status.conditions or []:
+                if (
+                    cond.type == "PodScheduled"
+                    and cond.reason == "Unschedulable"
+                    and "PersistentVolumeClaim" in (cond.message or "")
+                ):
+                    return cond.message
+        return ""
+
+    message = wait_for(unschedulable, 60, "the pod unschedulable for its claim")
+    assert "unbound immediate PersistentVolumeClaims" in message, message
+    assert not answering(address, "the-key")
+
+    # data on an emptyDir instead: the pod runs, and so does pdns_server
+    unclaimed = deployment()
+    unclaimed["spec"]["template"]["spec"]["volumes"][1] = {"name": "data", "emptyDir": {}}
+    apply(live, unclaimed)
+    wait_for(lambda: answering(address, "the-key"), 120, "pdns_server once the pod is available")
+    assert http(address, "GET", "/api/v1/servers/localhost", None)[0] == 401
