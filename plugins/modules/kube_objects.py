@@ -51,7 +51,8 @@ options:
     type: str
   objects:
     description:
-      - Kubernetes manifests, as mappings, each with C(apiVersion), C(kind) and C(metadata.name).
+      - Kubernetes manifests, as mappings, each with C(apiVersion), C(kind) and C(metadata.name). Null entries
+        (the empty documents of a multi-document YAML file read with C(from_yaml_all)) are skipped.
       - Namespaced objects without C(metadata.namespace) go to the context's namespace (C(default) when it names
         none).
       - C(status) and server-set metadata (C(managedFields), C(resourceVersion), C(uid)...) are ignored.
@@ -118,6 +119,7 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for all of O(expect); V(0) checks them once and only reports them.
+      - In check mode they are checked once and only reported, whatever this value.
     type: int
     default: 0
   parallel:

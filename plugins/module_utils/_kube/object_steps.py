@@ -87,6 +87,8 @@ def items_from(objects: list[Any]) -> list[Item]:
     """Items for the ``objects`` option; InputError listing every manifest that is not usable, nothing sent."""
     problems, items, seen = [], [], set()
     for index, manifest in enumerate(objects):
+        if manifest is None:  # an empty document of a multi-document YAML file
+            continue
         if not isinstance(manifest, Mapping):
             problems.append(f"objects[{index}] is not a mapping")
             continue
@@ -109,12 +111,14 @@ def items_from(objects: list[Any]) -> list[Item]:
     return items
 
 
-def resolve(items: list[Item], discovery: Discovery, default_namespace: str, absent: bool = False) -> list[str]:
-    """Set each item's resource and namespace; the problems (kinds nobody serves), by object.
+def resolve(
+    items: list[Item], discovery: Discovery, default_namespace: str, absent: bool = False
+) -> list[dict[str, Any]]:
+    """Set each item's resource and namespace; the failures (kinds nobody serves), by object.
 
-    With ``absent``, an object of a kind nobody serves does not exist: it is marked unchanged, not a problem.
+    With ``absent``, an object of a kind nobody serves does not exist: it is marked unchanged, not a failure.
     """
-    problems = []
+    failures = []
     for item in items:
         served = discovery.served(item.api_version, item.kind)
         resource = served or discovery.planned.get((item.api_version, item.kind))
@@ -122,15 +126,13 @@ def resolve(items: list[Item], discovery: Discovery, default_namespace: str, abs
             item.served, item.action = False, "unchanged"
             continue
         if resource is None:
-            problems.append(
-                f"{item.label}: the API server does not serve kind {item.kind} in {item.api_version}"
-                " and no CRD of this call defines it"
-            )
+            why = f"kind {item.kind} in {item.api_version} is not served and no CRD of this task defines it"
+            failures.append({"name": item.label, "msg": f"{item.label}: {why}"})
             continue
         item.resource, item.served = resource, served is not None
         if resource.namespaced:
             item.namespace = str(item.manifest.get("metadata", {}).get("namespace") or default_namespace)
-    return problems
+    return failures
 
 
 def waiting_for(first: list[Item]) -> tuple[set[str], set[tuple[str, str]]]:

@@ -94,11 +94,8 @@ def run(params: dict[str, Any], check_mode: bool, run_: Run | None = None) -> di
         planned = {key: value for crd in crds for key, value in crd_resources(crd).items()}
         discovery = Discovery(current.client, planned)
         absent = params.get("state") == "absent"
-        problems = resolve(items, discovery, current.connection.namespace, absent)
-        if problems:
-            raise PartialFailure(
-                f"Nothing was written: {'; '.join(problems)}", _result(items, current), [{"msg": p} for p in problems]
-            )
+        failures = resolve(items, discovery, current.connection.namespace, absent)
+        _stop_if(failures, items, current, "Nothing was written", "the API server serves no kind for")
         if absent:
             _absent(current, items)
         else:
@@ -124,10 +121,11 @@ def _present(current: Run, items: list[Item], discovery: Discovery) -> None:
         return
     failures = current.each([i for i in first if i.action != "unchanged"], lambda c, i: apply(c, i, field_manager))
     _stop_if(failures, items, current, "Some Namespaces or CRDs were refused; nothing else was written")
-    _await_crds(current, first, discovery)
+    failures = _await_crds(current, first, discovery)
+    _stop_if(failures, items, current, "Only the Namespaces and CRDs before them were written", "waiting failed for")
     deferred = [item for item in rest if item.deferred]
-    for item in deferred:
-        item.resource, item.served = _served(current, discovery, item), True
+    failures = _serve(current, discovery, deferred)
+    _stop_if(failures, items, current, "Only the Namespaces and CRDs before them were written", "waiting failed for")
     failures = current.each(deferred, lambda client, item: plan(client, item, field_manager))
     _stop_if(failures, items, current, "Only the Namespaces and CRDs before them were written")
     failures = current.each([i for i in rest if i.action != "unchanged"], lambda c, i: apply(c, i, field_manager))
@@ -144,8 +142,10 @@ def _absent(current: Run, items: list[Item]) -> None:
     _stop_if(failures, items, current, "Some Namespaces or CRDs could not be deleted")
 
 
-def _stop_if(failures: list[dict[str, Any]], items: list[Item], current: Run, what: str) -> None:
-    """Fail naming every refused object; the result lists what was written before (never lost)."""
+def _stop_if(
+    failures: list[dict[str, Any]], items: list[Item], current: Run, what: str, verb: str = "the API server refused"
+) -> None:
+    """Fail naming every object that failed; the result lists what was written before (never lost)."""
     if not failures:
         return
     names = ", ".join(failure["name"] for failure in failures)
@@ -153,28 +153,33 @@ def _stop_if(failures: list[dict[str, Any]], items: list[Item], current: Run, wh
     result = _result([item for item in items if item.written], current)
     result["api_requests"] = dict(current.stats.requests)
     raise PartialFailure(
-        f"{what}: the API server refused {len(failures)} of {len(items)} objects ({names}): {reasons}",
-        result,
-        failures,
+        f"{what}: {verb} {len(failures)} of {len(items)} objects ({names}): {reasons}", result, failures
     )
 
 
-def _await_crds(current: Run, first: list[Item], discovery: Discovery) -> None:
-    """Wait (bounded) until every CRD of the call is Established, then forget their group-versions' discovery."""
+def _await_crds(current: Run, first: list[Item], discovery: Discovery) -> list[dict[str, Any]]:
+    """Wait (bounded) until every CRD of the call is Established; forget the discovery of those written.
+
+    Returns the failures: CRDs not Established in time (with their conditions' words), or not readable.
+    """
     deadline = current.clock() + CRD_TIMEOUT
+    failures = []
     for item in (item for item in first if item.kind == "CustomResourceDefinition"):
         state = item.after or item.live or {}
-        while not _established(state):
-            if current.clock() > deadline:
-                raise KubeApiError(
-                    f"{item.label}: not Established within {CRD_TIMEOUT:.0f} s ({_crd_why(state)})",
-                    code="Timeout",
-                    request=f"GET {item.path}",
-                )
-            current.sleep(0.2)
-            state = current.client.get(item.path)
-        for api_version, _kind in crd_resources(item.manifest):
-            discovery.forget(api_version)
+        try:
+            while not _established(state) and current.clock() <= deadline:
+                current.sleep(0.2)
+                state = current.client.get(item.path)
+        except KubeApiError as exc:
+            failures.append(refused(item, exc))
+            continue
+        if not _established(state):
+            why = f"not Established within {CRD_TIMEOUT:.0f} s ({_crd_why(state)})"
+            failures.append({"name": item.label, "msg": f"{item.label}: {why}"})
+        elif item.written:
+            for api_version, _kind in crd_resources(item.manifest):
+                discovery.forget(api_version)
+    return failures
 
 
 def _established(crd: dict[str, Any]) -> bool:
@@ -188,17 +193,26 @@ def _crd_why(crd: dict[str, Any]) -> str:
     return "; ".join(said) or "no conditions reported yet"
 
 
-def _served(current: Run, discovery: Discovery, item: Item) -> Any:
-    """The resource of a kind whose CRD was just established (discovery may lag a moment behind it)."""
+def _serve(current: Run, discovery: Discovery, deferred: list[Item]) -> list[dict[str, Any]]:
+    """Resolve the kinds of the deferred objects again (discovery may lag a moment behind a new CRD); failures."""
     deadline = current.clock() + CRD_TIMEOUT
-    while True:
-        found = discovery.served(item.api_version, item.kind)
-        if found is not None:
-            return found
-        if current.clock() > deadline:
-            raise KubeApiError(f"{item.label}: kind {item.kind} not served within {CRD_TIMEOUT:.0f} s")
-        discovery.forget(item.api_version)
-        current.sleep(0.2)
+    failures = []
+    for item in deferred:
+        try:
+            found = discovery.served(item.api_version, item.kind)
+            while found is None and current.clock() <= deadline:
+                discovery.forget(item.api_version)
+                current.sleep(0.2)
+                found = discovery.served(item.api_version, item.kind)
+        except KubeApiError as exc:
+            failures.append(refused(item, exc))
+            continue
+        if found is None:
+            why = f"kind {item.kind} not served within {CRD_TIMEOUT:.0f} s of its CRD being Established"
+            failures.append({"name": item.label, "msg": f"{item.label}: {why}"})
+        else:
+            item.resource, item.served = found, True
+    return failures
 
 
 def _result(items: list[Item], current: Run) -> dict[str, Any]:

@@ -153,7 +153,7 @@ def test_namespaces_and_crds_are_written_first_then_the_rest() -> None:
 
 def test_a_second_run_only_reads() -> None:
     api = FakeApi()
-    objects = [widget(), configmap(), NAMESPACE, CRD]
+    objects = [widget(), configmap(), None, NAMESPACE, CRD]  # None: an empty YAML document
     call(api, objects)
     api.log.clear()
     api.stats = Stats()
@@ -204,10 +204,13 @@ def test_check_mode_writes_nothing_and_shows_new_objects_from_their_manifests() 
 
 
 def test_a_kind_nobody_serves_is_an_input_problem_named_by_object() -> None:
-    with pytest.raises(
-        PartialFailure, match="Widget shop/w: the API server does not serve kind Widget in example.org/v1"
-    ):
+    with pytest.raises(PartialFailure) as failed:
         call(FakeApi(), [widget()])
+    assert str(failed.value) == (
+        "Nothing was written: the API server serves no kind for 1 of 1 objects (Widget shop/w): "
+        "Widget shop/w: kind Widget in example.org/v1 is not served and no CRD of this task defines it"
+    )
+    assert failed.value.result["objects"] == [] and failed.value.failures[0]["name"] == "Widget shop/w"
 
 
 def test_absent_deletes_the_crds_objects_before_the_crd_and_counts_unknown_kinds_as_gone() -> None:
