@@ -145,7 +145,6 @@ options:
             in a diff, a result or an error.
         type: str
         required: true
-        no_log: true
   allow_from:
     description:
       - The networks (or addresses) updates to this zone are accepted from, its C(ALLOW-DNSUPDATE-FROM) metadata.

@@ -23,9 +23,8 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.d
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.config.masking import masked_text
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.module_entry import talos_argument_spec
 from ansible_collections.talosforge.cluster.plugins.module_utils._talos.talosctl import LOCAL, Talosctl
-from ansible_collections.talosforge.cluster.plugins.module_utils._vault.files import (  # noqa: F401 (shared names)
+from ansible_collections.talosforge.cluster.plugins.module_utils._vault.files import (
     FILE_MODE,
-    VAULT_HEADER,
     SecretsError,
     ensure_mode,
     is_vault,

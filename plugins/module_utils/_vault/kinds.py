@@ -184,7 +184,7 @@ def _random(encode: Callable[[bytes], str]) -> Callable[[int], str]:
 
 
 def _password(length: int) -> str:
-    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length)) + "\n"
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _position in range(length)) + "\n"
 
 
 # kind -> (generate(length) -> file text, read(text, where) -> (value, public), whether length applies)

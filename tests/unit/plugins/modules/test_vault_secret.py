@@ -173,7 +173,7 @@ def test_through_ansible_playbook_censored_output_and_registered_value(tmp_path)
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-v"]
     runs = [
         subprocess.run([*command, str(play)], capture_output=True, text=True, env=env, timeout=120, check=False)
-        for _ in range(2)
+        for _run in range(2)
     ]
     for run in runs:
         assert run.returncode == 0, run.stdout + run.stderr
