@@ -299,7 +299,9 @@ def test_nodes_turn_ready_once_the_cni_daemonset_is_applied(live: LiveCluster) -
     listed = admin(live).get("/api/v1/nodes")["items"]  # the kubelet stand-in registered them
     names = [item["metadata"]["name"] for item in listed]
     assert len(names) == 2, names
-    expect = [{"apiVersion": "v1", "kind": "Node", "name": name, "ready": True} for name in names]
+    registered = [{"apiVersion": "v1", "kind": "Node", "name": name} for name in names]
+    assert call(live, [], expect=registered, wait_timeout=5)["pending"] == []  # registered: all the talos role awaits
+    expect = [{**entry, "ready": True} for entry in registered]
     before = call(live, [], expect=expect)
     assert before["pending"] and "cni plugin not initialized" in before["pending"][0]["why"], before["pending"]
     daemonset = {"apiVersion": "apps/v1", "kind": "DaemonSet", **cni_daemonset()}
