@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,7 @@ class ChartsApp(SimulatorApp):
         binary = self.options.get("helm_binary")
         self.repository = ChartRepository(self.data_dir / "repository")
         self.helm = HelmDownloads(self.data_dir / "helm", Path(binary) if binary else None)
-        # pack the charts and helm's archive now, so that the first requests do not wait for it
-        threading.Thread(target=self._prepare, name="charts-prepare", daemon=True).start()
-
-    def _prepare(self) -> None:
-        try:
-            self.repository.refresh()
-            self.helm.version()
-        except (HelmUnavailable, OSError, ValueError):
-            pass  # the request that needs it meets the same error and answers with it
+        # the archives are made at the first request that needs them (a reset or a fresh start leaves none)
 
     @route(("GET", "HEAD"), r"/index\.yaml")
     def index(self, request: Request) -> Response:
