@@ -86,6 +86,8 @@ class SandboxCluster:
         self.lb_ipam = Daemon(self.dir / "lb-ipam.pid", self.logs / f"lb-ipam-{self.name}-{digest}.log")
         runner_log = self.logs / f"powerdns-runner-{self.name}-{digest}.log"
         self.powerdns = Daemon(self.dir / "powerdns-runner.pid", runner_log)
+        # The hcloud CCM's stand-in: acts only on a loopback HCLOUD_ENDPOINT (sandbox/kube/hcloud_ccm.py).
+        self.hcloud_ccm = Daemon(self.dir / "hcloud-ccm.pid", self.logs / f"hcloud-ccm-{self.name}-{digest}.log")
         self.controllers = Controllers(self.dir, self.logs, f"{self.name}-{digest}")
         self.cluster_id = cluster_id
 
@@ -147,6 +149,8 @@ class SandboxCluster:
         self.lb_ipam.start([sys.executable, "-m", "sandbox.kube.lb_ipam", "--cluster-dir", str(self.dir)], env=env)
         runner = [sys.executable, "-m", "sandbox.kube.powerdns_runner", "--cluster-dir", str(self.dir)]
         self.powerdns.start([*runner, "--log-dir", str(self.logs)], env=env)
+        ccm = [sys.executable, "-m", "sandbox.kube.hcloud_ccm", "--cluster-dir", str(self.dir)]
+        self.hcloud_ccm.start(ccm, env=env)
 
     def join(self, config_text: str, address: str, member_name: str) -> None:
         """A control plane joins: its etcd member is added (as a learner, then promoted) and started."""
@@ -200,6 +204,7 @@ class SandboxCluster:
         self.controllers.stop()
         self.powerdns.stop()
         powerdns_runner.stop_all(self.dir, self.logs)
+        self.hcloud_ccm.stop()
         self.lb_ipam.stop()
         self.kubelets.stop()
         self.apiserver.stop()
