@@ -392,3 +392,18 @@ def test_installing_the_cilium_stand_in_turns_the_nodes_ready(
         ]
     finally:
         live.close()
+
+
+@pytest.mark.parametrize("chart", sorted(VERSIONS))
+def test_helm_lint_passes_each_archive(repo: RunningSimulator, helm_env: dict[str, str], chart: str) -> None:
+    archive = Path(helm_env["HELM_DATA_HOME"]).parent / f"{chart}.tgz"
+    archive.write_bytes(call(repo.url, "GET", f"/charts/{chart}-{VERSIONS[chart]}.tgz").body)
+    linted = helm(helm_env, "lint", str(archive))
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    # only the leading "v" of cert-manager's and Envoy Gateway's versions is worth a warning, as upstream's
+    warnings = [line for line in linted.stdout.splitlines() if line.startswith(("[WARNING]", "[ERROR]"))]
+    assert warnings == (
+        []
+        if VERSIONS[chart][0].isdigit()
+        else [f"[WARNING] Chart.yaml: version '{VERSIONS[chart]}' is not a valid SemVerV2"]
+    )
