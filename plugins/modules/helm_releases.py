@@ -18,7 +18,12 @@ description:
     the chart's C(values.schema.json). When a chart refuses its values the task fails with C(Nothing was installed)
     before the first install, naming the release and quoting helm.
   - Then C(helm upgrade --install) runs for those releases only, one at a time. A release whose last helm run
-    failed or was interrupted (status C(failed) or C(pending-*)) is upgraded again, with a warning.
+    failed (status C(failed)) is upgraded again, with a warning.
+  - A release locked by a helm run that was interrupted (status C(pending-install), C(pending-upgrade),
+    C(pending-rollback) or C(uninstalling)) for at least O(wait_timeout) seconds is cleared first (an install that
+    never finished is uninstalled, an upgrade or rollback rolled back) and installed again, with a warning. A
+    younger lock may be another helm run at work; the task then fails before installing anything and says when to
+    re-run.
   - The values of every release are written to O(values_dir) as C(<namespace>-<name>.yaml) (mode C(0600), folder
     C(0700)), after helm accepted them and only when they changed. The GitOps stage hands the same files to Flux.
   - When a deployed release has other values or another chart version than wanted while its values file still
@@ -106,7 +111,9 @@ options:
         type: bool
         default: false
   wait_timeout:
-    description: Seconds helm may take for one install or upgrade, hooks and O(releases[].wait) included (C(--timeout)).
+    description:
+      - Seconds helm may take for one install or upgrade, hooks and O(releases[].wait) included (C(--timeout)).
+      - Also how old a C(pending-*) status must be to be taken as left by an interrupted helm run.
     type: int
     default: 300
   check_only:
@@ -120,7 +127,11 @@ options:
     type: int
     default: 8
 notes:
-  - Releases not listed are never touched; this module does not uninstall.
+  - Releases not listed are never touched; this module uninstalls nothing but an install that never finished.
+  - "On failure, C(failure.code) is V(values_refused) (a chart refused its values; nothing was installed),
+    V(in_progress) (another helm run holds a release; nothing was installed) or V(helm) (helm failed; C(failure.details)
+    has the release and helm's error output). A failure after some releases were installed names them and the ones
+    not attempted, and returns C(releases) as far as the run got."
 seealso:
   - module: talosforge.cluster.kube_objects
   - module: talosforge.cluster.talos_kubeconfig
@@ -198,8 +209,9 @@ releases:
       sample: 1.20.0
     action:
       description:
-        - V(installed), V(upgraded) (new values or chart version, or a failed release run again), V(drifted)
-          (changed by hand, put back) or V(unchanged). In check mode, what a run would do.
+        - V(installed) (also after removing an install that never finished), V(upgraded) (new values or chart
+          version, a failed or interrupted release run again), V(drifted) (changed by hand, put back) or
+          V(unchanged). In check mode, what a run would do.
       type: str
       sample: upgraded
     reason:

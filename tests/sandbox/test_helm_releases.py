@@ -259,6 +259,80 @@ def _fail_upgrade(bench: Bench) -> None:
     bench.helm("upgrade", "broken", str(chart), "-n", bench.namespace, "--set", "greeting=ok")
 
 
+def test_a_release_an_interrupted_helm_run_left_pending_is_cleared_and_installed(bench: Bench) -> None:
+    wanted = [bench.release("stuck", values={"greeting": "ok"})]
+    _interrupted(bench, "install", "stuck")
+    assert bench.listed()["stuck"]["status"] == "pending-install"
+    with pytest.raises(HelmError) as error:  # within wait_timeout it may be another helm run at work
+        bench.run(wanted)
+    assert error.value.code == "in_progress" and "another helm operation holds the release" in str(error.value)
+    assert bench.verbs() == ["list", "get values stuck"]
+
+    time.sleep(1.5)
+    result = bench.run(wanted, wait_timeout=1)
+    row = result["releases"][0]
+    assert (
+        row["action"] == "installed"
+        and "status pending-install" in row["reason"]
+        and "installed again" in row["reason"]
+    )
+    assert bench.verbs()[-2:] == ["uninstall", "upgrade stuck"] and bench.listed()["stuck"]["status"] == "deployed"
+
+    _interrupted(bench, "upgrade", "stuck")
+    assert bench.listed()["stuck"]["status"] == "pending-upgrade"
+    time.sleep(1.5)
+    result = bench.run(wanted, wait_timeout=1)
+    assert "rolled back, then upgraded" in result["releases"][0]["reason"]
+    assert bench.verbs()[-2:] == ["rollback", "upgrade stuck"] and bench.listed()["stuck"]["status"] == "deployed"
+    assert bench.live_values("stuck") == {"greeting": "ok"}
+
+
+def _interrupted(bench: Bench, verb: str, name: str) -> None:
+    """helm ``verb`` of a chart whose hook never completes (no Job controller here), killed while it waits."""
+    chart = bench.root / "hooked"
+    if not chart.exists():
+        subprocess.run(["cp", "-r", str(FIXTURES / "plain"), str(chart)], check=True)
+        (chart / "templates" / "hook.yaml").write_text(HOOK_JOB, encoding="utf-8")
+    command = [str(binary("helm")), verb, name, str(chart), "-n", bench.namespace, "--timeout", "120s",
+               "--kubeconfig", str(bench.live.kubeconfig)]  # fmt: skip
+    if verb == "install":
+        command.append("--create-namespace")
+    before = _hook_jobs(bench)
+    process = subprocess.Popen(command, env=helm_env(bench.root / "by-hand"), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _hook_jobs(bench) - before:
+            time.sleep(0.2)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def _hook_jobs(bench: Bench) -> set[str]:
+    """The uids of the hook Jobs in the test's namespace (a new one: helm is waiting on the hook)."""
+    from kubernetes import client
+
+    jobs = client.BatchV1Api(bench.live.api()).list_namespaced_job(bench.namespace).items
+    return {job.metadata.uid for job in jobs if job.metadata.name == "hook" and not job.metadata.deletion_timestamp}
+
+
+HOOK_JOB = """---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: hook
+  annotations:
+    helm.sh/hook: post-install,post-upgrade
+    helm.sh/hook-delete-policy: before-hook-creation
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: hook, image: busybox}]
+"""
+
+
 def test_the_module_through_ansible_playbook_is_idempotent(bench: Bench) -> None:
     if not (REPO / ".build" / "collections" / "ansible_collections" / "talosforge" / "cluster").exists():
         pytest.skip("the collection link .build/collections is not set up")

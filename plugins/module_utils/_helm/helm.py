@@ -39,15 +39,17 @@ def module_runner(module: Any) -> Runner:
 
 
 class HelmError(ApiError):
-    """helm could not be run or ended with an error. ``details``: the release, helm's exit code and its stderr."""
+    """helm could not be run or ended with an error. ``code``: ``helm``, ``values_refused`` (a chart refused the
+    values) or ``in_progress`` (another helm run holds a release); ``details``: the release, helm's exit code and
+    its stderr."""
 
     def __init__(self, message: str, argv: list[str] | None = None, rc: int | None = None, stderr: str = "",
-                 release: str | None = None):  # fmt: skip
+                 release: str | None = None, code: str = "helm"):  # fmt: skip
         self.stderr = stderr
         self.release = release
         super().__init__(
             message,
-            code="helm",
+            code=code,
             details={"release": release, "rc": rc, "stderr": stderr or None},
             request=command_line(argv) if argv else "",
         )
@@ -142,6 +144,16 @@ class Helm:
         except ValueError:
             return {}
         return answer if isinstance(answer, dict) else {}
+
+    def rollback(self, name: str, namespace: str, timeout: int) -> None:
+        """Roll the release back to its previous revision (what clears an interrupted upgrade's lock)."""
+        self.run(["rollback", name, "--namespace", namespace, "--timeout", f"{timeout}s"],
+                 release=f"{namespace}/{name}", what="helm rollback (of an interrupted upgrade)")  # fmt: skip
+
+    def uninstall(self, name: str, namespace: str, timeout: int) -> None:
+        """Remove the release (what clears an install that never finished)."""
+        self.run(["uninstall", name, "--namespace", namespace, "--timeout", f"{timeout}s"],
+                 release=f"{namespace}/{name}", what="helm uninstall (of an interrupted install)")  # fmt: skip
 
     def writes(self) -> list[list[str]]:
         """The command lines run so far that change the cluster."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -56,11 +57,20 @@ def run(params: dict[str, Any], check_mode: bool, runner: Runner, warn: Callable
     try:
         helm = Helm(binary=params.get("helm_binary") or "helm", kubeconfig=os.path.expanduser(params["kubeconfig"]),
                     home=home, runner=runner, mask=lambda text: mask_text(text, secrets))  # fmt: skip
-        decisions = read_and_decide(helm, releases, files, workers)
+        stale_after = int(params.get("wait_timeout") or 300)
+        decisions = read_and_decide(helm, releases, files, workers, stale_after)
+        blocked = [decision.blocked for decision in decisions if decision.blocked]
+        if blocked:
+            raise HelmError("Nothing was installed: " + "; ".join(blocked), code="in_progress")
         for decision in decisions:
-            if decision.action == DRIFTED or (decision.status and decision.status != "deployed"):
-                warn(f"helm release {decision.release.key}: {decision.reason}; " + ("it would be put back (check mode)"
-                     if dry else "putting it back"))  # fmt: skip
+            if decision.action == DRIFTED:
+                warn(f"helm release {decision.release.key}: {decision.reason}; "
+                     + ("it would be put back (check mode)" if dry else "putting it back"))  # fmt: skip
+            elif decision.status and decision.status != "deployed":
+                warn(
+                    f"helm release {decision.release.key}: {decision.reason}"
+                    + (" (check mode: not done)" if dry else "")
+                )
         acting = [decision for decision in decisions if decision.acts]
         check_values(helm, acting, workers)
         result = base_result(decisions, files)
@@ -75,7 +85,9 @@ def run(params: dict[str, Any], check_mode: bool, runner: Runner, warn: Callable
         shutil.rmtree(home, ignore_errors=True)
 
 
-def read_and_decide(helm: Helm, releases: list[Release], files: ValuesFiles, workers: int) -> list[Decision]:
+def read_and_decide(
+    helm: Helm, releases: list[Release], files: ValuesFiles, workers: int, stale_after: float = 300
+) -> list[Decision]:
     """One ``helm list``, the values of the existing releases in parallel, and a Decision per release."""
     if not releases:
         return []
@@ -88,10 +100,16 @@ def read_and_decide(helm: Helm, releases: list[Release], files: ValuesFiles, wor
     errors = [error for _value, error in answers if error is not None]
     if errors:
         raise HelmError("; ".join(str(error) for error in errors))
+    now = time.time()
     live_values = {release.key: value for release, (value, _error) in zip(present, answers, strict=True)}
     return [
         decide(
-            release, listed.get((release.namespace, release.name)), live_values.get(release.key), files.read(release)
+            release,
+            listed.get((release.namespace, release.name)),
+            live_values.get(release.key),
+            files.read(release),
+            now,
+            stale_after,
         )  # fmt: skip
         for release in releases
     ]
@@ -120,7 +138,7 @@ def check_values(helm: Helm, acting: list[Decision], workers: int) -> None:
             f"{d.release.name}: {helm.mask(helm_words(e.stderr) or str(e))}" for d, e in other))  # fmt: skip
     first = refused[0][1]
     raise HelmError("Nothing was installed: " + "; ".join(parts), rc=first.details.get("rc"), stderr=first.stderr,
-                    release=refused[0][0].release.key)  # fmt: skip
+                    release=refused[0][0].release.key, code="values_refused" if values else "helm")  # fmt: skip
 
 
 def act(helm: Helm, decisions: list[Decision], files: ValuesFiles, params: dict[str, Any], result: dict) -> None:
@@ -131,6 +149,10 @@ def act(helm: Helm, decisions: list[Decision], files: ValuesFiles, params: dict[
         release = decision.release
         if decision.acts:
             try:
+                if decision.recovery == "rollback":
+                    helm.rollback(release.name, release.namespace, timeout)
+                elif decision.recovery == "uninstall":
+                    helm.uninstall(release.name, release.namespace, timeout)
                 answer = helm.upgrade(release.name, release.namespace, release.chart, release.values_yaml(),
                                       release.create_namespace, release.wait, timeout)  # fmt: skip
             except HelmError as exc:

@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
 from ansible_collections.talosforge.cluster.plugins.module_utils._helm.values import changed_keys, normal, to_yaml
 
 INSTALLED, UPGRADED, UNCHANGED, DRIFTED = "installed", "upgraded", "unchanged", "drifted"
+# What a helm run that was interrupted leaves (the release locked in a pending status), and what clears it so that
+# the release can be installed again: an install that never finished is removed, an upgrade or rollback rolled back.
+RECOVERIES = {"pending-install": "uninstall", "uninstalling": "uninstall", "pending-upgrade": "rollback",
+              "pending-rollback": "rollback"}  # fmt: skip
+_UPDATED = re.compile(r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d+))? ([+-]\d{4})")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -80,6 +86,8 @@ class Decision:
     revision: int | None = None
     status: str | None = None
     live_chart: str | None = None
+    recovery: str | None = None  # "uninstall" or "rollback" before installing again (RECOVERIES)
+    blocked: str | None = None  # why the release cannot be touched now (another helm run holds it)
 
     @property
     def acts(self) -> bool:
@@ -139,9 +147,17 @@ def chart_matches(live_chart: str, name: str, version: str) -> bool:
     return False
 
 
-def decide(release: Release, live: dict[str, Any] | None, live_values: Any, file_text: str | None) -> Decision:
+def decide(
+    release: Release,
+    live: dict[str, Any] | None,
+    live_values: Any,
+    file_text: str | None,
+    now: float | None = None,
+    stale_after: float = 300,
+) -> Decision:
     """The Decision for ``release`` given its ``helm list`` entry (None: not installed), its values and the text
-    of its values file (None: no file)."""
+    of its values file (None: no file). A release pending for ``stale_after`` seconds or more at ``now`` (epoch
+    seconds) was left by an interrupted helm run; a younger one is another helm run at work: ``blocked``."""
     if live is None:
         return Decision(release, INSTALLED, "not installed", keys=changed_keys({}, release.values), before=None)
     before = normal(live_values)
@@ -150,6 +166,8 @@ def decide(release: Release, live: dict[str, Any] | None, live_values: Any, file
     decision = Decision(release, UNCHANGED, before=before, revision=_int(live.get("revision")), status=status,
                         live_chart=chart, keys=changed_keys(before, release.values))  # fmt: skip
     wanted_chart = f"{release.chart_name} {release.chart.version}"
+    if status in RECOVERIES:
+        return _pending(decision, live, now, stale_after)
     if status != "deployed":
         decision.action = UPGRADED
         decision.reason = f"status {status or 'unknown'} (a failed or interrupted helm run): upgraded again"
@@ -169,6 +187,36 @@ def decide(release: Release, live: dict[str, Any] | None, live_values: Any, file
         decision.action = UPGRADED
         decision.reason = "; ".join(what)
     return decision
+
+
+def _pending(decision: Decision, live: dict[str, Any], now: float | None, stale_after: float) -> Decision:
+    status, updated = str(decision.status), live.get("updated")
+    recovery = RECOVERIES[status]
+    decision.recovery = recovery
+    decision.action = INSTALLED if recovery == "uninstall" else UPGRADED
+    since = updated_epoch(updated)
+    age = None if since is None or now is None else now - since
+    if age is None or age < stale_after:
+        started = f"{age:.0f} s ago" if age is not None else f"at {updated}"
+        decision.blocked = (
+            f"{decision.release.key}: another helm operation holds the release (status {status}, started {started}); "
+            f"wait for it to end, or re-run when it is {stale_after:.0f} s old (wait_timeout): it is then taken as "
+            f"interrupted and {'removed' if recovery == 'uninstall' else 'rolled back'}"
+        )
+        return decision
+    what = "removed and installed again" if recovery == "uninstall" else "rolled back, then upgraded"
+    decision.reason = f"status {status} for {age:.0f} s (an interrupted helm run): {what}"
+    return decision
+
+
+def updated_epoch(text: Any) -> float | None:
+    """``helm list``'s ``updated`` (``2026-12-07 21:03:31.135431322 +0000 UTC``) in epoch seconds; None if not so."""
+    match = _UPDATED.match(str(text or ""))
+    if not match:
+        return None
+    day, clock, fraction, offset = match.groups()
+    stamp = datetime.strptime(f"{day} {clock} {offset}", "%Y-%m-%d %H:%M:%S %z")
+    return stamp.timestamp() + float("0." + (fraction or "0"))
 
 
 def _int(value: Any) -> int | None:

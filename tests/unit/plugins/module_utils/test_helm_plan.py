@@ -16,6 +16,7 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._helm.releases_
     chart_matches,
     decide,
     releases_from_params,
+    updated_epoch,
 )
 
 # What helm v4.2.4 prints for `helm list -A -o json` (one release, after one upgrade).
@@ -88,10 +89,40 @@ def test_chart_changed_by_hand_is_drift():
     assert decision.action == DRIFTED
 
 
-@pytest.mark.parametrize("status", ["failed", "pending-install", "pending-upgrade", "pending-rollback"])
-def test_failed_or_interrupted_release_is_upgraded_again(status):
-    decision = decide(release(), live(status=status), {"ipam": {"mode": "kubernetes"}}, None)
-    assert decision.action == UPGRADED and status in decision.reason and "again" in decision.reason
+def test_a_failed_release_is_upgraded_again():
+    decision = decide(release(), live(status="failed"), {"ipam": {"mode": "kubernetes"}}, None)
+    assert decision.action == UPGRADED and "status failed" in decision.reason and "again" in decision.reason
+    assert decision.recovery is None and decision.blocked is None
+
+
+UPDATED = "2026-12-07 21:03:31.135431322 +0000 UTC"
+
+
+def test_helm_list_time_stamps():
+    assert updated_epoch(UPDATED) == pytest.approx(1796677411.135431)
+    assert updated_epoch("2026-12-07 22:03:31 +0100 CET") == pytest.approx(1796677411)
+    assert updated_epoch("yesterday") is None and updated_epoch(None) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "recovery", "action"),
+    [("pending-install", "uninstall", INSTALLED), ("uninstalling", "uninstall", INSTALLED),
+     ("pending-upgrade", "rollback", UPGRADED), ("pending-rollback", "rollback", UPGRADED)],
+)  # fmt: skip
+def test_a_release_an_interrupted_helm_run_left_pending_is_cleared_then_installed_again(status, recovery, action):
+    now = updated_epoch(UPDATED) + 301
+    decision = decide(release(), live(status=status, updated=UPDATED), {}, None, now=now, stale_after=300)
+    assert (decision.action, decision.recovery, decision.blocked) == (action, recovery, None)
+    assert f"status {status} for 301 s (an interrupted helm run)" in decision.reason
+
+
+def test_a_release_another_helm_run_holds_is_left_alone():
+    now = updated_epoch(UPDATED) + 20
+    decision = decide(release(), live(status="pending-upgrade", updated=UPDATED), {}, None, now=now, stale_after=300)
+    assert decision.blocked and "another helm operation holds the release" in decision.blocked
+    assert "started 20 s ago" in decision.blocked and "re-run when it is 300 s old" in decision.blocked
+    unknown = decide(release(), live(status="pending-install", updated="?"), {}, None, now=now)
+    assert unknown.blocked and "started at ?" in unknown.blocked
 
 
 def test_chart_versions_with_and_without_v():
