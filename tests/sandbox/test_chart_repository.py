@@ -407,3 +407,19 @@ def test_helm_lint_passes_each_archive(repo: RunningSimulator, helm_env: dict[st
         if VERSIONS[chart][0].isdigit()
         else [f"[WARNING] Chart.yaml: version '{VERSIONS[chart]}' is not a valid SemVerV2"]
     )
+
+
+def test_gateway_api_release_manifest(repo: RunningSimulator) -> None:
+    reply = call(repo.url, "GET", "/gateway-api/v1.6.1/standard-install.yaml")
+    assert reply.status == 200
+    documents = [d for d in yaml.load_all(reply.body, Loader=LOADER) if d]
+    contracts = [
+        yaml.load(path.read_text(), Loader=LOADER)
+        for path in sorted((CONTRACTS_DIR / "crds" / "gateway.networking.k8s.io").glob("*.yaml"))
+    ]
+    assert sorted(documents, key=lambda d: d["metadata"]["name"]) == sorted(
+        contracts, key=lambda d: d["metadata"]["name"]
+    )
+    assert {d["metadata"]["annotations"]["gateway.networking.k8s.io/channel"] for d in documents} == {"standard"}
+    missing = call(repo.url, "GET", "/gateway-api/v1.5.0/standard-install.yaml")
+    assert missing.status == 404 and "v1.6.1" in missing.text

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...httpbase import TEXT_PLAIN, HTTPError, Request, Response, SimulatorApp, file_response, route
 from .helm_release import HelmDownloads, HelmUnavailable
-from .packager import ChartRepository
+from .packager import ChartRepository, gateway_api_manifest
 
 
 class ChartsApp(SimulatorApp):
@@ -31,6 +31,13 @@ class ChartsApp(SimulatorApp):
         if path is None:
             raise HTTPError(404, f"chart archive {request.params['file']} not found")
         return file_response(request, path, {"Content-Type": "application/gzip"})
+
+    @route(("GET", "HEAD"), r"/gateway-api/(?P<version>[^/]+)/standard-install\.yaml")
+    def gateway_api(self, request: Request) -> Response:
+        version, manifest = gateway_api_manifest()
+        if request.params["version"] != version:
+            raise HTTPError(404, f"Gateway API {request.params['version']}: this sandbox serves {version} only")
+        return Response(200, manifest, {"Content-Type": "application/octet-stream"})
 
     @route(("GET", "HEAD"), r"/helm/(?P<file>[^/]+)")
     def helm_download(self, request: Request) -> Response:

@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import tarfile
 import threading
 from pathlib import Path
@@ -20,13 +21,14 @@ from typing import Any
 
 import yaml
 
-from .sources import SOURCES, ChartSource
+from .sources import CONTRACTS_DIR, GATEWAY_API_STANDARD, SOURCES, ChartSource
 
 FIXED_MTIME = 1767225600  # 2026-01-01T00:00:00Z, the time recorded for every file in an archive
 # templates/<name>.yaml.gotmpl in the repository is templates/<name>.yaml in the chart: Helm templates are not YAML,
 # and every .yaml file in the repository is linted as YAML (yamllint, ansible-test sanity)
 TEMPLATE_SUFFIX = ".gotmpl"
 INDEX_NAME = "index.yaml"
+_BUNDLE_VERSION = re.compile(r"^    gateway\.networking\.k8s\.io/bundle-version: (\S+)$", re.MULTILINE)
 
 
 def _now() -> str:
@@ -152,6 +154,25 @@ class ChartRepository:
         self.refresh()
         path = self.root / file_name
         return path if "/" not in file_name and file_name.endswith(".tgz") and path.is_file() else None
+
+
+def gateway_api_manifest() -> tuple[str, bytes]:
+    """(version, bytes) of the Gateway API standard channel's release manifest, made from the contract CRDs.
+
+    The version is the ``gateway.networking.k8s.io/bundle-version`` the files carry. The release's own
+    standard-install.yaml holds the same CRDs, one YAML document each.
+    """
+    documents, versions = [], set()
+    for crd in GATEWAY_API_STANDARD:
+        text = (CONTRACTS_DIR / "crds" / crd).read_text(encoding="utf-8")
+        found = _BUNDLE_VERSION.search(text)
+        versions.add(found.group(1) if found else f"none in {crd}")
+        documents.append(text.removeprefix("---\n"))
+    if len(versions) != 1:
+        raise ValueError(f"the Gateway API contract CRDs are of several releases: {sorted(versions)}")
+    (version,) = versions
+    header = f"# Gateway API {version}, standard channel: its CRDs (talosforge sandbox, from tests/contracts/crds)\n"
+    return version, (header + "".join(f"---\n{document}" for document in documents)).encode("utf-8")
 
 
 def _write(target: Path, data: bytes) -> None:

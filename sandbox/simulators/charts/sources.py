@@ -80,6 +80,10 @@ def _group(group: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f"{group}/{kind}.yaml" for kind in kinds)
 
 
+# The Gateway API release manifest (github.com/kubernetes-sigs/gateway-api/releases/download/<version>/
+# standard-install.yaml) is served from the same contract files: the standard channel's CRDs.
+GATEWAY_API_STANDARD = _group("gateway.networking.k8s.io", _GATEWAY_API)
+
 SOURCES: dict[str, ChartSource] = {
     source.name: source
     for source in (
@@ -102,7 +106,7 @@ SOURCES: dict[str, ChartSource] = {
         ChartSource("hcloud-csi", schema=True),
         ChartSource(
             "gateway-helm",
-            _group("gateway.networking.k8s.io", _GATEWAY_API) + _group("gateway.envoyproxy.io", _ENVOY_GATEWAY),
+            GATEWAY_API_STANDARD + _group("gateway.envoyproxy.io", _ENVOY_GATEWAY),
             crds_in="subchart",
         ),
     )
