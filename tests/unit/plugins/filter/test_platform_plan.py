@@ -20,7 +20,7 @@ VERSIONS = {
     "metallb": "0.16.1",
     "ingress-nginx": "4.15.1",
     "envoy-gateway": "v1.9.0",
-    "cert-manager": "v1.19.1",
+    "cert-manager": "v1.21.1",
     "sealed-secrets": "2.18.5",
     "hcloud-csi": "2.22.1",
 }
