@@ -3,7 +3,9 @@
 For N in (3, 10, 50) it writes a sandbox inventory with N nodes (3 control planes, the rest workers), powers on N
 simulated Talos nodes in maintenance mode, starts a resident talosctl stand-in (so that a call costs what a Go
 binary's would, not a Python start-up), and runs talosforge.cluster.site without the images and infrastructure
-stages, twice: the first run (secrets, configs, apply, bootstrap, kubeconfig, health) and a re-run (nothing to do).
+stages, twice: the first run (secrets, configs, apply, bootstrap, kubeconfig, every node registered with the
+cluster's real kube-apiserver) and a re-run (nothing to do). The nodes' addresses are loopback ones (127.7.0.0/16),
+so that the sandbox serves the cluster's real API at the VIP.
 It prints wall time and the number of talosctl invocations. Work across nodes runs in parallel inside the modules,
 so the first run for 50 nodes should take well under 5 times as long as for 3. Not a timed test.
 Run with: bench/run talos
@@ -40,12 +42,12 @@ def definition(count: int, factory_url: str, cache_dir: str) -> dict:
         "allow_scheduling_on_control_planes": count == control_planes,
         "image_factory": {"url": factory_url, "cache_dir": cache_dir},
         "provider": {"type": "proxmox", "proxmox": {"api_url": "https://127.0.0.1:18702", "nodes": ["pve1"]}},
-        "network": {"nodes": "10.6.0.0/16", "gateway": "10.6.0.1"},
-        "endpoint": {"vip": "10.6.0.5"},
+        "network": {"nodes": "127.7.0.0/16", "gateway": "127.7.0.1"},
+        "endpoint": {"vip": "127.7.0.5"},
         "node_defaults": {"extensions": ["siderolabs/qemu-guest-agent"]},
         "node_pools": [
-            {"name": "cp", "role": "controlplane", "count": control_planes, "first_address": "10.6.1.1"},
-            {"name": "worker", "role": "worker", "count": count - control_planes, "first_address": "10.6.2.1"},
+            {"name": "cp", "role": "controlplane", "count": control_planes, "first_address": "127.7.1.1"},
+            {"name": "worker", "role": "worker", "count": count - control_planes, "first_address": "127.7.2.1"},
         ],
     }
 
@@ -53,7 +55,7 @@ def definition(count: int, factory_url: str, cache_dir: str) -> dict:
 def run_site(inventory: Path, env: dict) -> float:
     started = time.monotonic()
     subprocess.run(
-        ["ansible-playbook", "talosforge.cluster.site", "-i", str(inventory), "--skip-tags", "images,infra"],
+        ["ansible-playbook", "talosforge.cluster.site", "-i", str(inventory), "--skip-tags", "images,infra,platform"],
         check=True,
         stdout=subprocess.DEVNULL,
         env=env,
@@ -86,8 +88,8 @@ def measure(count: int, keep: Path | None = None) -> list[tuple[str, float, int]
             }
             (inventory_dir / "group_vars" / "all" / "bench.yml").write_text(yaml.safe_dump(group_vars))
             nodes = TalosNodes(state)
-            addresses = [f"10.6.1.{index + 1}" for index in range(min(3, count))]
-            addresses += [f"10.6.2.{index + 1}" for index in range(count - min(3, count))]
+            addresses = [f"127.7.1.{index + 1}" for index in range(min(3, count))]
+            addresses += [f"127.7.2.{index + 1}" for index in range(count - min(3, count))]
             nodes.add(*addresses)
             env = {**os.environ, "TALOSFORGE_SANDBOX_DIR": str(state)}
             return first_run_and_rerun(lambda: run_site(inventory, env), lambda: invocations(state))
