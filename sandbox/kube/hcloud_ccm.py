@@ -19,18 +19,20 @@ Each pass (:meth:`HcloudCcm.reconcile`) does what three of the real CCM's contro
   address in the CCM's network), and loses the taint. A Node without a server keeps the taint and gets a Warning
   event ``FailedToInitialize`` with the real controller's error text (the real one only logs it and retries).
 - **route controller** (on with ``--allocate-node-cidrs``, ``--configure-cloud-routes`` (default), a network and
-  ``HCLOUD_NETWORK_ROUTES_ENABLED`` not false): for each Node with an IPv4 ``spec.podCIDR`` and an InternalIP in the
-  network, a route ``podCIDR -> InternalIP`` in the network (``add_route``; a route to the same destination through
-  another gateway is replaced); routes inside ``--cluster-cidr`` whose node is gone are deleted. Who allocates the
-  pod CIDRs is not the stand-in's business: kube-controller-manager does in the sandbox's second tier; without
-  it Nodes have none and no route is made. Not done: the Nodes' ``NetworkUnavailable`` condition.
+  ``HCLOUD_NETWORK_ROUTES_ENABLED`` not false): for each Node with an IPv4 ``spec.podCIDR``, a route ``podCIDR ->
+  the server's address in the network`` (``add_route``), which must be one of the Node's InternalIPs (else a Warning
+  event ``FailedToCreateRoute`` with the real reason: server not found, not attached, address not the Node's); a
+  route to the same destination through another gateway is replaced; routes inside ``--cluster-cidr`` that no Node
+  wants are deleted. Who allocates the pod CIDRs is not the stand-in's business: kube-controller-manager does in the
+  sandbox's second tier; without it Nodes have none and no route is made. Not done: the Nodes'
+  ``NetworkUnavailable`` condition.
 - **service controller**: a Hetzner Cloud load balancer per Service of type LoadBalancer, see
   :mod:`hcloud_ccm_lbs`.
 
 Quiet passes cost the kube-apiserver five reads (the CCM's Deployments and DaemonSets, its Secret, Nodes, Services)
 and the API nothing: a Service is looked at again only when it, the target Nodes or the settings changed, and
-everything (load balancers, the network's routes) is read again every :data:`RESYNC_S` (one ``GET
-/load_balancers`` and one ``GET /networks/{id}``). Writes happen only on change. Its identity is its own client
+everything is read again every :data:`RESYNC_S` (``GET /load_balancers``, and with routes on ``GET /servers`` and
+``GET /networks/{id}``: three reads). Writes happen only on change. Its identity is its own client
 certificate (``talosforge-sandbox-hcloud-ccm``, in ``system:masters``).
 """
 
@@ -112,9 +114,13 @@ def node_addresses(server: dict[str, Any], network_id: int | None) -> list[dict[
     return addresses
 
 
-def _internal_ip(node: dict[str, Any]) -> str | None:
-    addresses = (node.get("status") or {}).get("addresses") or []
-    return next((a["address"] for a in addresses if a.get("type") == "InternalIP"), None)
+def _internal_ips(node: dict[str, Any]) -> list[str]:
+    return [a["address"] for a in (node.get("status") or {}).get("addresses") or [] if a.get("type") == "InternalIP"]
+
+
+def _inside(destination: str, cluster: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    route = ipaddress.ip_network(destination, strict=False)
+    return route.version == cluster.version and route.subnet_of(cluster)  # type: ignore[arg-type]
 
 
 class HcloudCcm:
@@ -264,25 +270,56 @@ class HcloudCcm:
     def _routes(
         self, hcloud: Hcloud, found: Settings, network_id: int, nodes: list[dict[str, Any]], resync: bool
     ) -> list[str]:
-        wanted: dict[str, str] = {}
+        candidates = []
         for node in nodes:
             cidr = str((node.get("spec") or {}).get("podCIDR") or "")
-            gateway = _internal_ip(node)
-            if not cidr or not gateway or ":" in cidr:
-                continue
-            wanted[str(ipaddress.ip_network(cidr, strict=False))] = gateway
-        fingerprint = json.dumps([network_id, sorted(wanted.items()), found.cluster_cidr])
+            if cidr and ":" not in cidr:
+                candidates.append((node, str(ipaddress.ip_network(cidr, strict=False))))
+        fingerprint = json.dumps(
+            [network_id, found.cluster_cidr]
+            + [[n["metadata"]["name"], c, n["spec"].get("providerID"), _internal_ips(n)] for n, c in candidates]
+        )
         if fingerprint == self.routes_synced and not resync:
             return []
+        done = []
+        wanted: dict[str, str] = {}
+        if candidates:
+            # the gateway is the server's address in the network, which must be one of the Node's InternalIPs
+            servers = hcloud.listing("/servers", "servers")
+            by_id = {str(s["id"]): s for s in servers}
+            by_name = {s["name"]: s for s in servers}
+            for node, cidr in candidates:
+                name = node["metadata"]["name"]
+                provider = str(node["spec"].get("providerID") or "")
+                server = by_id.get(provider[len("hcloud://") :]) if provider else by_name.get(name)
+                gateway = next(
+                    (p["ip"] for p in (server or {}).get("private_net") or [] if p.get("network") == network_id), None
+                )
+                if gateway is not None and gateway in _internal_ips(node):
+                    wanted[cidr] = gateway
+                    continue
+                why = (
+                    f"hcloud server for node {name} not found"
+                    if server is None
+                    else f"network with id {network_id} not attached to this server"
+                    if gateway is None
+                    else f"IP {gateway} not part of routes target addresses"
+                )
+                self.event(
+                    node, "Warning", "FailedToCreateRoute", f"Could not create route {cidr} for node {name}: {why}"
+                )
+                done.append(f"{cidr} for {name}: {why}")
+        pod_cidrs = {cidr for _node, cidr in candidates}
         network = hcloud.call("GET", f"/networks/{network_id}")["network"]
         have = {r["destination"]: r["gateway"] for r in network.get("routes") or []}
         cluster = ipaddress.ip_network(found.cluster_cidr, strict=False) if found.cluster_cidr else None
-        done = []
         for destination, gateway in sorted(have.items()):
             if wanted.get(destination) == gateway:
                 continue
-            inside = cluster is not None and ipaddress.ip_network(destination, strict=False).subnet_of(cluster)  # type: ignore[arg-type]
-            if destination in wanted or inside:
+            # a Node's own route whose gateway is no longer right is replaced; one in the cluster CIDR that no Node
+            # has as its pod CIDR goes (a Node whose route cannot be made keeps the one it has)
+            orphan = cluster is not None and _inside(destination, cluster) and destination not in pod_cidrs
+            if destination in wanted or orphan:
                 route = {"destination": destination, "gateway": gateway}
                 hcloud.act("POST", f"/networks/{network_id}/actions/delete_route", route)
                 done.append(f"deleted {destination} via {gateway}")

@@ -236,8 +236,8 @@ def test_nodes_routes_and_a_load_balancer_through_the_hcloud_api(lab: Lab) -> No
     second = ccm.reconcile(resync=False)
     assert (second["hcloud_reads"], second["hcloud_writes"]) == (0, 0)
     assert (lab.ccm_writes(), lab.sim_writes()) == (kube_writes, sim_writes)
-    # the full pass: the network by name, its routes, the load balancers
-    assert first["hcloud_reads"] == 3
+    # the full pass: the network by name (once per process), the servers, the network's routes, the load balancers
+    assert first["hcloud_reads"] == 4
 
     # a deleted Service: its load balancer goes, then the Service (the finalizer is removed)
     lab.core().delete_namespaced_service("web", "default")
@@ -247,6 +247,22 @@ def test_nodes_routes_and_a_load_balancer_through_the_hcloud_api(lab: Lab) -> No
         return "web" not in [s.metadata.name for s in lab.core().list_namespaced_service("default").items]
 
     wait_for(service_gone, 20, "the Service gone")
+
+    # a server outside the network: its Node is initialised, but no route can lead to it (the real reason, an event)
+    body = {"name": "ccm-worker-2", "server_type": "cx22", "image": "debian-12", "location": "fsn1"}
+    lab.hcloud("POST", "/servers", body)
+    create(lab, tainted_node("ccm-worker-2", "10.244.3.0/24"))
+
+    def route_events() -> list[str]:
+        found = lab.core().list_namespaced_event("default", field_selector="involvedObject.name=ccm-worker-2").items
+        return [f"{e.reason}: {e.message}" for e in found if e.reason == "FailedToCreateRoute"]
+
+    wait_for(route_events, 20, "a FailedToCreateRoute event")
+    assert route_events() == [
+        f"FailedToCreateRoute: Could not create route 10.244.3.0/24 for node ccm-worker-2: network with id "
+        f"{net['id']} not attached to this server"
+    ]
+    assert routes() == wanted_routes
     assert spec_problems(lab.sim.requests()) == []
 
 
