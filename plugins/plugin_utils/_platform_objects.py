@@ -99,16 +99,19 @@ def pool_objects(cluster: Any) -> list[dict[str, Any]]:
             if pool["name"] in reserved:
                 selector: dict[str, Any] = {"matchLabels": {POOL_LABEL: pool["name"]}}
             else:
-                selector = {
-                    "matchExpressions": [{"key": POOL_LABEL, "operator": "NotIn", "values": sorted(reserved)}]
-                }
+                selector = {"matchExpressions": [{"key": POOL_LABEL, "operator": "NotIn", "values": sorted(reserved)}]}
                 if not reserved:
                     selector = {}
             spec: dict[str, Any] = {"blocks": [_cilium_block(text) for text in pool["addresses"]]}
             if selector:
                 spec["serviceSelector"] = selector
             objects.append(
-                {"apiVersion": "cilium.io/v2", "kind": "CiliumLoadBalancerIPPool", "metadata": _meta(pool["name"]), "spec": spec}
+                {
+                    "apiVersion": "cilium.io/v2",
+                    "kind": "CiliumLoadBalancerIPPool",
+                    "metadata": _meta(pool["name"]),
+                    "spec": spec,
+                }
             )
         objects.append(
             {
@@ -133,7 +136,9 @@ def gateway_objects(cluster: Any) -> list[dict[str, Any]]:
     pin = service_pinning(cluster, ingress.get("pool"), ingress.get("address"))
     spec: dict[str, Any] = {
         "gatewayClassName": class_name,
-        "listeners": [{"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}}],
+        "listeners": [
+            {"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "All"}}}
+        ],
     }
     # Both controllers copy spec.infrastructure's labels and annotations onto the Service they make for the Gateway,
     # which is how the load balancer learns its pool and address (Envoy Gateway would turn spec.addresses into the

@@ -202,7 +202,9 @@ def components(cluster: Any) -> list[tuple[str, str, Any]]:
         wanted.append(("cert-manager", "services", lambda _cluster: {"crds": {"enabled": True}}))
     if (platform.get("sealed_secrets") or {}).get("enabled"):
         # The name kubeseal looks for by default.
-        wanted.append(("sealed-secrets", "services", lambda _cluster: {"fullnameOverride": "sealed-secrets-controller"}))
+        wanted.append(
+            ("sealed-secrets", "services", lambda _cluster: {"fullnameOverride": "sealed-secrets-controller"})
+        )
     if provider == "hcloud" and hcloud.get("csi"):
         wanted.append(("hcloud-csi", "services", _hcloud_csi_values))
     return wanted

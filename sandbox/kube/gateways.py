@@ -94,7 +94,9 @@ def _condition(kind: str, status: bool, reason: str, message: str, generation: i
 
 def _same_conditions(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> bool:
     def key(conditions: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        return sorted((c.get("type"), c.get("status"), c.get("reason"), c.get("observedGeneration")) for c in conditions)
+        return sorted(
+            (c.get("type"), c.get("status"), c.get("reason"), c.get("observedGeneration")) for c in conditions
+        )
 
     return key(old) == key(new)
 
@@ -147,13 +149,21 @@ def reconcile(api: Any) -> int:
         else:
             addresses = []
             programmed = _condition(
-                "Programmed", False, "AddressNotAssigned", "No address assigned to the Gateway's Service yet", generation
+                "Programmed",
+                False,
+                "AddressNotAssigned",
+                "No address assigned to the Gateway's Service yet",
+                generation,
             )
         conditions = [_condition("Accepted", True, "Accepted", "The Gateway has been accepted", generation), programmed]
         status = gateway.get("status") or {}
-        if (status.get("addresses") or []) != addresses or not _same_conditions(status.get("conditions") or [], conditions):
+        if (status.get("addresses") or []) != addresses or not _same_conditions(
+            status.get("conditions") or [], conditions
+        ):
             body = {"status": {"addresses": addresses, "conditions": conditions}}
             meta = gateway["metadata"]
-            api.call("PATCH", f"{GROUP}/namespaces/{meta['namespace']}/gateways/{meta['name']}/status", body, MERGE_PATCH)
+            api.call(
+                "PATCH", f"{GROUP}/namespaces/{meta['namespace']}/gateways/{meta['name']}/status", body, MERGE_PATCH
+            )
             writes += 1
     return writes

@@ -8,8 +8,9 @@ writes only what changed: the Service's ``status.loadBalancer.ingress`` (status 
 ``cilium.io/IPAMRequestSatisfied`` condition, for MetalLB the ``metallb.io/ip-allocated-from-pool`` annotation and
 its ``IPAllocated`` / ``AllocationFailed`` events. A quiet cluster stays quiet in the audit log.
 
-It announces nothing (no speaker, no L2 announcement: every sandbox address is a local loopback address) and does
-not require a controller Deployment to exist: installing the pool CRDs and objects is what switches it on.
+A controller is played once it is installed: a Deployment runs its image (``metallb/controller``, Cilium's
+``cilium/operator-*``, where LB-IPAM runs) and its pools exist. It announces nothing (no speaker, no L2
+announcement: every sandbox address is a local loopback address).
 Its identity is its own client certificate (``talosforge-sandbox-lb-ipam``, in ``system:masters``), so the audit
 log tells its requests from the collection's.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import re
 import signal
 import sys
 import time
@@ -27,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from . import certs
+from . import certs, gateways
 from . import lb_ipam_plan as planning
 from .client import Api
 from .cluster import v1alpha1
@@ -36,6 +38,11 @@ POLL_S = 1.0
 USER = "talosforge-sandbox-lb-ipam"
 METALLB_POOLS = "/apis/metallb.io/v1beta1/ipaddresspools"
 CILIUM_POOLS = "/apis/cilium.io/v2/ciliumloadbalancerippools"
+# The images of the controllers the stand-in plays (upstream's, which the sandbox's stand-in charts use too).
+CONTROLLER_IMAGES = {
+    planning.METALLB: re.compile(r"(^|/)metallb/controller(:|@|$)"),
+    planning.CILIUM: re.compile(r"(^|/)cilium/operator(-[a-z]+)?(:|@|$)"),
+}
 # The components real events carry: MetalLB's controller records as "metallb-controller".
 METALLB_COMPONENT = "metallb-controller"
 
@@ -65,15 +72,33 @@ class LbIpam:
         listed = self.api.call("GET", path)
         return None if listed is None else list(listed.get("items") or [])
 
+    def _controllers(self) -> set[str]:
+        """Which of the two controllers is installed: a Deployment running MetalLB's controller image, or Cilium's
+        operator image (where LB-IPAM runs), in any namespace."""
+        found = set()
+        for item in self._items("/apis/apps/v1/deployments") or []:
+            pod = ((item.get("spec") or {}).get("template") or {}).get("spec") or {}
+            for container in pod.get("containers") or []:
+                image = str(container.get("image") or "")
+                for controller, pattern in CONTROLLER_IMAGES.items():
+                    if pattern.search(image):
+                        found.add(controller)
+        return found
+
     def sync(self) -> dict[str, planning.Decision]:
-        """One round: three reads, and writes only where a Service's outcome changed."""
+        """One round: three reads (four once there are pools), writes only where a Service's outcome changed."""
         metallb_items = self._items(METALLB_POOLS) or []
         cilium_items = self._items(CILIUM_POOLS) or []
         metallb = [planning.metallb_pool(item) for item in metallb_items]
         cilium = [planning.cilium_pool(item) for item in cilium_items]
+        running = self._controllers() if metallb or cilium else set()
+        metallb_on, cilium_on = (
+            bool(metallb) and planning.METALLB in running,
+            bool(cilium) and planning.CILIUM in running,
+        )
         items = self._items("/api/v1/services") or []
         by_key = {f"{i['metadata']['namespace']}/{i['metadata']['name']}": i for i in items}
-        services = [planning.service(i, planning.controller_of(i, bool(metallb), bool(cilium))) for i in items]
+        services = [planning.service(i, planning.controller_of(i, metallb_on, cilium_on)) for i in items]
         decisions = planning.plan(services, metallb, cilium)
         for key, decision in decisions.items():
             self._write(by_key[key], decision)
@@ -175,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     while True:
         try:
             decisions = ipam.sync()
+            # The Gateway controllers' part (gateways.py): their Services, then the Gateways' addresses.
+            gateways.reconcile(ipam.api)
             outcome = {key: (d.address, d.message) for key, d in decisions.items()}
             for key, (address, message) in sorted(outcome.items()):
                 if last.get(key) != (address, message):
