@@ -338,17 +338,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ccm = HcloudCcm(identity(args.cluster_dir), lambda text: print(f"{_now()} {text}", flush=True))
-    last = ""
+    last, failures = "", 0
     while True:
         try:
             done = ccm.reconcile()
             said = json.dumps({k: v for k, v in done.items() if k not in ("hcloud_reads", "hcloud_writes") and v})
             if done.get("acting") and (done.get("hcloud_writes") or said != last):
                 print(f"{_now()} {said}", flush=True)
-            last = said
+            last, failures = said, 0
         except (OSError, urllib.error.URLError, ValueError, KeyError, HcloudError) as error:
-            print(f"{_now()} pass failed (retrying): {error}", flush=True)
-        time.sleep(POLL_S)
+            failures += 1
+            said = f"pass failed (retrying): {error}"
+            if said != last:
+                print(f"{_now()} {said}", flush=True)
+            last = said
+        # a failing pass is tried again later and later (up to RESYNC_S), as the real controllers back off
+        time.sleep(min(POLL_S * 2**failures, RESYNC_S) if failures else POLL_S)
 
 
 if __name__ == "__main__":
