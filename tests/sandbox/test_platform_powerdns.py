@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
-from kube_testlib import LiveCluster, wait_for
+from kube_testlib import LiveCluster, cni_daemonset, wait_for
 from sandbox_testlib import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "unit"))
@@ -51,11 +51,16 @@ ROLE_VARS = {
 }
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCluster]:
-    cluster = LiveCluster.create(tmp_path_factory.mktemp("platform-powerdns"), control_planes=1, workers=0)
+@pytest.fixture(scope="module", params=["api-only", "controllers"])
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCluster]:
+    """The API server alone (pdns_server runs once the objects exist), or with the controllers tier: then it runs
+    only once the Deployment's pod is available, which needs Ready nodes, a pod the restricted pod-security level
+    admits, and a volume that needs no StorageClass (the sandbox, like a bare Talos cluster, has none)."""
+    controllers = request.param == "controllers"
+    root = tmp_path_factory.mktemp("platform-powerdns")
+    cluster = LiveCluster.create(root, control_planes=1, workers=1 if controllers else 0, controllers=controllers)
     try:
-        prepare(cluster)
+        prepare(cluster, controllers)
         yield cluster
     finally:
         cluster.close()
@@ -68,9 +73,10 @@ def apply(live: LiveCluster, body: dict[str, Any]) -> None:
     api.server_side_apply(body=body, namespace=body["metadata"].get("namespace"), field_manager="test", force=True)
 
 
-def prepare(live: LiveCluster) -> None:
+def prepare(live: LiveCluster, controllers: bool) -> None:
     """What the earlier steps of the platform stage leave: MetalLB's and cert-manager's CRDs and namespaces, the
-    dns pool."""
+    dns pool, MetalLB's controller (to the LB-IPAM stand-in, MetalLB is installed); with the controllers tier, a CNI
+    (the nodes turn Ready)."""
     from kubernetes import client
 
     extensions = client.ApiextensionsV1Api(live.api())
@@ -99,6 +105,13 @@ def prepare(live: LiveCluster) -> None:
                 "spec": {"addresses": [live.prefix + address]},
             },
         )
+    labels = {"app.kubernetes.io/name": "metallb", "app.kubernetes.io/component": "controller"}
+    pod = {"containers": [{"name": "controller", "image": "quay.io/metallb/controller:v0.16.1"}]}
+    spec = {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": pod}}
+    metadata = {"name": "metallb-controller", "namespace": "metallb-system"}
+    apply(live, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec})
+    if controllers:
+        client.AppsV1Api(live.api()).create_namespaced_daemon_set("kube-system", cni_daemonset())
 
 
 def definition(live: LiveCluster) -> dict[str, Any]:
