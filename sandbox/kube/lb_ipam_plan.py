@@ -18,9 +18,10 @@ real controllers' rules and words (MetalLB v0.16 ``controller/service.go`` and `
   ``already_allocated_incompatible_service``); Cilium records no event.
 
 Which controller serves a Service: none unless its type is LoadBalancer; ``spec.loadBalancerClass`` unset goes to
-MetalLB when IPAddressPools exist, else to Cilium when CiliumLoadBalancerIPPools exist (Cilium's LB-IPAM is dormant
-until its first pool); the classes ``io.cilium/l2-announcer`` and ``io.cilium/bgp-control-plane`` go to Cilium;
-any other class is left to whoever owns it. A Service keeps an address it already has while that address stays
+MetalLB when it is on (installed, with IPAddressPools), else to Cilium when it is on (installed, with
+CiliumLoadBalancerIPPools: Cilium's LB-IPAM is dormant until its first pool); the classes
+``io.cilium/l2-announcer`` and ``io.cilium/bgp-control-plane`` go to Cilium; any other class is left to whoever
+owns it. A Service keeps an address it already has while that address stays
 valid, so the plan is stable from one round to the next; older Services are served first.
 Not modelled: dual-stack (one IPv4 or IPv6 address per Service), MetalLB's ``serviceAllocation`` and
 ``avoidBuggyIPs`` beyond skipping .0/.255, Cilium's pool status conditions.

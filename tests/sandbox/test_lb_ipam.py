@@ -51,6 +51,22 @@ def create(live: LiveCluster, body: dict[str, Any]) -> None:
     api.create(body=body, namespace=body["metadata"].get("namespace"))
 
 
+def controller(live: LiveCluster, name: str, namespace: str, image: str) -> None:
+    """A Deployment running a controller's upstream image: to the stand-in, that controller is installed."""
+    labels = {"app": name}
+    pod = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": name, "image": image}]}}
+    body = {"selector": {"matchLabels": labels}, "template": pod}
+    create(
+        live,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": body,
+        },
+    )
+
+
 def lb_service(name: str, namespace: str = "default", port: int = 80, **meta: Any) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"name": "p", "port": port}]}
     if "lb_class" in meta:
@@ -121,7 +137,11 @@ def test_metallb_pools_give_the_planned_addresses(live: LiveCluster) -> None:
     dns_annotations = {planning.METALLB_POOL_ANNOTATION: "dns-pool", planning.METALLB_IPS_ANNOTATION: f"{p}.210"}
     create(live, lb_service("dns", port=53, annotations=dns_annotations))
 
-    # the first address of the pinned pool; the requested address of the other
+    # pools without MetalLB's controller give nothing; once it is installed, the first address of the pinned pool,
+    # and the requested address of the other
+    time.sleep(2)
+    assert address(live, "ingress") is None and events(live, "ingress") == []
+    controller(live, "metallb-controller", "metallb-system", "quay.io/metallb/controller:v0.16.1")
     assert wait_address(live, "ingress") == f"{p}.200"
     assert wait_address(live, "dns") == f"{p}.210"
     annotations = service(live, "ingress")["metadata"]["annotations"]
@@ -165,6 +185,7 @@ def test_cilium_pools_select_services_by_label(live: LiveCluster) -> None:
     """Cilium's LB-IPAM serves the classes it owns (here next to MetalLB, which keeps the unclassed Services)."""
     p = live.prefix
     install_crds(live, "cilium.io/ciliumloadbalancerippool.yaml")
+    controller(live, "cilium-operator", "kube-system", "quay.io/cilium/operator-generic:v1.20.0")
     for name, blocks in (("ingress", [{"cidr": f"{p}.220/31"}]), ("dns", [{"start": f"{p}.230"}])):
         selector = {"matchLabels": {"talosforge.io/pool": name}}
         spec = {"blocks": blocks, "serviceSelector": selector}

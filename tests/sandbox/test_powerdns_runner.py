@@ -106,6 +106,15 @@ def deployment(folder_mount: bool = False) -> dict[str, Any]:
     }
 
 
+def metallb_controller(live: LiveCluster) -> None:
+    """MetalLB's controller Deployment (its upstream image): to the LB-IPAM stand-in, MetalLB is installed."""
+    labels = {"app.kubernetes.io/name": "metallb", "app.kubernetes.io/component": "controller"}
+    pod = {"containers": [{"name": "controller", "image": "quay.io/metallb/controller:v0.16.1"}]}
+    spec = {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": pod}}
+    metadata = {"name": "metallb-controller", "namespace": "metallb-system"}
+    apply(live, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec})
+
+
 def secret(key: str) -> dict[str, Any]:
     data = {"api-key": base64.b64encode(key.encode()).decode()}
     return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "powerdns-api", "namespace": NS}, "data": data}
@@ -181,6 +190,7 @@ def test_pdns_server_runs_from_the_applied_objects(live: LiveCluster) -> None:
             "spec": pool,
         },
     )
+    metallb_controller(live)
     apply(live, secret("first-key"))
     config = {"pdns.conf": PDNS_CONF}
     apply(
@@ -210,7 +220,7 @@ def test_pdns_server_runs_from_the_applied_objects(live: LiveCluster) -> None:
     )
 
     # the API answers on the Service's address with the key from the Secret, and only with it
-    wait_for(lambda: answering(address, "first-key"), 30, "pdns_server's API on the load-balancer address")
+    wait_for(lambda: answering(address, "first-key"), 90, "pdns_server's API on the load-balancer address")
     assert http(address, "GET", "/api/v1/servers/localhost", None)[0] == 401
     assert http(address, "GET", "/api/v1/servers/localhost", "wrong-key")[0] == 401
     zone = {"name": "cluster.example.", "kind": "Native", "nameservers": ["ns1.cluster.example."]}
@@ -297,6 +307,7 @@ def test_with_the_controllers_pdns_runs_only_while_its_pod_does(tier2: LiveClust
             "spec": {"addresses": [f"{address}/32"]},
         },
     )
+    metallb_controller(live)
     apply(live, secret("the-key"))
     config = {"pdns.conf": PDNS_CONF}
     apply(
