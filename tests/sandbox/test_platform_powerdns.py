@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,6 +154,17 @@ def recap(run: subprocess.CompletedProcess) -> dict[str, int]:
     return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, found.groups()), strict=True))
 
 
+def writes(events: list[dict[str, Any]]) -> list[str]:
+    """The write requests kube_objects sent, from the API server's audit log (dry runs are not writes)."""
+    return [
+        f"{event['verb']} {event['requestURI']}"
+        for event in events
+        if event.get("userAgent") == "talosforge.cluster/kube_objects"
+        and event.get("verb") in ("create", "update", "patch", "delete")
+        and "dryRun=All" not in event.get("requestURI", "")
+    ]
+
+
 def nsupdate(address: str, zone: str, name: str, key: str | None) -> subprocess.CompletedProcess:
     script = f'server {address} 53\nzone {zone}\nupdate add {name} 60 TXT "challenge"\nsend\n'
     command = ["nsupdate", "-t", "5"] + (["-y", key] if key else [])
@@ -207,7 +219,13 @@ def test_powerdns_zone_tsig_and_issuer(live: LiveCluster, tmp_path: Path) -> Non
     secret = client.CoreV1Api(live.api()).read_namespaced_secret("powerdns-tsig", "cert-manager")
     assert base64.b64decode(secret.data["tsig-secret"]).decode() == tsig
 
+    seen = len(live.audit())
+    assert any("/namespaces/powerdns/services/powerdns" in write for write in writes(live.audit()))
+    started = time.monotonic()
     again = run_playbook(tmp_path, cluster, text)
+    elapsed = time.monotonic() - started
     assert again.returncode == 0 and recap(again)["changed"] == 0, again.stdout[-6000:]
+    assert writes(live.audit()[seen:]) == []
+    print(f"no-op re-run of powerdns.yml and cert_manager.yml: {elapsed:.1f} s (ansible-playbook), no write")
     checked = run_playbook(tmp_path, cluster, text, "--check", "--diff")
     assert checked.returncode == 0 and recap(checked)["changed"] == 0, checked.stdout[-6000:]
