@@ -217,13 +217,9 @@ class Runner:
             return None
         template = spec.get("template") or {}
         service = self._service(metadata["namespace"], (template.get("metadata") or {}).get("labels") or {}, services)
-        if service is None:
-            raise NotStarted(
-                f"no Service of type LoadBalancer in {metadata['namespace']} selects the pods of {metadata['name']}"
-            )
-        ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-        if not ingress or not ingress[0].get("ip"):
-            return None  # not reachable yet: the Service waits for its address
+        ingress = ((service or {}).get("status") or {}).get("loadBalancer", {}).get("ingress") or []
+        if service is None or not ingress or not ingress[0].get("ip"):
+            return None  # unreachable (yet): no Service of type LoadBalancer selects the pods, or it has no address
         body = json.dumps([template, ingress[0]["ip"], (service.get("spec") or {}).get("ports")], sort_keys=True)
         return hashlib.sha256(body.encode()).hexdigest()
 

@@ -14,7 +14,6 @@ from sandbox_testlib import REPO_ROOT
 
 from sandbox.kube import lb_ipam_plan as planning
 
-pytestmark = pytest.mark.slow
 CRDS = REPO_ROOT / "tests" / "contracts" / "crds"
 WRITE_VERBS = {"create", "update", "patch", "delete"}
 
@@ -115,6 +114,7 @@ def stand_in_writes(live: LiveCluster) -> int:
     )
 
 
+@pytest.mark.slow
 def test_metallb_pools_give_the_planned_addresses(live: LiveCluster) -> None:
     p = live.prefix
     install_crds(live, "metallb.io/ipaddresspool.yaml", "metallb.io/l2advertisement.yaml")
@@ -181,6 +181,7 @@ def test_metallb_pools_give_the_planned_addresses(live: LiveCluster) -> None:
     assert wait_address(live, "late") == f"{p}.210"
 
 
+@pytest.mark.slow
 def test_cilium_pools_select_services_by_label(live: LiveCluster) -> None:
     """Cilium's LB-IPAM serves the classes it owns (here next to MetalLB, which keeps the unclassed Services)."""
     p = live.prefix
@@ -236,3 +237,83 @@ def test_cilium_pools_select_services_by_label(live: LiveCluster) -> None:
     foreign = service(live, "foreign")
     assert not (foreign.get("status") or {}).get("loadBalancer", {}).get("ingress")
     assert not (foreign.get("status") or {}).get("conditions")
+
+
+# The plan alone (no cluster): the pool rules the live tests do not reach.
+
+
+def _svc(name: str, controller: str, created: str = "1", current: str = "", **meta: Any) -> planning.Service:
+    item = lb_service(name, **meta)
+    item["metadata"]["creationTimestamp"] = created
+    if current:
+        item["status"] = {"loadBalancer": {"ingress": [{"ip": current}]}}
+    return planning.service(item, controller)
+
+
+def _metallb(name: str, *addresses: str, **spec: Any) -> planning.Pool:
+    return planning.metallb_pool({"metadata": {"name": name}, "spec": {"addresses": list(addresses), **spec}})
+
+
+def _cilium(name: str, blocks: list[dict[str, str]], created: str = "1", **spec: Any) -> planning.Pool:
+    body = {"blocks": blocks, **spec}
+    return planning.cilium_pool({"metadata": {"name": name, "creationTimestamp": created}, "spec": body})
+
+
+def test_plan_metallb_pool_rules() -> None:
+    pools = [
+        _metallb("b-buggy", "10.0.1.0/31", avoidBuggyIPs=True),  # .0 skipped, .1 free
+        _metallb("a-manual", "10.0.0.5-10.0.0.6", autoAssign=False),
+    ]
+    services = [
+        _svc("auto", planning.METALLB, "1"),  # autoAssign=false pools are only for who asks for them
+        _svc("pinned", planning.METALLB, "2", annotations={planning.METALLB_POOL_ANNOTATION: "a-manual"}),
+        _svc("fixed", planning.METALLB, "3", annotations={planning.METALLB_IPS_ANNOTATION: "10.0.0.6"}),
+        _svc("outside", planning.METALLB, "4", annotations={planning.METALLB_IPS_ANNOTATION: "192.0.2.1"}),
+        _svc("both", planning.METALLB, "5", annotations={planning.METALLB_IPS_ANNOTATION: "10.0.0.6,x"}),
+    ]
+    decisions = planning.plan(services, pools, [])
+    assert (decisions["default/auto"].address, decisions["default/auto"].pool) == ("10.0.1.1", "b-buggy")
+    assert decisions["default/pinned"].address == "10.0.0.5"
+    assert decisions["default/fixed"].address == "10.0.0.6"
+    assert decisions["default/outside"].message.endswith('"192.0.2.1" is not allowed in config')
+    assert decisions["default/both"].message.endswith('invalid metallb.io/loadBalancerIPs: "10.0.0.6,x"')
+
+
+def test_plan_keeps_what_a_service_has_and_serves_older_ones_first() -> None:
+    pools = [_metallb("pool", "10.0.0.1-10.0.0.2")]
+    # the younger Service already holds .1 (valid): it keeps it; the older one gets the next address
+    services = [_svc("young", planning.METALLB, "2", current="10.0.0.1"), _svc("old", planning.METALLB, "1")]
+    decisions = planning.plan(services, pools, [])
+    assert decisions["default/young"].address == "10.0.0.1" and not decisions["default/young"].new
+    assert decisions["default/old"].address == "10.0.0.2" and decisions["default/old"].new
+    # an address that left its pool is given up
+    moved = planning.plan([_svc("young", planning.METALLB, current="10.9.9.9")], pools, [])
+    assert moved["default/young"].address == "10.0.0.1"
+
+
+def test_plan_cilium_pool_rules() -> None:
+    select = {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["edge"]}]}
+    pools = [
+        _cilium("edge", [{"cidr": "10.1.0.0/30"}], allowFirstLastIPs="No", serviceSelector=select),
+        _cilium("off", [{"start": "10.2.0.1", "stop": "10.2.0.3"}], disabled=True),
+        _cilium(
+            "by-name", [{"start": "10.3.0.7"}], serviceSelector={"matchLabels": {"io.kubernetes.service.name": "x"}}
+        ),
+    ]
+    services = [
+        _svc("a", planning.CILIUM, "1", labels={"tier": "edge"}),
+        _svc("b", planning.CILIUM, "2", labels={"tier": "edge"}),
+        _svc("c", planning.CILIUM, "3", labels={"tier": "edge"}),
+        _svc("x", planning.CILIUM, "4"),
+        _svc("wrong", planning.CILIUM, "5", annotations={"lbipam.cilium.io/ips": "10.1.0.1"}),
+        _svc("cross", planning.CILIUM, "6", namespace="other", labels={"tier": "edge"}),
+    ]
+    decisions = planning.plan(services, [], pools)
+    assert [decisions[f"default/{n}"].address for n in "abc"] == ["10.1.0.1", "10.1.0.2", None]
+    assert decisions["default/c"].reason == "out_of_ips"  # .0 and .3 are reserved with allowFirstLastIPs: "No"
+    assert decisions["default/x"].address == "10.3.0.7"  # selected by the Service's name label
+    assert (decisions["default/wrong"].reason, decisions["default/wrong"].message) == (
+        "pool_selector_mismatch",
+        "The pool with the CIDR containing '10.1.0.1', doesn't select this service",
+    )
+    assert decisions["other/cross"].reason == "out_of_ips"
