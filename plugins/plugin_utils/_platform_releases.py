@@ -156,14 +156,17 @@ def cilium_values(cluster: Mapping[str, Any]) -> dict[str, Any]:
 
 def _hcloud_ccm_values(cluster: Mapping[str, Any]) -> dict[str, Any]:
     pods = (cluster.get("network") or {}).get("pods") or TALOS_POD_NETWORK
-    return {
-        "networking": {"enabled": True, "clusterCIDR": pods},
+    env = {
         # Through KubePrism, so the CCM does not wait for the Service network it helps to bring up.
-        "env": {
-            "KUBERNETES_SERVICE_HOST": {"value": KUBEPRISM[0]},
-            "KUBERNETES_SERVICE_PORT": {"value": str(KUBEPRISM[1])},
-        },
+        "KUBERNETES_SERVICE_HOST": {"value": KUBEPRISM[0]},
+        "KUBERNETES_SERVICE_PORT": {"value": str(KUBEPRISM[1])},
+        # Load balancers of Services join the cluster's network and reach the nodes on their private addresses.
+        "HCLOUD_LOAD_BALANCERS_USE_PRIVATE_IP": {"value": "true"},
     }
+    location = ((cluster.get("provider") or {}).get("settings") or {}).get("location")
+    if location:
+        env["HCLOUD_LOAD_BALANCERS_LOCATION"] = {"value": str(location)}
+    return {"networking": {"enabled": True, "clusterCIDR": pods}, "env": env}
 
 
 def _ingress_nginx_values(cluster: Mapping[str, Any]) -> dict[str, Any]:
