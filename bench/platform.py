@@ -65,10 +65,16 @@ def site(*arguments: str) -> tuple[float, str]:
     return seconds, done.stdout
 
 
-def role_seconds(output: str, role: str = "talosforge.cluster.platform") -> tuple[float, int]:
-    """The platform role's share of a run (profile_tasks' per-task times) and how many of its tasks ran."""
-    seconds = [float(m["seconds"]) for m in map(_TASK_LINE.match, output.splitlines()) if m and m["role"] == role]
-    return sum(seconds), len(seconds)
+ROLES = ("talosforge.cluster.platform", "talosforge.cluster.helm")
+
+
+def role_tasks(output: str) -> list[tuple[float, str]]:
+    """The platform stage's tasks (its role and the helm role it includes) with profile_tasks' time for each."""
+    found = []
+    for match in map(_TASK_LINE.match, output.splitlines()):
+        if match and match["role"] in ROLES:
+            found.append((float(match["seconds"]), f"{match['role'].rsplit('.', 1)[-1]} : {match['task']}"))
+    return found
 
 
 def main() -> None:
@@ -84,9 +90,13 @@ def main() -> None:
             before = collection_requests(audit_events(state))
             seconds, output = site("--tags", "platform")
             after = collection_requests(audit_events(state))
-            role, tasks = role_seconds(output)
+            tasks = role_tasks(output)
             reads, writes = after[0] - before[0], after[1] - before[1]
-            print(f"{phase:16} {seconds:7.1f} {role:7.1f} {tasks:5d} {reads:9d} {writes:10d}", flush=True)
+            role = sum(task[0] for task in tasks)
+            print(f"{phase:16} {seconds:7.1f} {role:7.1f} {len(tasks):5d} {reads:9d} {writes:10d}", flush=True)
+        print("slowest tasks of the re-run:")
+        for task_seconds, name in sorted(tasks, reverse=True)[:8]:
+            print(f"  {task_seconds:5.2f} s  {name}")
     finally:
         sandbox("stop")
 
