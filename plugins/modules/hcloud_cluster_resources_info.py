@@ -11,6 +11,9 @@ version_added: 0.1.0
 description:
   - Lists the servers, load balancers, floating IPs, firewalls, placement groups, networks, SSH keys and, when
     asked, snapshots that carry C(talosforge.io/cluster=<cluster>) and C(talosforge.io/managed-by=talosforge.cluster).
+  - With them, the load balancers the hcloud cloud controller manager made for the cluster's Services of type
+    LoadBalancer (they carry its C(hcloud-ccm/service-uid) label, not the cluster's, and sit in the cluster's
+    network, which they would keep from being deleted). One more list call when the cluster has a network.
     Each kind is one list call; the calls run in parallel.
   - This module only reads. M(talosforge.cluster.hcloud_cluster_resources) deletes what it lists.
 extends_documentation_fragment:

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this file is not a public API of the collection and may change without notice.
 """Everything that carries a cluster's labels (hcloud_cluster_resources_info), and its removal in dependency order
-(hcloud_cluster_resources).
+(hcloud_cluster_resources); with them, the load balancers the cloud controller manager made for the cluster's
+Services in its network (they carry the CCM's label, not the cluster's).
 
 Kinds are listed in parallel (one list call each). Removal goes kind by kind in ``KINDS`` order (servers first,
 so that nothing still uses a firewall, placement group or network when its turn comes), in parallel within a kind,
@@ -70,6 +71,18 @@ def list_all(
         if error is not None:
             raise error
     return {kind: found for kind, (found, _error) in zip(kinds, outcomes, strict=True)}
+
+
+# The label the hcloud cloud controller manager puts on the load balancers it makes for Services of type LoadBalancer.
+CCM_SERVICE_LABEL = "hcloud-ccm/service-uid"
+
+
+def ccm_load_balancers(client: HcloudClient, networks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The load balancers the cloud controller manager made for the cluster's Services: they carry its label, not
+    the cluster's, and sit in the cluster's network (which they would keep from being deleted)."""
+    ids = {int(network["id"]) for network in networks}
+    made = client.list("load_balancers", {"label_selector": CCM_SERVICE_LABEL})
+    return [lb for lb in made if ids & {int(net.get("network", 0)) for net in lb.get("private_net") or []}]
 
 
 def _protected(found: Mapping[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -153,6 +166,8 @@ def read(client: HcloudClient, params: Mapping[str, Any]) -> tuple[dict[str, Any
     label_selector = cluster_selector(params["cluster"], params.get("label_selector"))
     kinds = tuple(kind for kind in KINDS if kind != "images" or params.get("include_snapshots"))
     found = list_all(client, label_selector, kinds, params.get("parallel") or 8)
+    if found.get("networks") and "load_balancers" in kinds:
+        found["load_balancers"] = found["load_balancers"] + ccm_load_balancers(client, found["networks"])
     result: dict[str, Any] = {
         "changed": False,
         "label_selector": label_selector,

@@ -29,8 +29,9 @@ def test_argument_spec_matches_documentation():
 
 
 def build(client, labels, prefix):
-    """One resource of every kind, labelled ``labels``, named ``prefix``-*."""
-    client.call(
+    """One resource of every kind, labelled ``labels``, named ``prefix``-*; and a load balancer the hcloud cloud
+    controller manager would make for a Service, in that network, with only the CCM's label."""
+    network = client.call(
         "POST",
         "/networks",
         {
@@ -59,6 +60,17 @@ def build(client, labels, prefix):
             if prefix == "prod"
             else PUBLIC_KEY.replace("x prod", "y other"),
             "labels": labels,
+        },
+    )
+    client.call(
+        "POST",
+        "/load_balancers",
+        {
+            "name": f"{prefix}-ingress",
+            "load_balancer_type": "lb11",
+            "location": "fsn1",
+            "network": network["network"]["id"],
+            "labels": {"hcloud-ccm/service-uid": f"uid-of-{prefix}-ingress"},
         },
     )
 
@@ -124,13 +136,14 @@ def test_lists_exactly_what_carries_both_labels(sim, capsys):
         ("servers", "prod-1"),
         ("servers", "prod-2"),
         ("load_balancers", "prod-api"),
+        ("load_balancers", "prod-ingress"),  # the CCM's, in prod's network; other-ingress is not
         ("floating_ips", "prod-vip"),
         ("firewalls", "prod"),
         ("placement_groups", "prod-cp"),
         ("networks", "prod"),
         ("ssh_keys", "prod-key"),
     }
-    assert result["api_requests"] == len(KINDS)
+    assert result["api_requests"] == len(KINDS) + 1  # and the CCM's load balancers
     narrowed = run_module(hcloud_cluster_resources_info, args(sim, label_selector="talosforge.io/role=worker"), capsys)
     assert {r["kind"] for r in narrowed["resources"]} == {"servers"}
     assert len(writes(sim)) == before
@@ -146,7 +159,7 @@ def test_state_must_be_given_to_delete(sim, capsys):
 def test_check_mode_lists_what_would_go_and_deletes_nothing(sim, capsys):
     before = len(writes(sim))
     result = run_module(module, args(sim, state="absent", _ansible_check_mode=True, _ansible_diff=True), capsys)
-    assert result["changed"] is True and len(result["diff"]["before"]["resources"]) == 9
+    assert result["changed"] is True and len(result["diff"]["before"]["resources"]) == 10
     assert len(writes(sim)) == before
 
 
@@ -159,7 +172,7 @@ def test_absent_deletes_in_dependency_order_and_leaves_the_rest(sim, capsys):
     for kind, remaining in (
         ("networks", ["other"]),
         ("firewalls", ["other"]),
-        ("load_balancers", ["other-api"]),
+        ("load_balancers", ["other-api", "other-ingress"]),
         ("floating_ips", ["other-vip"]),
         ("placement_groups", ["other-cp"]),
         ("ssh_keys", ["other-key"]),
@@ -167,7 +180,7 @@ def test_absent_deletes_in_dependency_order_and_leaves_the_rest(sim, capsys):
         assert names(client, kind) == remaining, kind
     deleted = [r["path"].split("/")[2] for r in writes(sim)[before:] if r["method"] == "DELETE"]
     order = [KINDS.index(kind) for kind in deleted]
-    assert order == sorted(order) and len(deleted) == 9
+    assert order == sorted(order) and len(deleted) == 10
     again = run_module(module, args(sim, state="absent"), capsys)
     assert again["changed"] is False and again["resources"] == []
 
