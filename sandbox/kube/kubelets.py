@@ -147,12 +147,15 @@ class Kubelets:
             current = kubelet.call("POST", "/api/v1/nodes", body)
             self.registered.pop(name, None)
         if self.registered.get(name) != fingerprint:
-            self._labels_and_taints(name, machine, cluster, ready, current or {})
+            # Read again: the cloud controller manager may have lifted the uninitialized taint since the list.
+            fresh = self.admin.call("GET", f"/api/v1/nodes/{name}") or current or {}
+            self._labels_and_taints(name, machine, cluster, ready, fresh)
+            status = self._status(node, ready)
+            if external_cloud and (fresh.get("status") or {}).get("addresses"):
+                # A kubelet with an external cloud provider leaves the addresses to the cloud controller manager.
+                del status["addresses"]
             kubelet.call(
-                "PATCH",
-                f"/api/v1/nodes/{name}/status",
-                {"status": self._status(node, ready)},
-                "application/strategic-merge-patch+json",
+                "PATCH", f"/api/v1/nodes/{name}/status", {"status": status}, "application/strategic-merge-patch+json"
             )
             self.registered[name] = fingerprint
         if time.monotonic() - self.leases.get(name, 0.0) >= LEASE_RENEW_S:
