@@ -213,6 +213,18 @@ def components(cluster: Any) -> list[tuple[str, str, Any]]:
     return wanted
 
 
+def _check_cilium_dns(values: Mapping[str, Any]) -> None:
+    """Refuse Cilium values that break DNS on Talos: kube-proxy replacement with BPF masquerading turns on eBPF host
+    routing, which loses the kube-DNS queries Talos forwards to the host (siderolabs/talos#10002)."""
+    bpf = values.get("bpf") or {}
+    if values.get("kubeProxyReplacement") and bpf.get("masquerade") and not bpf.get("hostLegacyRouting"):
+        raise PlatformPlanError(
+            "Cilium with kubeProxyReplacement and bpf.masquerade but without bpf.hostLegacyRouting breaks DNS on Talos "
+            "(eBPF host routing loses the kube-DNS queries Talos forwards to the host); set "
+            "platform.cni.host_legacy_routing: true, or drop bpf.masquerade from platform_values.cilium"
+        )
+
+
 def node_expectations(names: Any, ready: bool = True) -> list[dict[str, Any]]:
     """``kube_objects`` expectations: each named Node Ready (``ready``), or only registered."""
     if not isinstance(names, (list, tuple)):
@@ -256,6 +268,9 @@ def platform_releases(
         override = extra_values.get(component) or {}
         if not isinstance(override, Mapping):
             raise PlatformPlanError(f"platform_values.{component} must be a mapping of chart values")
+        merged = merge(build(cluster), override)
+        if component == "cilium":
+            _check_cilium_dns(merged)
         releases.append(
             {
                 "name": component,
@@ -263,7 +278,7 @@ def platform_releases(
                 "chart": chart,
                 "repo": repo,
                 "version": str(version),
-                "values": merge(build(cluster), override),
+                "values": merged,
             }
         )
     return releases

@@ -242,6 +242,13 @@ def _check_certificates(cluster: Cluster, report: Report) -> None:
                 "DNS-01 via PowerDNS needs the in-cluster PowerDNS, which is not enabled",
                 "set platform.dns.powerdns.enabled: true (with a zone), or dns01: none",
             )
+    if p.powerdns_enabled and p.powerdns_pool is None and cluster.provider.type != "hcloud":
+        report.error(
+            "platform.dns.powerdns.pool",
+            "is required when PowerDNS is enabled: its Service takes a fixed address from a load-balancer pool, "
+            "which the zone's delegation points at",
+            "add pool: <a pool of platform.load_balancer.pools, such as dns-pool>",
+        )
     if p.powerdns_enabled and not p.powerdns_zone:
         report.error(
             "platform.dns.powerdns.zone",

@@ -182,3 +182,13 @@ def test_bad_input_is_a_filter_error_naming_the_filter():
     with pytest.raises(AnsibleFilterError, match="platform_objects: part must be"):
         FILTERS["platform_objects"](model(SEED_001), "everything")
     assert FILTERS["node_expectations"](["cp-1"], ready=False) == [{"apiVersion": "v1", "kind": "Node", "name": "cp-1"}]
+
+
+def test_cilium_values_that_break_dns_on_talos_are_refused_unless_host_legacy_routing_is_on():
+    masquerade = {"cilium": {"bpf": {"masquerade": True}}}
+    without = copy.deepcopy(SEED_001)
+    without["platform"]["cni"]["host_legacy_routing"] = False
+    with pytest.raises(AnsibleFilterError, match="breaks DNS on Talos"):
+        FILTERS["platform_releases"](model(without), VERSIONS, "", masquerade)
+    cilium = FILTERS["platform_releases"](model(SEED_001), VERSIONS, "", masquerade)[0]["values"]
+    assert cilium["bpf"] == {"hostLegacyRouting": True, "masquerade": True}

@@ -71,10 +71,16 @@ PROXMOX: dict[str, Any] = {
     ],
     "platform": {
         "cni": {"type": "cilium"},
-        "load_balancer": {"type": "metallb", "pools": [{"name": "ingress-pool", "addresses": ["10.0.1.200/32"]}]},
+        "load_balancer": {
+            "type": "metallb",
+            "pools": [
+                {"name": "ingress-pool", "addresses": ["10.0.1.200/32"]},
+                {"name": "dns-pool", "addresses": ["10.0.1.201/32"]},
+            ],
+        },
         "ingress": {"type": "ingress-nginx", "pool": "ingress-pool", "replicas": 2},
         "cert_manager": {"enabled": True, "email": "ops@example.org", "directory": "staging"},
-        "dns": {"powerdns": {"enabled": True, "zone": "demo.example.org"}},
+        "dns": {"powerdns": {"enabled": True, "pool": "dns-pool", "zone": "demo.example.org"}},
     },
     "gitops": {
         "flux": {
