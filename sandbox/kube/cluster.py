@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from ..paths import REPO_ROOT, log_dir
 from . import certs, powerdns_runner
 from .apiserver import ApiServer
 from .controllers import Controllers
 from .etcd import EtcdCluster, EtcdError, Member
+from .machine_config import v1alpha1
 from .processes import Daemon, environment
 
 
@@ -43,13 +42,6 @@ def servable(config: dict[str, Any]) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
-
-
-def v1alpha1(config_text: str) -> dict[str, Any]:
-    for document in yaml.safe_load_all(config_text):
-        if isinstance(document, dict) and "kind" not in document:
-            return document
-    raise ValueError("the machine config has no v1alpha1 document")
 
 
 @dataclass

@@ -52,9 +52,9 @@ from typing import Any
 
 from . import certs
 from .client import Api
-from .cluster import v1alpha1
 from .hcloud_ccm_api import Hcloud, HcloudError, Settings, loopback, settings
 from .hcloud_ccm_lbs import LoadBalancers
+from .machine_config import v1alpha1
 
 POLL_S = 1.0
 RESYNC_S = 30.0

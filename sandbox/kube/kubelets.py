@@ -33,7 +33,7 @@ from typing import Any
 from ..simulators.talos.state import Node, Store
 from . import certs
 from .client import Api
-from .cluster import v1alpha1
+from .machine_config import v1alpha1
 
 POLL_S = 1.0
 LEASE_RENEW_S = 10.0

@@ -32,7 +32,7 @@ from typing import Any
 from . import certs, gateways
 from . import lb_ipam_plan as planning
 from .client import Api
-from .cluster import v1alpha1
+from .machine_config import v1alpha1
 
 POLL_S = 1.0
 USER = "talosforge-sandbox-lb-ipam"

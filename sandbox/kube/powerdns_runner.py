@@ -49,6 +49,7 @@ from typing import Any
 
 from . import certs
 from .client import Api
+from .machine_config import v1alpha1
 from .processes import Daemon, environment
 
 POLL_S = 1.0
@@ -433,7 +434,6 @@ def stop_all(cluster_dir: Path, log_dir: Path) -> None:
 
 
 def identity(cluster_dir: Path) -> Api:
-    from .cluster import v1alpha1  # here: cluster.py imports this module to stop the servers
 
     apiserver = json.loads((cluster_dir / "apiserver" / "apiserver.json").read_text())
     folder = cluster_dir / "powerdns"
