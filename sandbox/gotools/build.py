@@ -110,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd = commands.add_parser("build", help="build what is missing or changed")
     build_cmd.add_argument("names", nargs="*", choices=[*PROGRAMS, []], metavar="NAME", help="programs (default: all)")
     build_cmd.add_argument(
-        "--tier", type=int, default=2, choices=(1, 2), help="1: only etcd, kube-apiserver, helm, talos-config"
+        "--tier",
+        type=int,
+        default=2,
+        choices=(1, 2, 3),
+        help="1: only etcd, kube-apiserver, helm, talos-config; 3 adds Flux's controllers, sops and age-keygen",
     )
     commands.add_parser("list", help="each program, its tier and whether it is built")
     args = parser.parse_args(argv)

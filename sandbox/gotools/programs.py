@@ -38,6 +38,10 @@ def _helm_version_ldflags(version: str) -> list[str]:
     ]
 
 
+def _age_version_ldflags(version: str) -> list[str]:
+    return [f"-X main.Version={version}"]
+
+
 @dataclass(frozen=True)
 class Program:
     """One binary: the family (wrapper module folder), the package it builds and the module whose version it is."""
@@ -57,6 +61,33 @@ class Program:
 
 
 _KUBE_TAGS = ("selinux", "notest", "grpcnotrace")
+
+# Tier 3 (opt-in, TALOSFORGE_GOTOOLS_TIER=3): the GitOps stage's real programs, about 40 min cold on 2 cores.
+# Each Flux controller has its own wrapper, since their go.mods pick different k8s.io releases (sandbox-flux.md).
+# None of them takes a version through ldflags except age-keygen (sops carries its version as a constant).
+_FLUX_PROGRAMS = (
+    Program(
+        "source-controller",
+        "flux-source",
+        "github.com/fluxcd/source-controller",
+        "github.com/fluxcd/source-controller",
+        tier=3,
+    ),
+    Program(
+        "kustomize-controller",
+        "flux-kustomize",
+        "github.com/fluxcd/kustomize-controller",
+        "github.com/fluxcd/kustomize-controller",
+        tier=3,
+    ),
+    Program(
+        "helm-controller", "flux-helm", "github.com/fluxcd/helm-controller", "github.com/fluxcd/helm-controller", tier=3
+    ),
+    Program("sops", "sops", "github.com/getsops/sops/v3/cmd/sops", "github.com/getsops/sops/v3", tier=3),
+    Program(
+        "age-keygen", "sops", "filippo.io/age/cmd/age-keygen", "filippo.io/age", tier=3, ldflags=_age_version_ldflags
+    ),
+)
 
 PROGRAMS: dict[str, Program] = {
     program.name: program
@@ -93,6 +124,7 @@ PROGRAMS: dict[str, Program] = {
             ldflags=_kube_version_ldflags,
         ),
         Program("kwok", "kwok", "sigs.k8s.io/kwok/cmd/kwok", "sigs.k8s.io/kwok", tier=2),
+        *_FLUX_PROGRAMS,
     )
 }
 

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..paths import REPO_ROOT, log_dir
-from . import certs, powerdns_runner
+from . import certs, flux, powerdns_runner
 from .apiserver import ApiServer
 from .controllers import Controllers
 from .etcd import EtcdCluster, EtcdError, Member
@@ -81,6 +81,7 @@ class SandboxCluster:
         # The hcloud CCM's stand-in: acts only on a loopback HCLOUD_ENDPOINT (sandbox/kube/hcloud_ccm.py).
         self.hcloud_ccm = Daemon(self.dir / "hcloud-ccm.pid", self.logs / f"hcloud-ccm-{self.name}-{digest}.log")
         self.controllers = Controllers(self.dir, self.logs, f"{self.name}-{digest}")
+        self.flux = flux.Flux(self.dir, self.logs, f"{self.name}-{digest}")
         self.cluster_id = cluster_id
 
     @classmethod
@@ -119,6 +120,9 @@ class SandboxCluster:
         self._start_kubelets()
         if controllers:
             self.controllers.start(pki, str(self.apiserver.url), self.apiserver.pki_dir, pki.pod_subnet)
+        if flux.enabled():  # TALOSFORGE_SANDBOX_FLUX=1 in the talosctl call's environment (docs/sandbox-flux.md)
+            self.apiserver.wait_ready()
+            self.flux.start(pki, str(self.apiserver.url), self.apiserver.pki_dir)
 
     def _start_apiserver(self, pki: certs.ClusterPKI, config: dict[str, Any]) -> None:
         host, port = endpoint_of(config)
@@ -187,12 +191,13 @@ class SandboxCluster:
                 objects = int(next(line for line in counted.splitlines() if line.startswith('"Count"')).split(":")[1])
             except (EtcdError, ValueError, subprocess.TimeoutExpired):
                 objects = None
-        running = [program for program, pid in self.controllers.running().items() if pid]
+        running = [program for program, pid in {**self.controllers.running(), **self.flux.running()}.items() if pid]
         return Status(
             self.name, self.apiserver.url, self.apiserver.daemon.pid, self.apiserver.ready(), members, objects, running
         )
 
     def stop(self) -> None:
+        self.flux.stop()
         self.controllers.stop()
         self.powerdns.stop()
         powerdns_runner.stop_all(self.dir, self.logs)
