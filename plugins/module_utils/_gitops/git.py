@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -73,11 +74,20 @@ def shown_url(url: str) -> str:
 def check_url(url: str) -> str:
     """``ssh://``, ``https://``, ``http://`` or ``file://`` URLs (and scp-like ``git@host:path``), no password."""
     parts = urlsplit(url)
-    if parts.scheme not in ("ssh", "https", "http", "file") and not (parts.scheme == "" and ":" in url):
+    scp_like = parts.scheme == "" and re.match(r"^[\w.-]+@[\w.-]+:[^/-]", url) is not None
+    if url.startswith("-") or (parts.scheme not in ("ssh", "https", "http", "file") and not scp_like):
         raise InputError(f"repository URL {shown_url(url)!r}: use an ssh://, https:// or file:// URL")
     if parts.password is not None:
         raise InputError(f"repository URL {shown_url(url)!r} holds a password: give it in the token option instead")
     return url
+
+
+def check_branch(branch: str) -> str:
+    """A plain branch name (letters, digits, ``._/-``; no ``..``, no leading ``-`` or ``/``)."""
+    if (not re.fullmatch(r"[\w.-]+(/[\w.-]+)*", branch) or branch.startswith(("-", "."))
+            or ".." in branch or branch.endswith((".lock", "."))):  # fmt: skip
+        raise InputError(f"branch {branch!r}: give a plain branch name such as main or clusters/prod")
+    return branch
 
 
 def classify(stderr: str) -> str:
@@ -100,7 +110,7 @@ class Git:
         self.gitdir = os.path.join(work, "repo.git")
         self.url = check_url(url)
         self.shown = shown_url(url)
-        self.branch = branch
+        self.branch = check_branch(branch)
         self.runner = runner
         self.binary = binary
         self.env = self._env(auth, timeout)
@@ -163,7 +173,7 @@ class Git:
     def fetch(self) -> dict[str, str]:
         """Fetch the branch; the refs of ``refs()`` after it (no remote-tracking ref: the remote has no such branch)."""
         refspec = f"+refs/heads/{self.branch}:{self.remote_ref}"
-        argv = [self.binary, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", self.url, refspec]
+        argv = [self.binary, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", self.url, refspec]
         self.commands.append("fetch")
         rc, _, err = self.runner(argv, None, self.env)
         if rc != 0 and "couldn't find remote ref" in err.lower():
@@ -210,7 +220,7 @@ class Git:
     def push(self, revision: str, expected: str | None) -> None:
         """Push ``revision`` to the branch only if the branch is still at ``expected`` (None: does not exist)."""
         lease = f"--force-with-lease=refs/heads/{self.branch}:{expected or ''}"
-        self.run(["push", "--quiet", "--porcelain", lease, self.url, f"{revision}:refs/heads/{self.branch}"],
+        self.run(["push", "--quiet", "--porcelain", lease, "--", self.url, f"{revision}:refs/heads/{self.branch}"],
                  what="push")  # fmt: skip
 
     def set_ref(self, ref: str, revision: str | None) -> None:

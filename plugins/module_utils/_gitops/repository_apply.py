@@ -20,7 +20,13 @@ from typing import Any
 
 from ansible_collections.talosforge.cluster.plugins.module_utils import _scratch as scratch
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
-from ansible_collections.talosforge.cluster.plugins.module_utils._gitops.git import Git, GitError, Runner
+from ansible_collections.talosforge.cluster.plugins.module_utils._gitops.git import (
+    Git,
+    GitError,
+    Runner,
+    check_branch,
+    check_url,
+)
 from ansible_collections.talosforge.cluster.plugins.module_utils._gitops.tree_plan import (
     DELETED,
     Change,
@@ -64,6 +70,8 @@ def run(params: Mapping[str, Any], check_mode: bool, diff: bool, runner: Runner)
     tree = ManagedTree(params.get("files") or {}, params.get("managed_paths") or [])
     if not tree.files and not tree.prefixes:
         raise InputError("nothing to manage: give files, managed_paths, or both")
+    check_url(params["url"])
+    check_branch(params["branch"])
     work = scratch.private_folder(params["work_dir"])
     os.chmod(work, 0o700)
     git = Git(work, params["url"], params["branch"], runner, auth_from_params(params, work),

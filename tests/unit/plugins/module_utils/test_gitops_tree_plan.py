@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.talosforge.cluster.plugins.module_utils._errors import InputError
+from ansible_collections.talosforge.cluster.plugins.module_utils._gitops.git import check_branch, check_url, shown_url
 from ansible_collections.talosforge.cluster.plugins.module_utils._gitops.tree_plan import (
     Entry,
     ManagedTree,
@@ -79,3 +80,28 @@ def test_the_commit_message_lists_the_changes() -> None:
     tree = ManagedTree({"k8s/a": "x"}, ["k8s"])
     assert commit_message("Sync\n", tree.changes([])) == "Sync\n\nadded: k8s/a\n"
     assert commit_message("Sync", tree.changes([entry("k8s/b", "b")])) == "Sync\n\nadded: k8s/a\ndeleted: k8s/b\n"
+
+
+@pytest.mark.parametrize(
+    "url", ["ssh://git@git.example.org:2222/infra/c.git", "git@git.example.org:infra/c.git", "file:///srv/c.git"]
+)
+def test_repository_urls_accepted(url: str) -> None:
+    assert check_url(url) == url
+
+
+@pytest.mark.parametrize("url", ["-oProxyCommand=x:y", "ext::sh -c x", "git.example.org/c.git", "ftp://h/c.git"])
+def test_repository_urls_refused(url: str) -> None:
+    with pytest.raises(InputError):
+        check_url(url)
+
+
+def test_a_password_never_shows() -> None:
+    assert shown_url("https://bob:pw@h.example.org:8443/c.git") == "https://bob@h.example.org:8443/c.git"
+    assert shown_url("ssh://git@h/c.git") == "ssh://git@h/c.git"
+
+
+@pytest.mark.parametrize("branch", ["-f", "a..b", "a b", "/main", "main.lock", "a//b", ".hidden", "x~1"])
+def test_branch_names_refused(branch: str) -> None:
+    with pytest.raises(InputError):
+        check_branch(branch)
+    assert check_branch("clusters/prod-1.2") == "clusters/prod-1.2"
