@@ -1,4 +1,4 @@
-"""Command line: ``python -m sandbox {start,status,stop,reset,logs,serve,options}`` (run from the repository root)."""
+"""Command line: ``python -m sandbox {start,status,stop,reset,logs,serve,options,talos,git}`` (from the repo root)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import control, paths, requestlog, simulators
+from .git import cli as git_cli
 from .harness import serve
 from .simulators.talos import nodes_cli
 
@@ -58,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     command("options", "list each simulator's options")
     talos = command("talos", "the simulated Talos nodes that the talosctl stand-in talks to")
     nodes_cli.add_arguments(talos, [state])
+    git = command("git", "the Git servers (SSH, HTTPS) and their repositories, deploy keys and tokens")
+    git_cli.add_arguments(git, [state])
     serve = command("serve", "serve one simulator in the foreground (what start runs)")
     serve.add_argument("name", choices=simulators.names())
     serve.add_argument("--port", type=int, required=True)
@@ -116,6 +119,7 @@ _COMMANDS: dict[str, Callable[[Path, argparse.Namespace], Iterable[str] | None]]
     "logs": lambda root, arguments: _print_logs(root, arguments.name, arguments.tail, arguments.json),
     "options": lambda _root, _arguments: _options_lines(),
     "talos": nodes_cli.run,
+    "git": git_cli.run,
     "serve": lambda root, arguments: serve(arguments.name, root, arguments.port, dict(arguments.option)),
 }
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths, processes, requestlog, simulators
+from .git import GitServers
 from .kube.cluster import SandboxCluster
 from .processes import is_alive
 from .simulators.image_factory import talosctl_assets
@@ -218,7 +219,19 @@ def start(root: Path, only: list[str] | None = None, options: dict[str, dict[str
         raise RuntimeError("\n".join(failures))
     if only is None:
         messages.append(_start_resident_talosctl(root))
+        messages += _start_git_servers(root)
     return messages
+
+
+def _start_git_servers(root: Path) -> list[str]:
+    """The real Git servers (sshd, nginx + git http-backend; docs/sandbox-git.md). They serve the GitOps stage
+    only, so a start they cannot make (a program not installed, a state folder the git account cannot enter, a
+    port taken) says why on one line and leaves the rest of the sandbox running; ``python -m sandbox git start``
+    then fails with the same reason."""
+    try:
+        return GitServers(root).start()
+    except (RuntimeError, ValueError, OSError) as error:
+        return [f"git: not started: {error}"]
 
 
 RESIDENT_TALOSCTL = "talosctl"
@@ -248,6 +261,12 @@ def status(root: Path) -> list[SimulatorStatus]:
     calls = requestlog.count(root, TALOSCTL_LOG)  # the stand-in's call log sits beside the request logs
     result.append(SimulatorStatus(RESIDENT_TALOSCTL, "resident (unix socket)", None, pid, bool(pid), calls, "calls"))
     result.extend(cluster.status() for cluster in SandboxCluster.all(root))  # real API servers (sandbox/kube)
+    for server in GitServers(root).status():  # the Git servers, once started here
+        if server.url:
+            unit = "logins" if server.name == "git-ssh" else "requests"
+            result.append(
+                SimulatorStatus(server.name, server.url, server.port, server.pid, server.up, server.requests, unit)
+            )
     return result
 
 
@@ -274,6 +293,7 @@ def stop(root: Path) -> list[str]:
     for cluster in SandboxCluster.all(root):
         cluster.stop()
         messages.append(f"kube-apiserver: cluster {cluster.name} stopped (etcd, kube-apiserver, kubelet stand-in)")
+    messages += GitServers(root).stop()
     return messages
 
 
@@ -303,10 +323,14 @@ def reset(root: Path) -> list[str]:
     for cluster in SandboxCluster.all(root):
         cluster.remove()
         messages.append(f"kube-apiserver: cluster {cluster.name} stopped and forgotten")
+    if GitServers(root).store.forget():  # repositories, keys and tokens go; running Git servers stay up
+        messages.append("git: repositories, deploy keys and tokens forgotten")
     messages += _remove_what_start_does_not_write(root)
     _write_start_files(root)
     return messages
 
+
+GIT_DIR = "git"  # the Git servers' folder: its store forgets the repositories, the servers' files stay
 
 # <state>/talos: the Talos nodes and their clusters go; the parsed CLI reference the resident stand-in writes when
 # it starts stays
@@ -318,7 +342,7 @@ def _remove(path: Path) -> None:
 
 
 def _remove_what_start_does_not_write(root: Path) -> list[str]:
-    keep = {paths.state_file(root).name, VAULT_PASSWORD_FILE, paths.log_dir(root).name, *simulators.names()}
+    keep = {paths.state_file(root).name, VAULT_PASSWORD_FILE, paths.log_dir(root).name, *simulators.names(), GIT_DIR}
     removed = []
     for path in sorted(root.iterdir()):
         if path.name == TALOS_DIR and path.is_dir():

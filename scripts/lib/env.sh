@@ -10,8 +10,9 @@ TF_VENV_COMPAT="$TF_ROOT/.venv-compat"
 TF_COLLECTIONS="${TALOSFORGE_COLLECTIONS_DIR:-$TF_BUILD/installed}"
 # Debian packages the suite uses: shellcheck for ansible-test sanity, xz for image handling, git for
 # ansible-test's file listing, rsync for staging the collection tree, openssh-server for the Hetzner Cloud
-# simulator's rescue system (a real sshd on loopback).
-TF_APT_PACKAGES=(shellcheck xz-utils git rsync ca-certificates openssh-server curl)
+# simulator's rescue system (a real sshd on loopback) and the sandbox's SSH Git server, nginx and fcgiwrap for its
+# HTTPS Git server (git http-backend behind them; docs/sandbox-git.md).
+TF_APT_PACKAGES=(shellcheck xz-utils git rsync ca-certificates openssh-server curl nginx fcgiwrap)
 
 tf_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 tf_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
