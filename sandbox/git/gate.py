@@ -30,7 +30,11 @@ export HOME PATH
 unset XDG_CONFIG_HOME GIT_DIR GIT_CONFIG_GLOBAL
 NAME_RE='^([A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]*$'
 
+NEWLINE='
+'
+
 valid_name() {
+    case $1 in *"$NEWLINE"*) return 1 ;; esac
     printf '%s\n' "$1" | grep -Eq "$NAME_RE"
 }
 

@@ -382,3 +382,17 @@ def test_store_refuses_bad_input(folder: Path) -> None:
         store.add_token("absent")
     with pytest.raises(ValueError, match="default branch 'main'"):
         store.create("fine", default_branch="develop")
+
+
+def test_forget_clears_repositories_keys_and_tokens(folder: Path, keys: dict[str, Path]) -> None:
+    store = GitStore(folder / "forgetting")
+    store.create("kept-not")
+    store.add_deploy_key("kept-not", _pub(keys["writer"]), title="writer")
+    token = store.add_token("kept-not")
+    assert _pub(keys["writer"]).split()[1] in store.layout.authorized_keys.read_text()
+    assert store.forget()
+    assert store.list() == []
+    assert store.layout.authorized_keys.read_text() == "" and store.layout.tokens.read_text() == ""
+    assert not store.layout.repository("kept-not").exists() and not store.layout.access.exists()
+    assert token.startswith("tfgit_")
+    assert not GitStore(folder / "never-used").forget()
