@@ -25,6 +25,9 @@ description:
   - Runs the C(git) command line with the user's and the system's git configuration ignored and prompts off. An
     SSH key is passed as a file in C(GIT_SSH_COMMAND); an HTTPS token as an C(Authorization) header in C(GIT_CONFIG_*)
     environment variables, so it is never in a command line nor in the clone's configuration.
+requirements:
+  - git 2.32 or later on the host the task runs on (C(GIT_CONFIG_GLOBAL), C(GIT_CONFIG_COUNT)), and OpenSSH's C(ssh)
+    for V(ssh://) URLs.
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.

@@ -28,8 +28,9 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._errors import 
 Runner = Callable[[list[str], "bytes | None", Mapping[str, str]], "tuple[int, str, str]"]
 REMOTE_REF = "refs/remotes/origin/{branch}"
 PENDING_REF = "refs/talosforge/pending/{branch}"
-AUTH_WORDS = ("permission denied", "authentication failed", "could not read username", "403", "401",
-              "invalid username or password", "access denied", "host key verification failed")  # fmt: skip
+AUTH_WORDS = ("permission denied", "authentication failed", "could not read username", "error: 403", "error: 401",
+              "invalid username or password", "access denied", "host key verification failed", "read only",
+              "read-only", "not authorized", "does not have write access", "no access", "push refused")  # fmt: skip
 MISSING_WORDS = ("repository not found", "does not appear to be a git repository", "not found")
 UNREACHABLE_WORDS = ("could not resolve", "connection refused", "timed out", "no route to host",
                      "failed to connect", "could not connect", "connection reset")  # fmt: skip
