@@ -10,6 +10,9 @@ applies to the next fetch or push without a restart.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -17,9 +20,11 @@ import re
 import secrets
 import shutil
 import subprocess
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import gate
 from .account import Account, ensure_account
@@ -30,6 +35,8 @@ TITLE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 BRANCH_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
 KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa")
 GIT_TIMEOUT_S = 30
+LOCK_TIMEOUT_S = 30
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,17 @@ def _write_private(path: Path, text: str, mode: int = 0o600) -> None:
     os.replace(temporary, path)
 
 
+def _exclusive(method: Callable[..., Result]) -> Callable[..., Result]:
+    """Run a changing method under the store's lock (two processes adding keys at once both keep theirs)."""
+
+    @functools.wraps(method)
+    def locked(self: GitStore, *arguments: Any, **keywords: Any) -> Result:
+        with self._lock():
+            return method(self, *arguments, **keywords)
+
+    return locked
+
+
 class GitStore:
     """The sandbox's Git repositories in ``<state>/git`` (see layout.py); every method is quick and bounded."""
 
@@ -91,6 +109,24 @@ class GitStore:
         return self._account
 
     # --- files ----------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.layout.base.mkdir(parents=True, exist_ok=True)
+        with open(self.layout.base / ".lock", "a") as handle:
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:  # bounded: at most LOCK_TIMEOUT_S
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{self.layout.base}: another process holds the Git store's lock") from None
+                    time.sleep(0.02)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -111,6 +147,7 @@ class GitStore:
         for folder in (layout.base, layout.repositories, layout.home, layout.ssh, layout.https, layout.run):
             folder.mkdir(parents=True, exist_ok=True)
         os.chmod(layout.base, 0o755)
+        (layout.base / ".lock").touch()
         gate.write(layout)
         self.account.own(layout.repositories, layout.home, layout.run)
 
@@ -167,6 +204,7 @@ class GitStore:
 
     # --- repositories ---------------------------------------------------------------------------------------
 
+    @_exclusive
     def create(self, name: str, default_branch: str = "main") -> Repository:
         """A bare repository whose HEAD is ``default_branch``; an existing one with that branch is left as is."""
         check_name(name)
@@ -190,6 +228,7 @@ class GitStore:
         self._save(data)
         return self.get(name)
 
+    @_exclusive
     def remove(self, name: str) -> bool:
         data = self._load()
         if check_name(name) not in data["repositories"]:
@@ -226,6 +265,7 @@ class GitStore:
 
     # --- deploy keys ----------------------------------------------------------------------------------------
 
+    @_exclusive
     def add_deploy_key(self, name: str, public_key: str, read_only: bool = True, title: str | None = None) -> str:
         """Allow the key to fetch (and push unless ``read_only``) the repository; returns the key's title.
 
@@ -243,6 +283,7 @@ class GitStore:
         self._save(data)
         return chosen
 
+    @_exclusive
     def remove_deploy_key(self, name: str, title: str) -> bool:
         data = self._load()
         record = self._record(data, name)
@@ -255,6 +296,7 @@ class GitStore:
 
     # --- tokens ---------------------------------------------------------------------------------------------
 
+    @_exclusive
     def add_token(self, name: str, read_only: bool = False, title: str | None = None, token: str | None = None) -> str:
         """A new token for the repository (fetch, and push unless ``read_only``); returned once, stored hashed."""
         data = self._load()
@@ -270,6 +312,7 @@ class GitStore:
         self._save(data)
         return value
 
+    @_exclusive
     def remove_token(self, name: str, title: str) -> bool:
         data = self._load()
         record = self._record(data, name)
@@ -285,8 +328,12 @@ class GitStore:
         False when there was no Git folder."""
         if not self.layout.base.exists():
             return False
+        self._forget()
+        return True
+
+    @_exclusive
+    def _forget(self) -> None:
         shutil.rmtree(self.layout.repositories, ignore_errors=True)
         self.layout.access.unlink(missing_ok=True)
         self.prepare()
         self.publish({"repositories": {}})
-        return True

@@ -9,6 +9,7 @@ sandbox's CA. The state folder is made under /tmp with mode 0755, since the git 
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import os
 import shutil
 import socket
@@ -396,3 +397,13 @@ def test_forget_clears_repositories_keys_and_tokens(folder: Path, keys: dict[str
     assert not store.layout.repository("kept-not").exists() and not store.layout.access.exists()
     assert token.startswith("tfgit_")
     assert not GitStore(folder / "never-used").forget()
+
+
+def test_concurrent_changes_all_stay(folder: Path) -> None:
+    store = GitStore(folder / "concurrent")
+    store.create("busy")
+    titles = [f"t{number}" for number in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        tokens = list(pool.map(lambda title: GitStore(store.layout.root).add_token("busy", title=title), titles))
+    assert sorted(item["title"] for item in store.get("busy").tokens) == titles
+    assert len(store.layout.tokens.read_text().splitlines()) == len(set(tokens)) == 8
