@@ -14,6 +14,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,23 +55,37 @@ def _useradd(name: str) -> None:
     )
 
 
+def _created(name: str, attempts: int = 5) -> pwd.struct_passwd:
+    """The account's entry, made with useradd when missing; another process making it at the same moment (two
+    test workers on a fresh machine) is fine: useradd then fails and the account is there."""
+    failure = ""
+    for _attempt in range(attempts):  # bounded
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+        try:
+            _useradd(name)
+        except subprocess.CalledProcessError as error:
+            failure = (error.stderr or b"").decode(errors="replace").strip() or str(error)
+            time.sleep(0.2)
+        except (OSError, subprocess.SubprocessError) as error:
+            failure = str(error)
+            break
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise RuntimeError(
+            f"creating the system account {name!r} for the sandbox Git servers failed: {failure}"
+        ) from None
+
+
 def ensure_account() -> Account:
     """The account (see the module docstring), created when we are root and it does not exist yet."""
     if os.geteuid() != 0:
         entry = pwd.getpwuid(os.geteuid())
         return Account(entry.pw_name, entry.pw_uid, entry.pw_gid)
-    try:
-        entry = pwd.getpwnam(ACCOUNT_NAME)
-    except KeyError:
-        try:
-            _useradd(ACCOUNT_NAME)
-        except (OSError, subprocess.SubprocessError) as error:
-            detail = getattr(error, "stderr", b"") or b""
-            raise RuntimeError(
-                f"creating the system account {ACCOUNT_NAME!r} for the sandbox Git servers failed: "
-                f"{error} {detail.decode(errors='replace').strip()}"
-            ) from None
-        entry = pwd.getpwnam(ACCOUNT_NAME)
+    entry = _created(ACCOUNT_NAME)
     if Path(entry.pw_shell).name in ("nologin", "false"):
         raise RuntimeError(
             f"the account {ACCOUNT_NAME!r} has {entry.pw_shell} as shell; sshd runs the Git servers' forced command "
