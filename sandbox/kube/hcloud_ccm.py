@@ -50,11 +50,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from . import certs
 from .client import Api
 from .hcloud_ccm_api import Hcloud, HcloudError, Settings, loopback, settings
 from .hcloud_ccm_lbs import LoadBalancers
-from .machine_config import v1alpha1
+from .identity import stand_in_api
 
 POLL_S = 1.0
 RESYNC_S = 30.0
@@ -79,13 +78,7 @@ def _now() -> str:
 
 def identity(cluster_dir: Path) -> Api:
     """The stand-in's own client certificate, signed by the cluster CA (written once under ``hcloud-ccm/``)."""
-    apiserver = json.loads((cluster_dir / "apiserver" / "apiserver.json").read_text())
-    pki_dir = cluster_dir / "apiserver" / "pki"
-    folder = cluster_dir / "hcloud-ccm"
-    if not (folder / "client.crt").exists():
-        ca = certs.ClusterPKI.from_config(v1alpha1((cluster_dir / "bootstrap-config.yaml").read_text())).kubernetes
-        certs.write_pair(folder, "client", certs.issue_client(ca, USER, ["system:masters"]))
-    return Api(apiserver["url"], pki_dir / "ca.crt", folder / "client.crt", folder / "client.key")
+    return stand_in_api(cluster_dir, "hcloud-ccm", USER)
 
 
 def node_labels(server: dict[str, Any]) -> dict[str, str]:

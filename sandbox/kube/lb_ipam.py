@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import re
 import signal
 import sys
@@ -29,10 +28,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from . import certs, gateways
+from . import gateways
 from . import lb_ipam_plan as planning
 from .client import Api
-from .machine_config import v1alpha1
+from .identity import stand_in_api
 
 POLL_S = 1.0
 USER = "talosforge-sandbox-lb-ipam"
@@ -53,13 +52,7 @@ def _now() -> str:
 
 def identity(cluster_dir: Path) -> Api:
     """The stand-in's own client certificate, signed by the cluster CA (written once under ``lb-ipam/``)."""
-    apiserver = json.loads((cluster_dir / "apiserver" / "apiserver.json").read_text())
-    pki_dir = cluster_dir / "apiserver" / "pki"
-    folder = cluster_dir / "lb-ipam"
-    if not (folder / "client.crt").exists():
-        ca = certs.ClusterPKI.from_config(v1alpha1((cluster_dir / "bootstrap-config.yaml").read_text())).kubernetes
-        certs.write_pair(folder, "client", certs.issue_client(ca, USER, ["system:masters"]))
-    return Api(apiserver["url"], pki_dir / "ca.crt", folder / "client.crt", folder / "client.key")
+    return stand_in_api(cluster_dir, "lb-ipam", USER)
 
 
 class LbIpam:

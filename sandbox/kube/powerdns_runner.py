@@ -47,9 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import certs
 from .client import Api
-from .machine_config import v1alpha1
+from .identity import stand_in_api
 from .processes import Daemon, environment
 
 POLL_S = 1.0
@@ -434,14 +433,8 @@ def stop_all(cluster_dir: Path, log_dir: Path) -> None:
 
 
 def identity(cluster_dir: Path) -> Api:
-
-    apiserver = json.loads((cluster_dir / "apiserver" / "apiserver.json").read_text())
-    folder = cluster_dir / "powerdns"
-    if not (folder / "client.crt").exists():
-        ca = certs.ClusterPKI.from_config(v1alpha1((cluster_dir / "bootstrap-config.yaml").read_text())).kubernetes
-        certs.write_pair(folder, "client", certs.issue_client(ca, USER, ["system:masters"]))
-    ca_file = cluster_dir / "apiserver" / "pki" / "ca.crt"
-    return Api(apiserver["url"], ca_file, folder / "client.crt", folder / "client.key")
+    """The runner's own client certificate, signed by the cluster CA (written once under ``powerdns/``)."""
+    return stand_in_api(cluster_dir, "powerdns", USER)
 
 
 def main(argv: list[str] | None = None) -> int:
