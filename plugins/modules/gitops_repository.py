@@ -106,7 +106,7 @@ options:
     description: The commit's author and committer e-mail.
     type: str
     default: talosforge@localhost
-  message:
+  commit_message:
     description: The first line(s) of the commit message; a line per changed path (V(added), V(modified),
       V(deleted)) follows.
     type: str
@@ -139,7 +139,7 @@ EXAMPLES = r"""
         apiVersion: kustomize.config.k8s.io/v1beta1
         kind: Kustomization
         resources: []
-    message: "talosforge: cluster prod"
+    commit_message: "talosforge: cluster prod"
   register: pushed
 
 - name: The same over HTTPS with a token, shown as a diff first
@@ -215,7 +215,7 @@ def argument_spec() -> dict[str, Any]:
         "ca_file": {"type": "path"},
         "author_name": {"type": "str", "default": "talosforge"},
         "author_email": {"type": "str", "default": "talosforge@localhost"},
-        "message": {"type": "str", "default": "Update the cluster's managed files"},
+        "commit_message": {"type": "str", "default": "Update the cluster's managed files"},
         "timeout": {"type": "int", "default": 60},
         "git_binary": {"type": "str", "default": "git"},
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -133,7 +134,8 @@ class GitHttpServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                path, _, query = self.path.partition("?")
+                parts = urllib.parse.urlsplit(self.path)
+                path, query = parts.path, parts.query
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 env = {**os.environ, **ENV, "GIT_PROJECT_ROOT": str(outer.root), "GIT_HTTP_EXPORT_ALL": "1",
                        "PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": self.command,
@@ -143,13 +145,12 @@ class GitHttpServer:
                        "REMOTE_ADDR": "127.0.0.1"}  # fmt: skip
                 done = subprocess.run(["git", "http-backend"], input=body, capture_output=True, env=env,
                                       check=False, timeout=60)  # fmt: skip
-                head, _, payload = done.stdout.partition(b"\r\n\r\n")
-                if not _:
-                    head, _, payload = done.stdout.partition(b"\n\n")
+                separator = b"\r\n\r\n" if b"\r\n\r\n" in done.stdout else b"\n\n"
+                head, payload = done.stdout.split(separator, 1)
                 status = 200
                 headers = []
                 for line in head.decode("latin-1").splitlines():
-                    name, _, value = line.partition(":")
+                    name, value = line.split(":", 1) if ":" in line else (line, "")
                     if name.lower() == "status":
                         status = int(value.split()[0])
                     elif name:

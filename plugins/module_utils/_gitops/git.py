@@ -176,7 +176,7 @@ class Git:
         refspec = f"+refs/heads/{self.branch}:{self.remote_ref}"
         argv = [self.binary, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", self.url, refspec]
         self.commands.append("fetch")
-        rc, _, err = self.runner(argv, None, self.env)
+        rc, _out, err = self.runner(argv, None, self.env)
         if rc != 0 and "couldn't find remote ref" in err.lower():
             self.run(["update-ref", "-d", self.remote_ref])
             return self.refs()
@@ -207,8 +207,8 @@ class Git:
         data = self.run(["cat-file", "--batch"], ("\n".join(oids) + "\n").encode()).encode("utf-8", "surrogateescape")
         texts: dict[str, str] = {}
         while data:
-            header, _, data = data.partition(b"\n")
-            oid, _, size = header.decode().split(" ")
+            header, data = data.split(b"\n", 1)
+            oid, size = header.decode().split(" ")[0::2]
             texts[oid] = data[: int(size)].decode("utf-8", "replace")
             data = data[int(size) + 1 :]
         return texts

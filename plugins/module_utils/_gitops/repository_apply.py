@@ -96,7 +96,7 @@ def run(params: Mapping[str, Any], check_mode: bool, diff: bool, runner: Runner)
     commit = reusable_pending(git, tree, pending, remote)
     if commit is None:
         author = f"{params.get('author_name') or 'talosforge'} <{params.get('author_email') or 'talosforge@localhost'}>"
-        stream = fast_import_stream(git.pending_ref, remote, tree, changes, author, params.get("message") or "")
+        stream = fast_import_stream(git.pending_ref, remote, tree, changes, author, params.get("commit_message") or "")
         commit = git.fast_import(stream)
     push(git, commit, remote)
     git.set_ref(git.remote_ref, commit)

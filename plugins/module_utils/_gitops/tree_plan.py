@@ -126,7 +126,7 @@ def parse_ls_tree(output: str) -> list[Entry]:
     for row in output.split("\0"):
         if not row:
             continue
-        meta, _, path = row.partition("\t")
+        meta, path = row.split("\t", 1)
         mode, kind, oid = meta.split(" ")
         entries.append(Entry(mode, kind, oid, path))
     return entries

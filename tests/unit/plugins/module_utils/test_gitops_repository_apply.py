@@ -26,7 +26,7 @@ MANAGED = ["clusters/prod", "infrastructure", "apps/kustomization.yaml"]
 
 def params(origin: Origin, tmp_path: Path, **extra: Any) -> dict[str, Any]:
     base = {"url": origin.url, "branch": origin.branch, "work_dir": str(tmp_path / "work"), "files": dict(TREE),
-            "managed_paths": list(MANAGED), "message": "talosforge: cluster prod"}  # fmt: skip
+            "managed_paths": list(MANAGED), "commit_message": "talosforge: cluster prod"}  # fmt: skip
     return {**base, **extra}
 
 
