@@ -84,7 +84,7 @@ options:
   token:
     description:
       - An HTTPS access token, sent in an C(Authorization) header (see O(http_auth)). Never shown in a result or
-        an error.
+        an error. With a token, HTTP redirects are not followed, so the token is never sent to another host.
     type: str
   username:
     description: The user name sent with O(token) in basic authentication.

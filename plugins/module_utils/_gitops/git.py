@@ -135,7 +135,7 @@ class Git:
                 header = f"Authorization: Bearer {auth['token']}"
             else:
                 header = "Authorization: Basic " + base64.b64encode(f"{user}:{auth['token']}".encode()).decode()
-            config.append(("http.extraHeader", header))
+            config += [("http.extraHeader", header), ("http.followRedirects", "false")]  # never to another host
         if auth.get("ca_file"):
             config.append(("http.sslCAInfo", auth["ca_file"]))
         for index, (key, value) in enumerate(config):
