@@ -148,6 +148,7 @@ class Flux:
         ports["source-controller"]["storage"] = _free_port()
         self.ports_file.write_text(json.dumps(ports, indent=2) + "\n")
         storage = ports["source-controller"]["storage"]
+        (self.root / "artifacts").mkdir(exist_ok=True)  # source-controller refuses a storage path that is not there
         extra = {
             "source-controller": [
                 f"--storage-path={self.root / 'artifacts'}",
@@ -177,7 +178,6 @@ class Flux:
                     "--events-addr=",
                     "--watch-all-namespaces=true",
                     "--enable-leader-election=false",
-                    "--log-level=debug",
                     *extra[program],
                 ],
                 env=env,
