@@ -256,7 +256,7 @@ class GitStore:
         self._record(self._load(), name)
         output = self._git("for-each-ref", "--format=%(refname) %(objectname)", cwd=self.layout.repository(name))
         pairs = (line.split(" ", 1) for line in output.splitlines() if line)
-        return {ref: commit for ref, commit in pairs}
+        return dict(pairs)
 
     def read_file(self, name: str, ref: str, path: str) -> str:
         """A file's text at ``ref`` (a branch, tag or commit) in the repository."""

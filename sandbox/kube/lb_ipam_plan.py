@@ -104,7 +104,7 @@ def metallb_pool(item: dict[str, Any]) -> Pool:
             network = ipaddress.ip_network(text, strict=False)
             ranges.append((network.network_address, network.broadcast_address))
         else:
-            first, _, last = text.partition("-")
+            first, last = text.partition("-")[::2]
             ranges.append((ipaddress.ip_address(first.strip()), ipaddress.ip_address((last or first).strip())))
     return Pool(
         name=item["metadata"]["name"],

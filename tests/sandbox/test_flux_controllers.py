@@ -76,7 +76,7 @@ class _GitHttp(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def _cgi(self) -> None:
-        path, _, query = self.path.partition("?")
+        path, query = self.path.partition("?")[::2]
         body = self._body()
         env = {
             "PATH": os.environ.get("PATH", ""),
@@ -95,13 +95,13 @@ class _GitHttp(http.server.BaseHTTPRequestHandler):
         done = subprocess.run(
             ["git", "http-backend"], input=body, env=env, capture_output=True, check=False, timeout=60
         )
-        head, _, payload = done.stdout.partition(b"\r\n\r\n")
-        if not _:
-            head, _, payload = done.stdout.partition(b"\n\n")
+        head, blank, payload = done.stdout.partition(b"\r\n\r\n")
+        if not blank:
+            head, payload = done.stdout.partition(b"\n\n")[::2]
         status = 200
         headers = []
         for line in head.decode("latin-1").splitlines():
-            name, _, value = line.partition(":")
+            name, value = line.partition(":")[::2]
             if name.lower() == "status":
                 status = int(value.strip().split()[0])
             elif name:

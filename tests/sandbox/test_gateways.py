@@ -71,8 +71,8 @@ def admin(live: LiveCluster) -> Api:
 
 
 def gateway(name: str, class_name: str, infrastructure: dict[str, Any]) -> dict[str, Any]:
-    listeners = [{"name": "http", "protocol": "HTTP", "port": 80}, {"name": "https", "protocol": "HTTPS", "port": 443,
-                  "tls": {"certificateRefs": [{"name": "wildcard"}]}}]  # fmt: skip
+    https = {"name": "https", "protocol": "HTTPS", "port": 443, "tls": {"certificateRefs": [{"name": "wildcard"}]}}
+    listeners = [{"name": "http", "protocol": "HTTP", "port": 80}, https]
     return {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "Gateway",
@@ -82,10 +82,17 @@ def gateway(name: str, class_name: str, infrastructure: dict[str, Any]) -> dict[
 
 
 def test_cilium_gateway_is_programmed_on_the_address_its_pool_label_and_annotation_ask_for(live: LiveCluster):
-    apply(live, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "cilium-operator",
-                 "namespace": "kube-system"}, "spec": {"selector": {"matchLabels": {"app": "op"}}, "template": {
-                 "metadata": {"labels": {"app": "op"}}, "spec": {"containers": [{"name": "op",
-                 "image": "quay.io/cilium/operator-generic:v1.20.0"}]}}}})  # fmt: skip
+    operator = {"name": "op", "image": "quay.io/cilium/operator-generic:v1.20.0"}
+    pod = {"metadata": {"labels": {"app": "op"}}, "spec": {"containers": [operator]}}
+    apply(
+        live,
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "cilium-operator", "namespace": "kube-system"},
+            "spec": {"selector": {"matchLabels": {"app": "op"}}, "template": pod},
+        },
+    )
     prefix = live.endpoint.split("//")[1].rsplit(".", 1)[0]
     apply(live, {"apiVersion": "cilium.io/v2", "kind": "CiliumLoadBalancerIPPool", "metadata": {"name": "gateways"},
                  "spec": {"blocks": [{"start": f"{prefix}.80", "stop": f"{prefix}.81"}],

@@ -28,13 +28,13 @@ def test_values_from_ansible_and_from_helm_json_compare_equal():
 
 
 @pytest.mark.parametrize(
-    ("left", "right"),
+    ("one", "other"),
     [({"a": True}, {"a": 1}), ({"a": "1"}, {"a": 1}), ({"a": [1, 2]}, {"a": [2, 1]}), ({"a": {}}, {"a": None}),
      ({"a": 1}, {"a": 1, "b": None})],
 )  # fmt: skip
-def test_values_that_helm_sees_as_different_are_different(left, right):
-    assert not same(left, right)
-    assert not same(right, left)
+def test_values_that_helm_sees_as_different_are_different(one, other):
+    assert not same(one, other)
+    assert not same(other, one)
 
 
 def test_changed_keys_are_dotted_paths_of_leaves_and_whole_lists():
