@@ -24,7 +24,7 @@ from .processes import Daemon
 CLIENT_PORT = 2379
 PEER_PORT = 2380
 READY_TIMEOUT_S = 30.0
-RECONFIGURE_TIMEOUT_S = 15.0
+RECONFIGURE_TIMEOUT_S = 30.0
 
 
 class EtcdError(RuntimeError):
@@ -244,7 +244,11 @@ class EtcdCluster:
                 self.ctl(*args, member=via)
                 return
             except EtcdError as error:
-                transient = "unhealthy cluster" in str(error) or "not in sync" in str(error)
+                # etcd's words: "unhealthy cluster", and for a learner still catching up "can only promote a learner
+                # member which is in sync with leader" (older releases: "... not in sync ...").
+                transient = any(
+                    words in str(error) for words in ("unhealthy cluster", "in sync with leader", "not in sync")
+                )
                 if not transient or time.monotonic() > deadline:
                     raise
             time.sleep(0.3)
