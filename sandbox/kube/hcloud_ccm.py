@@ -56,6 +56,7 @@ from .hcloud_ccm_lbs import LoadBalancers
 from .identity import stand_in_api
 
 POLL_S = 1.0
+IDLE_POLL_S = 3.0  # while no hcloud CCM workload is installed
 RESYNC_S = 30.0
 USER = "talosforge-sandbox-hcloud-ccm"
 TAINT = "node.cloudprovider.kubernetes.io/uninitialized"
@@ -331,10 +332,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ccm = HcloudCcm(identity(args.cluster_dir), lambda text: print(f"{_now()} {text}", flush=True))
-    last, failures = "", 0
+    last, failures, busy = "", 0, True
     while True:
         try:
             done = ccm.reconcile()
+            busy = bool(done.get("acting"))
             said = json.dumps({k: v for k, v in done.items() if k not in ("hcloud_reads", "hcloud_writes") and v})
             if done.get("acting") and (done.get("hcloud_writes") or said != last):
                 print(f"{_now()} {said}", flush=True)
@@ -346,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{_now()} {said}", flush=True)
             last = said
         # a failing pass is tried again later and later (up to RESYNC_S), as the real controllers back off
-        time.sleep(min(POLL_S * 2**failures, RESYNC_S) if failures else POLL_S)
+        time.sleep(min(POLL_S * 2**failures, RESYNC_S) if failures else POLL_S if busy else IDLE_POLL_S)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from .client import Api
 from .identity import stand_in_api
 
 POLL_S = 1.0
+IDLE_POLL_S = 3.0  # while no Service of type LoadBalancer exists and no Gateway needs one
 USER = "talosforge-sandbox-lb-ipam"
 METALLB_POOLS = "/apis/metallb.io/v1beta1/ipaddresspools"
 CILIUM_POOLS = "/apis/cilium.io/v2/ciliumloadbalancerippools"
@@ -191,10 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     ipam = LbIpam(identity(args.cluster_dir))
     last: dict[str, tuple[str | None, str]] = {}
     while True:
+        busy = True
         try:
             decisions = ipam.sync()
             # The Gateway controllers' part (gateways.py): their Services, then the Gateways' addresses.
-            gateways.reconcile(ipam.api)
+            gateway_writes = gateways.reconcile(ipam.api)
+            busy = bool(decisions) or gateway_writes > 0
             outcome = {key: (d.address, d.message) for key, d in decisions.items()}
             for key, (address, message) in sorted(outcome.items()):
                 if last.get(key) != (address, message):
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             last = outcome
         except (OSError, urllib.error.URLError, ValueError, KeyError) as error:
             print(f"{_now()} sync failed (retrying): {error}", flush=True)
-        time.sleep(POLL_S)
+        time.sleep(POLL_S if busy else IDLE_POLL_S)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ from .identity import stand_in_api
 from .processes import Daemon, environment
 
 POLL_S = 1.0
+IDLE_POLL_S = 3.0  # while no Deployment runs a PowerDNS image: a cluster without one stays quiet
 RETRY_S = 10.0  # a server that exits is started again after this long (kubelet's back-off, simplified)
 USER = "talosforge-sandbox-powerdns"
 IMAGE = re.compile(r"^(?:[\w.-]+(?::\d+)?/)?powerdns/pdns-auth-\d+(?:[:@].*)?$")
@@ -283,7 +284,8 @@ class Runner:
         log = self.log_dir / f"pdns-{self.cluster}-{key.replace('/', '-')}.log"
         return Daemon(self._dir(key) / "pdns.pid", log)
 
-    def sync(self) -> None:
+    def sync(self) -> bool:
+        """One pass; whether any Deployment runs a PowerDNS image (an idle runner polls less often)."""
         deployments = (self.api.call("GET", "/apis/apps/v1/deployments") or {}).get("items") or []
         services = (self.api.call("GET", "/api/v1/services") or {}).get("items") or []
         mine = [
@@ -313,6 +315,7 @@ class Runner:
             key = f"{pid_file.parent.parent.name}/{pid_file.parent.name}"
             if key not in keep:
                 self._stop(key)
+        return bool(mine)
 
     def _current(self, key: str, identity: str) -> bool:
         """Whether the server of ``key`` runs for ``identity``, or exited less than RETRY_S ago."""
@@ -451,11 +454,12 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     while True:
+        busy = True
         try:
-            runner.sync()
+            busy = runner.sync()
         except (OSError, urllib.error.URLError, ValueError, KeyError, sqlite3.Error) as error:
             print(f"{_now()} sync failed (retrying): {error}", flush=True)
-        time.sleep(POLL_S)
+        time.sleep(POLL_S if busy else IDLE_POLL_S)
 
 
 if __name__ == "__main__":
