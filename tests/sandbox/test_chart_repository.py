@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from ansible_collections.talosforge.cluster.plugins.plugin_utils._platform_releases import CILIUM_AGENT_CAPABILITIES
 from sandbox_testlib import call
 
 from sandbox.gotools import binary
@@ -78,7 +79,7 @@ REFUSED = {
     "cert-manager": ("crds.create=true", "additional properties 'create' not allowed"),
     "hcloud-csi": ("storageClasses[0].defaultStorageClass=yes", "got string, want boolean"),
 }
-# what PLATFORM.md (section 1) has the collection give Cilium on Talos
+# what PLATFORM.md (section 1) has the collection give Cilium on Talos (the agent's capabilities: the collection's own)
 CILIUM_TALOS_VALUES = {
     "ipam": {"mode": "kubernetes"},
     "kubeProxyReplacement": True,
@@ -86,19 +87,7 @@ CILIUM_TALOS_VALUES = {
     "k8sServicePort": 7445,
     "securityContext": {
         "capabilities": {
-            "ciliumAgent": [
-                "CHOWN",
-                "KILL",
-                "NET_ADMIN",
-                "NET_RAW",
-                "IPC_LOCK",
-                "SYS_ADMIN",
-                "SYS_RESOURCE",
-                "DAC_OVERRIDE",
-                "FOWNER",
-                "SETGID",
-                "SETUID",
-            ],
+            "ciliumAgent": list(CILIUM_AGENT_CAPABILITIES),
             "cleanCiliumState": ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"],
         }
     },
