@@ -66,7 +66,8 @@ def test_workloads_wait_for_a_cni_then_run(live: LiveCluster) -> None:
         status = apps.read_namespaced_daemon_set("cilium", "kube-system").status
         return status.desired_number_scheduled == 3 and status.number_ready == 3
 
-    wait_for(daemonset_ready, 120, "a cilium agent Running on each of the 3 nodes")
+    # under a loaded CI machine (every test cluster runs its etcd, API server and stand-ins) this took over 120 s
+    wait_for(daemonset_ready, 300, "a cilium agent Running on each of the 3 nodes")
     agents = _pods(live, "kube-system", "k8s-app=cilium")
     addresses = set(live.control_planes + live.workers)
     assert {pod.status.pod_ip for pod in agents} == addresses  # host network: the node's address
