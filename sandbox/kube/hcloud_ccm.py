@@ -46,11 +46,11 @@ import signal
 import sys
 import time
 import urllib.error
-import uuid
 from pathlib import Path
 from typing import Any
 
 from .client import Api
+from .events import post_event
 from .hcloud_ccm_api import Hcloud, HcloudError, Settings, loopback, settings
 from .hcloud_ccm_lbs import LoadBalancers
 from .identity import stand_in_api
@@ -138,31 +138,9 @@ class HcloudCcm:
             return
         self.reported.add(seen)
         kind_of = item.get("kind") or ("Node" if "namespace" not in meta else "Service")
-        namespace = meta.get("namespace") or "default"
         component = "cloud-node-controller" if kind_of == "Node" else "service-controller"
-        now = _now()
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": f"{meta['name']}.{uuid.uuid4().hex[:16]}", "namespace": namespace},
-            "involvedObject": {
-                "apiVersion": "v1",
-                "kind": kind_of,
-                "name": meta["name"],
-                "uid": meta.get("uid"),
-                **({"namespace": meta["namespace"]} if meta.get("namespace") else {}),
-            },
-            "reason": reason,
-            "message": message,
-            "type": kind,
-            "source": {"component": component},
-            "reportingComponent": component,
-            "reportingInstance": "",
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-        }
-        self.api.call("POST", f"/api/v1/namespaces/{namespace}/events", body)
+        involved = {"apiVersion": "v1", "kind": kind_of, "name": meta["name"], "uid": meta.get("uid")}
+        post_event(self.api, {**involved, "namespace": meta.get("namespace")}, kind, reason, message, component)
 
     def _say_once(self, text: str) -> dict[str, Any]:
         if text != self.said:

@@ -24,13 +24,13 @@ import signal
 import sys
 import time
 import urllib.error
-import uuid
 from pathlib import Path
 from typing import Any
 
 from . import gateways
 from . import lb_ipam_plan as planning
 from .client import Api
+from .events import post_event
 from .identity import stand_in_api
 
 POLL_S = 1.0
@@ -156,32 +156,15 @@ class LbIpam:
         if seen in self.reported:
             return
         self.reported.add(seen)
-        namespace = metadata["namespace"]
-        now = _now()
-        body = {
+        involved = {
             "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": f"{metadata['name']}.{uuid.uuid4().hex[:16]}", "namespace": namespace},
-            "involvedObject": {
-                "apiVersion": "v1",
-                "kind": "Service",
-                "namespace": namespace,
-                "name": metadata["name"],
-                "uid": metadata.get("uid"),
-                "resourceVersion": metadata.get("resourceVersion"),
-            },
-            "reason": reason,
-            "message": message,
-            "type": kind,
-            "source": {"component": METALLB_COMPONENT},
-            "reportingComponent": METALLB_COMPONENT,
-            "reportingInstance": "",
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "eventTime": None,
-            "count": 1,
+            "kind": "Service",
+            "namespace": metadata["namespace"],
+            "name": metadata["name"],
+            "uid": metadata.get("uid"),
+            "resourceVersion": metadata.get("resourceVersion"),
         }
-        self.api.call("POST", f"/api/v1/namespaces/{namespace}/events", body)
+        post_event(self.api, involved, kind, reason, message, METALLB_COMPONENT)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,12 +42,12 @@ import sys
 import tempfile
 import time
 import urllib.error
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .client import Api
+from .events import post_event
 from .identity import stand_in_api
 from .processes import Daemon, environment
 
@@ -393,27 +393,14 @@ class Runner:
             return
         self.reported.add(seen)
         print(f"{_now()} {metadata['namespace']}/{metadata['name']}: not started: {message}", flush=True)
-        now = _now()
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": f"{metadata['name']}.{uuid.uuid4().hex[:16]}", "namespace": metadata["namespace"]},
-            "involvedObject": {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "namespace": metadata["namespace"],
-                "name": metadata["name"],
-                "uid": metadata.get("uid"),
-            },
-            "reason": "PowerDNSNotStarted",
-            "message": message,
-            "type": "Warning",
-            "source": {"component": USER},
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
+        involved = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "namespace": metadata["namespace"],
+            "name": metadata["name"],
+            "uid": metadata.get("uid"),
         }
-        self.api.call("POST", f"/api/v1/namespaces/{metadata['namespace']}/events", body)
+        post_event(self.api, involved, "Warning", "PowerDNSNotStarted", message, USER)
 
 
 def _socket_dir(folder: Path) -> Path:
