@@ -24,6 +24,7 @@ from sandbox.kube.controllers import ENABLE_ENV
 from sandbox.simulators.talos.nodes import TalosNodes
 
 PORTS = (6443, 2379, 2380)
+CRDS = Path(__file__).resolve().parents[1] / "contracts" / "crds"
 
 
 def free_subnet() -> str:
@@ -166,3 +167,19 @@ def cni_daemonset() -> dict[str, Any]:
             },
         },
     }
+
+
+def install_crds(live: LiveCluster, *files: str) -> None:
+    """Create the CRDs of ``files`` (under tests/contracts/crds) and wait until each is Established."""
+    from kubernetes import client
+
+    extensions = client.ApiextensionsV1Api(live.api())
+    for name in files:
+        body = yaml.safe_load((CRDS / name).read_text())
+        extensions.create_custom_resource_definition(body)
+
+        def established(crd: str = body["metadata"]["name"]) -> bool:
+            conditions = extensions.read_custom_resource_definition(crd).status.conditions or []
+            return any(c.type == "Established" and c.status == "True" for c in conditions)
+
+        wait_for(established, 30, f"{name} established")

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
-from kube_testlib import LiveCluster, wait_for
+from kube_testlib import LiveCluster, install_crds, wait_for
 from sandbox_testlib import REPO_ROOT
 
 from sandbox.kube import lb_ipam_plan as planning
@@ -25,21 +24,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCluster]:
         yield cluster
     finally:
         cluster.close()
-
-
-def install_crds(live: LiveCluster, *files: str) -> None:
-    from kubernetes import client
-
-    extensions = client.ApiextensionsV1Api(live.api())
-    for name in files:
-        body = yaml.safe_load((CRDS / name).read_text())
-        extensions.create_custom_resource_definition(body)
-
-        def established(crd: str = body["metadata"]["name"]) -> bool:
-            conditions = extensions.read_custom_resource_definition(crd).status.conditions or []
-            return any(c.type == "Established" and c.status == "True" for c in conditions)
-
-        wait_for(established, 30, f"{name} established")
 
 
 def create(live: LiveCluster, body: dict[str, Any]) -> None:

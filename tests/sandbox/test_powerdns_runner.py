@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
-from kube_testlib import LiveCluster, cni_daemonset, wait_for
+from kube_testlib import LiveCluster, cni_daemonset, install_crds, wait_for
 from sandbox_testlib import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -168,16 +167,7 @@ def test_pdns_server_runs_from_the_applied_objects(live: LiveCluster) -> None:
     from kubernetes import client
 
     address = f"{live.prefix}.53"
-    extensions = client.ApiextensionsV1Api(live.api())
-    extensions.create_custom_resource_definition(yaml.safe_load((CRDS / "metallb.io/ipaddresspool.yaml").read_text()))
-    wait_for(
-        lambda: any(
-            c.type == "Established"
-            for c in extensions.read_custom_resource_definition("ipaddresspools.metallb.io").status.conditions or []
-        ),
-        30,
-        "the IPAddressPool CRD",
-    )
+    install_crds(live, "metallb.io/ipaddresspool.yaml")
     for namespace in ("metallb-system", NS):
         apply(live, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     pool = {"addresses": [f"{address}/32"]}
@@ -286,16 +276,7 @@ def test_with_the_controllers_pdns_runs_only_while_its_pod_does(tier2: LiveClust
     from kubernetes import client
 
     live, address = tier2, f"{tier2.prefix}.53"
-    extensions = client.ApiextensionsV1Api(live.api())
-    extensions.create_custom_resource_definition(yaml.safe_load((CRDS / "metallb.io/ipaddresspool.yaml").read_text()))
-    wait_for(
-        lambda: any(
-            c.type == "Established"
-            for c in extensions.read_custom_resource_definition("ipaddresspools.metallb.io").status.conditions or []
-        ),
-        30,
-        "the IPAddressPool CRD",
-    )
+    install_crds(live, "metallb.io/ipaddresspool.yaml")
     for namespace in ("metallb-system", NS):
         apply(live, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     apply(
