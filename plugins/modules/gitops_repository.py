@@ -71,6 +71,13 @@ options:
     type: list
     elements: str
     default: []
+  scaffold:
+    description:
+      - Files to start the user off with, as a mapping of path to text. Each is added when the branch has nothing
+        at its path, then never changed nor deleted (the user owns it). A scaffold path may not lie under the
+        O(managed_paths) nor be one of the O(files).
+    type: dict
+    default: {}
   ssh_key_file:
     description:
       - A private SSH key (the deploy key) for an V(ssh://) URL, used alone (C(IdentitiesOnly)). Not set, ssh uses
@@ -207,6 +214,7 @@ def argument_spec() -> dict[str, Any]:
         "work_dir": {"type": "path", "required": True},
         "files": {"type": "dict", "default": {}},
         "managed_paths": {"type": "list", "elements": "str", "default": []},
+        "scaffold": {"type": "dict", "default": {}},
         "ssh_key_file": {"type": "path", "no_log": False},  # a path, not the key
         "known_hosts": {"type": "str"},
         "token": {"type": "str", "no_log": True},

@@ -67,9 +67,9 @@ def auth_from_params(params: Mapping[str, Any], work: str) -> dict[str, Any]:
 
 def run(params: Mapping[str, Any], check_mode: bool, diff: bool, runner: Runner) -> dict[str, Any]:
     """The module's result: changed, revision, previous_revision, commit, changes (and diff)."""
-    tree = ManagedTree(params.get("files") or {}, params.get("managed_paths") or [])
-    if not tree.files and not tree.prefixes:
-        raise InputError("nothing to manage: give files, managed_paths, or both")
+    tree = ManagedTree(params.get("files") or {}, params.get("managed_paths") or [], params.get("scaffold") or {})
+    if not tree.files and not tree.prefixes and not tree.scaffold:
+        raise InputError("nothing to manage: give files, managed_paths, scaffold, or some of them")
     check_url(params["url"])
     check_branch(params["branch"])
     work = scratch.private_folder(params["work_dir"])

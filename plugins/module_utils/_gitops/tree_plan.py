@@ -6,7 +6,8 @@
 
 A repository's tree is read as ``Entry`` rows (``git ls-tree -r``). The files a caller wants are a mapping of path
 to text; ``managed_paths`` are the prefixes (folders or files) the caller owns. A file of the tree under a managed
-path that is not wanted is deleted; a file outside every managed path is never looked at. Files are compared by
+path that is not wanted is deleted; a file outside every managed path is never looked at, except a ``scaffold`` file:
+written once when the branch does not have it, then left to its owner. Files are compared by
 their blob id, computed here the way git does (``blob <size>\\0<bytes>``), so an unchanged tree costs no read of
 any file's content.
 """
@@ -61,24 +62,39 @@ def is_under(path: str, prefix: str) -> bool:
 
 
 class ManagedTree:
-    """The files wanted under the managed paths."""
+    """The files wanted under the managed paths, and the scaffold: files written only where the branch has none."""
 
-    def __init__(self, files: Mapping[str, str], managed_paths: Iterable[str]):
+    def __init__(self, files: Mapping[str, str], managed_paths: Iterable[str], scaffold: Mapping[str, str] | None = None):
         self.prefixes = sorted({clean_path(prefix, "managed path") for prefix in managed_paths})
-        self.files: dict[str, bytes] = {}
-        for raw, text in files.items():
-            path = clean_path(raw, "file")
-            if not isinstance(text, str):
-                raise InputError(f"file {raw!r}: its content must be text, not {type(text).__name__}")
-            if path in self.files:
-                raise InputError(f"file {raw!r} is given twice (under two spellings of its path)")
+        self.files = self._texts(files, "file")
+        for path in self.files:
             if self.prefixes and not self.is_managed(path):
                 raise InputError(f"file {path!r} is outside the managed paths ({', '.join(self.prefixes)})")
-            self.files[path] = text.encode("utf-8")
-        for path in self.files:
-            clash = next((other for other in self.files if other.startswith(path + "/")), None)
+        self.scaffold = self._texts(scaffold or {}, "scaffold file")
+        for path in self.scaffold:
+            if path in self.files or any(is_under(path, prefix) for prefix in self.prefixes):
+                raise InputError(f"scaffold file {path!r} is managed: a file is either managed or a scaffold file")
+        every = [*self.files, *self.scaffold]
+        for path in every:
+            clash = next((other for other in every if other.startswith(path + "/")), None)
             if clash:
                 raise InputError(f"file {path!r} is also the folder of file {clash!r}")
+
+    @staticmethod
+    def _texts(files: Mapping[str, str], what: str) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for raw, text in files.items():
+            path = clean_path(raw, what)
+            if not isinstance(text, str):
+                raise InputError(f"{what} {raw!r}: its content must be text, not {type(text).__name__}")
+            if path in found:
+                raise InputError(f"{what} {raw!r} is given twice (under two spellings of its path)")
+            found[path] = text.encode("utf-8")
+        return found
+
+    def data(self, path: str) -> bytes:
+        """The bytes to write at ``path``, a managed or a scaffold file."""
+        return self.files[path] if path in self.files else self.scaffold[path]
 
     def is_managed(self, path: str) -> bool:
         """A path under a managed prefix; without prefixes, only the wanted files themselves are managed."""
@@ -88,6 +104,7 @@ class ManagedTree:
 
     def changes(self, tree: Iterable[Entry]) -> list[Change]:
         """What turns ``tree`` (all files of a revision) into the wanted one, by path."""
+        tree = list(tree)
         current = {entry.path: entry for entry in tree if self.is_managed(entry.path)}
         found: list[Change] = []
         for path, data in self.files.items():
@@ -99,10 +116,24 @@ class ManagedTree:
         for path, entry in current.items():
             if path not in self.files:
                 found.append(Change(path, DELETED, entry))
-        blocked = [entry.path for entry in tree if not self.is_managed(entry.path) and self._shadows(entry.path)]
+        present = {entry.path for entry in tree}
+        found += [Change(path, ADDED) for path in self.scaffold if not self._scaffold_present(path, present)]
+        blocked = [
+            entry.path
+            for entry in tree
+            if not self.is_managed(entry.path) and entry.path not in self.scaffold and self._shadows(entry.path)
+        ]
         if blocked:
             raise InputError(f"wanted files would replace the unmanaged file(s) {', '.join(sorted(blocked))}")
         return sorted(found, key=lambda change: change.path)
+
+    @staticmethod
+    def _scaffold_present(path: str, present: set[str]) -> bool:
+        """The branch has the file, or has a folder (or file) where it would go: either way, it is the owner's."""
+        parents = path.split("/")
+        return path in present or any("/".join(parents[:i]) in present for i in range(1, len(parents))) or any(
+            other.startswith(path + "/") for other in present
+        )
 
     def _shadows(self, path: str) -> bool:
         """An unmanaged file that a wanted file would need as a folder (or the reverse)."""
@@ -151,7 +182,7 @@ def fast_import_stream(ref: str, parent: str | None, tree: ManagedTree, changes:
         if change.action == DELETED:  # take the place of a deleted folder
             out.append(f"D {change.path}\n".encode())
         else:
-            data = tree.files[change.path]
+            data = tree.data(change.path)
             out.append(f"M {FILE_MODE} inline {change.path}\n".encode() + b"data %d\n" % len(data) + data + b"\n")
     out.append(b"done\n")
     return b"".join(out)
@@ -162,7 +193,7 @@ def unified_diff(changes: list[Change], tree: ManagedTree, before: Mapping[str, 
     chunks = []
     for change in changes:
         old = before.get(change.path, "") if change.action != ADDED else ""
-        new = tree.files[change.path].decode("utf-8") if change.action != DELETED else ""
+        new = tree.data(change.path).decode("utf-8") if change.action != DELETED else ""
         old_name = "/dev/null" if change.action == ADDED else f"a/{change.path}"
         new_name = "/dev/null" if change.action == DELETED else f"b/{change.path}"
         lines = difflib.unified_diff(

@@ -201,3 +201,24 @@ def test_a_file_outside_the_managed_paths_is_refused(origin: Origin, tmp_path: P
     with pytest.raises(InputError, match="outside the managed paths"):
         run(params(origin, tmp_path, files={"README.md": "x"}), False, False, subprocess_runner)
     assert origin.head() is None
+
+
+def test_a_scaffold_file_is_written_once_then_left_to_the_user(origin: Origin, tmp_path: Path) -> None:
+    files = {k: v for k, v in TREE.items() if not k.startswith("apps/")}
+    scaffold = {"apps/kustomization.yaml": "resources: []\n"}
+    managed = ["clusters/prod", "infrastructure"]
+    first = run(params(origin, tmp_path, files=files, managed_paths=managed, scaffold=scaffold), False, False,
+                subprocess_runner)  # fmt: skip
+    assert ("apps/kustomization.yaml", "added") in [(c["path"], c["action"]) for c in first["changes"]]
+    assert origin.files()["apps/kustomization.yaml"] == "resources: []\n"
+    mine = "resources: [configmap.yaml]\n"
+    origin.push_files({"apps/kustomization.yaml": mine, "apps/configmap.yaml": "kind: ConfigMap\n"}, "a user's app")
+    again = run(params(origin, tmp_path, files=files, managed_paths=managed, scaffold=scaffold), False, False,
+                subprocess_runner)  # fmt: skip
+    assert not again["changed"] and origin.files()["apps/kustomization.yaml"] == mine
+
+
+def test_a_scaffold_file_may_not_be_managed(origin: Origin, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="either managed or a scaffold file"):
+        run(params(origin, tmp_path, scaffold={"clusters/prod/x.yaml": "x\n"}), False, False, subprocess_runner)
+    assert origin.count() == 0
