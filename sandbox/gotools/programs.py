@@ -62,7 +62,8 @@ class Program:
 
 _KUBE_TAGS = ("selinux", "notest", "grpcnotrace")
 
-# Tier 3 (opt-in, TALOSFORGE_GOTOOLS_TIER=3): the GitOps stage's real programs, about 40 min cold on 2 cores.
+# Tier 3 (in scripts/test's default build; TALOSFORGE_GOTOOLS_TIER=2 leaves it out): the GitOps stage's real programs,
+# about 40 min cold on 2 cores.
 # Each Flux controller has its own wrapper, since their go.mods pick different k8s.io releases (sandbox-flux.md).
 # None of them takes a version through ldflags except age-keygen (sops carries its version as a constant).
 _FLUX_PROGRAMS = (

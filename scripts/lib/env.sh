@@ -82,12 +82,12 @@ tf_install_collection() {
 }
 
 # tf_gotools: the sandbox's real programs (etcd, kube-apiserver, helm, Talos's config code; kube-controller-manager,
-# kube-scheduler and kwok in the second tier) compiled from their Go modules into .build/gotools/bin; a program
-# whose wrapper module, flags and Go version did not change is not rebuilt (docs/sandbox-gotools.md).
-# TALOSFORGE_GOTOOLS_TIER=1 builds the first tier only.
+# kube-scheduler and kwok in the second tier; Flux's controllers, sops and age-keygen in the third) compiled from their
+# Go modules into .build/gotools/bin; a program whose wrapper module, flags and Go version did not change is not
+# rebuilt (docs/sandbox-gotools.md). TALOSFORGE_GOTOOLS_TIER=1 or 2 builds the tiers up to that one only.
 tf_gotools() {
     command -v go >/dev/null 2>&1 || tf_die "the go command is needed to build the sandbox's programs (Go 1.26)"
-    (cd "$TF_ROOT" && "$TF_VENV/bin/python" -m sandbox.gotools build --tier "${TALOSFORGE_GOTOOLS_TIER:-2}") \
+    (cd "$TF_ROOT" && "$TF_VENV/bin/python" -m sandbox.gotools build --tier "${TALOSFORGE_GOTOOLS_TIER:-3}") \
         || tf_die "building the sandbox's Go programs failed (see above)"
 }
 
