@@ -64,7 +64,9 @@ def is_under(path: str, prefix: str) -> bool:
 class ManagedTree:
     """The files wanted under the managed paths, and the scaffold: files written only where the branch has none."""
 
-    def __init__(self, files: Mapping[str, str], managed_paths: Iterable[str], scaffold: Mapping[str, str] | None = None):
+    def __init__(
+        self, files: Mapping[str, str], managed_paths: Iterable[str], scaffold: Mapping[str, str] | None = None
+    ):
         self.prefixes = sorted({clean_path(prefix, "managed path") for prefix in managed_paths})
         self.files = self._texts(files, "file")
         for path in self.files:
@@ -131,8 +133,10 @@ class ManagedTree:
     def _scaffold_present(path: str, present: set[str]) -> bool:
         """The branch has the file, or has a folder (or file) where it would go: either way, it is the owner's."""
         parents = path.split("/")
-        return path in present or any("/".join(parents[:i]) in present for i in range(1, len(parents))) or any(
-            other.startswith(path + "/") for other in present
+        return (
+            path in present
+            or any("/".join(parents[:i]) in present for i in range(1, len(parents)))
+            or any(other.startswith(path + "/") for other in present)
         )
 
     def _shadows(self, path: str) -> bool:
