@@ -203,16 +203,40 @@ class Platform:
         }
 
 
+# The Flux distribution flux-operator installs (a version range it resolves), and the controllers: the GitOps tree
+# needs the first three; notification-controller sends Flux's events on.
+FLUX_VERSION = "2.9.x"
+FLUX_COMPONENTS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
+FLUX_REQUIRED_COMPONENTS = FLUX_COMPONENTS[:3]
+FLUX_KNOWN_COMPONENTS = (
+    *FLUX_COMPONENTS,
+    "image-reflector-controller",
+    "image-automation-controller",
+    "source-watcher",
+)
+
+
 @dataclass
 class Gitops:
     flux_enabled: bool = False
     flux_url: str | None = None
     flux_branch: str = "main"
     flux_path: str | None = None
+    flux_version: str = FLUX_VERSION
+    flux_components: list[str] = field(default_factory=lambda: list(FLUX_COMPONENTS))
+    infrastructure_path: str = "infrastructure"
+    apps_path: str = "apps"
 
     def to_dict(self) -> dict[str, Any]:
-        flux = {"enabled": self.flux_enabled, "url": self.flux_url, "branch": self.flux_branch, "path": self.flux_path}
-        return {"flux": flux}
+        flux = {
+            "enabled": self.flux_enabled,
+            "url": self.flux_url,
+            "branch": self.flux_branch,
+            "path": self.flux_path,
+            "version": self.flux_version,
+            "components": list(self.flux_components),
+        }
+        return {"flux": flux, "layout": {"infrastructure": self.infrastructure_path, "apps": self.apps_path}}
 
 
 @dataclass

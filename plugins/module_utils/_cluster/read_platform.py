@@ -18,6 +18,8 @@ from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.fields
     url_problem,
 )
 from ansible_collections.talosforge.cluster.plugins.module_utils._cluster.model import (
+    FLUX_KNOWN_COMPONENTS,
+    FLUX_REQUIRED_COMPONENTS,
     AddressPool,
     Edge,
     Gitops,
@@ -32,6 +34,7 @@ MESH_TYPES = ("tailscale", "headscale", "none")
 ACME_DIRECTORIES = ("production", "staging")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _BRANCH_RE = re.compile(r"^(?!/)(?!.*(\.\.|//|@\{|\.lock$|/$|\.$))[^\s~^:?*\[\\]+$")
+_FLUX_VERSION_RE = re.compile(r"^v?[0-9]+\.(x|[0-9]+)(\.(x|[0-9]+))?$")
 _SCP_LIKE_RE = re.compile(r"^(?P<user>[\w.-]+)@(?P<host>[\w.-]+):(?P<path>[^/].*)$")
 
 
@@ -183,9 +186,14 @@ def parse_address_range(item: Any) -> tuple[Any, Any] | str:
 
 def read_gitops(data: dict, r: Reader, cluster_name: str | None) -> Gitops:
     gitops = Gitops(flux_path=f"clusters/{cluster_name or 'default'}")
-    m = _section(r, data, "gitops", "gitops", ("flux",), "{flux: {url: ssh://git@github.com/example/cluster.git}}")
+    m = _section(
+        r, data, "gitops", "gitops", ("flux", "layout"), "{flux: {url: ssh://git@github.com/example/cluster.git}}"
+    )
     path = "gitops.flux"
-    flux = _section(r, m, "flux", path, ("enabled", "url", "branch", "path"), "{url: ssh://git@github.com/o/r.git}")
+    flux = _section(
+        r, m, "flux", path, ("enabled", "url", "branch", "path", "version", "components"),
+        "{url: ssh://git@github.com/o/r.git}",
+    )  # fmt: skip
     enabled = r.boolean(flux, "enabled", path)
     raw_url = flux.get("url")
     gitops.flux_enabled = enabled if enabled is not None else raw_url is not None
@@ -216,7 +224,67 @@ def read_gitops(data: dict, r: Reader, cluster_name: str | None) -> Gitops:
             )
         else:
             gitops.flux_path = repo_path
+    version = r.pattern(flux, "version", path, _FLUX_VERSION_RE, "not a Flux version or range", '"2.9.x"')
+    gitops.flux_version = version or gitops.flux_version
+    components = _flux_components(r, flux, path)
+    if components is not None:
+        gitops.flux_components = components
+    layout = _section(r, m, "layout", "gitops.layout", ("infrastructure", "apps"), "{infrastructure: k8s/infra}")
+    for key in ("infrastructure", "apps"):
+        folder = _repository_folder(r, layout, key, "gitops.layout")
+        if folder is not None:
+            setattr(gitops, f"{key}_path", folder)
+    folders = {"gitops.flux.path": gitops.flux_path or "", "gitops.layout.infrastructure": gitops.infrastructure_path,
+               "gitops.layout.apps": gitops.apps_path}  # fmt: skip
+    names = list(folders)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            one, two = folders[first], folders[second]
+            if one and two and (one == two or one.startswith(two + "/") or two.startswith(one + "/")):
+                r.report.error(
+                    second,
+                    f'"{two}" and {first} "{one}" contain each other',
+                    "give each its own folder of the repository",
+                )
     return gitops
+
+
+def _repository_folder(r: Reader, data: dict, key: str, path: str) -> str | None:
+    folder = r.string(data, key, path, "k8s/apps")
+    if folder is None:
+        return None
+    if folder.startswith("/") or folder.endswith("/") or ".." in folder.split("/"):
+        r.report.error(
+            f"{path}.{key}",
+            f'"{folder}" is not a path inside the repository',
+            "write a relative path without '..' and without a leading or trailing '/', such as k8s/apps",
+        )
+        return None
+    return folder
+
+
+def _flux_components(r: Reader, flux: dict, path: str) -> list[str] | None:
+    items = r.items(flux, "components", path, "[source-controller, kustomize-controller, helm-controller]")
+    if items is None:
+        return None
+    found: list[str] = []
+    for index, item in enumerate(items):
+        if item not in FLUX_KNOWN_COMPONENTS:
+            r.report.error(
+                f"{path}.components[{index}]",
+                f"unknown Flux component {item!r}",
+                f"use one of {', '.join(FLUX_KNOWN_COMPONENTS)}",
+            )
+        elif item not in found:
+            found.append(item)
+    missing = [name for name in FLUX_REQUIRED_COMPONENTS if name not in found]
+    if missing:
+        r.report.error(
+            f"{path}.components",
+            f"lacks {', '.join(missing)}, which the GitOps tree needs (it syncs Kustomizations and HelmReleases)",
+            f"add {', '.join(missing)}",
+        )
+    return found
 
 
 def read_edge(data: dict, r: Reader) -> Edge | None:

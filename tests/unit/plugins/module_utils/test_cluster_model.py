@@ -288,7 +288,11 @@ def test_defaults():
     assert model["endpoint"]["port"] == 6443
     assert model["platform"]["cni"] == {"type": "cilium", "kube_proxy_replacement": True, "host_legacy_routing": False}
     assert model["platform"]["hcloud"] == {"ccm": True, "csi": True}
-    assert model["gitops"]["flux"] == {"enabled": False, "url": None, "branch": "main", "path": "clusters/demo"}
+    assert model["gitops"]["flux"] == {
+        "enabled": False, "url": None, "branch": "main", "path": "clusters/demo", "version": "2.9.x",
+        "components": ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"],
+    }  # fmt: skip
+    assert model["gitops"]["layout"] == {"infrastructure": "infrastructure", "apps": "apps"}
     assert model["edge"] is None
     assert model["nodes"][0]["install_disk"] == "/dev/sda"
     assert model["nodes"][0]["arch"] == "amd64"
@@ -360,3 +364,42 @@ def test_model_is_returned_with_errors():
     assert any(issue.is_error for issue in issues)
     assert [n.name for n in cluster.nodes] == ["cp-1", "cp-2"]
     json.dumps(cluster.to_dict())
+
+
+def test_gitops_layout_of_seed_001_and_flux_settings():
+    cluster, _unused = load(
+        HCLOUD,
+        nodes=[{"name": "cp-1", "role": "controlplane"}],
+        gitops={
+            "flux": {"url": "ssh://git@git.example.org/infra/cluster.git", "path": "k8s/clusters/demo",
+                     "version": "2.9.4",
+                     "components": ["source-controller", "kustomize-controller", "helm-controller"]},
+            "layout": {"infrastructure": "k8s/infrastructure", "apps": "k8s/apps"},
+        },
+    )  # fmt: skip
+    model = cluster.to_dict()["gitops"]
+    assert model["flux"]["version"] == "2.9.4" and len(model["flux"]["components"]) == 3
+    assert model["layout"] == {"infrastructure": "k8s/infrastructure", "apps": "k8s/apps"}
+
+
+@pytest.mark.parametrize(
+    ("gitops", "where", "words"),
+    [
+        ({"flux": {"url": "ssh://g/r.git", "components": ["source-controller"]}}, "gitops.flux.components",
+         "lacks kustomize-controller, helm-controller"),
+        ({"flux": {"url": "ssh://g/r.git", "components": ["source-controller", "kustomize-controller",
+                                                            "helm-controller", "flagger"]}},
+         "gitops.flux.components[3]", "unknown Flux component"),
+        ({"flux": {"url": "ssh://g/r.git", "version": "latest"}}, "gitops.flux.version", "not a Flux version"),
+        ({"flux": {"url": "ssh://g/r.git"}, "layout": {"apps": "/abs"}}, "gitops.layout.apps", "not a path inside"),
+        ({"flux": {"url": "ssh://g/r.git", "path": "k8s"}, "layout": {"apps": "k8s/apps"}}, "gitops.layout.apps",
+         "contain each other"),
+        ({"flux": {"url": "ssh://g/r.git"}, "layout": {"cluster": "x"}}, "gitops.layout.cluster", "unknown key"),
+    ],
+)  # fmt: skip
+def test_gitops_settings_refused(gitops, where, words):
+    document = copy.deepcopy(HCLOUD)
+    document.update(gitops=gitops, nodes=[{"name": "cp-1", "role": "controlplane"}])
+    _unused, issues = load_cluster(document)
+    found = [issue for issue in issues if issue.path == where and issue.is_error]
+    assert found and words in found[0].message, [str(issue) for issue in issues]
