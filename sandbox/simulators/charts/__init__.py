@@ -1,4 +1,4 @@
-"""Chart repository simulator: the sandbox's Helm repository of stand-in charts, and helm's release downloads.
+"""Chart repository simulator: the sandbox's Helm repository of stand-in charts, helm's and sops's release downloads.
 
 Stand-ins, named and versioned like the upstream charts the collection installs, each with the upstream CRDs and
 values.schema.json (from tests/contracts) and minimal workloads; see docs/sandbox-charts.md.
@@ -15,6 +15,7 @@ NAME = "charts"
 DEFAULT_PORT = 18704
 OPTIONS = {
     "helm_binary": "path, default .build/gotools/bin/helm: the helm served at /helm/ in get.helm.sh's layout",
+    "sops_binary": "path, default .build/gotools/bin/sops: the sops served at /sops/releases/download/ as on GitHub",
 }
 
 

@@ -1,4 +1,4 @@
-"""The chart repository simulator's HTTP side: a Helm chart repository and helm's release downloads."""
+"""The chart repository simulator's HTTP side: a Helm chart repository, and helm's and sops's release downloads."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from ...httpbase import TEXT_PLAIN, HTTPError, Request, Response, SimulatorApp, file_response, route
 from .helm_release import HelmDownloads, HelmUnavailable
 from .packager import ChartRepository, gateway_api_manifest
+from .sops_release import SopsDownloads, SopsUnavailable
 
 
 class ChartsApp(SimulatorApp):
@@ -19,6 +20,8 @@ class ChartsApp(SimulatorApp):
         binary = self.options.get("helm_binary")
         self.repository = ChartRepository(self.data_dir / "repository")
         self.helm = HelmDownloads(self.data_dir / "helm", Path(binary) if binary else None)
+        sops = self.options.get("sops_binary")
+        self.sops = SopsDownloads(Path(sops) if sops else None)
         # the archives are made at the first request that needs them (a reset or a fresh start leaves none)
 
     @route(("GET", "HEAD"), r"/index\.yaml")
@@ -48,3 +51,13 @@ class ChartsApp(SimulatorApp):
         if path is None:
             return Response(200, text or b"", {"Content-Type": TEXT_PLAIN})
         return file_response(request, path, {"Content-Type": "application/x-tar"})
+
+    @route(("GET", "HEAD"), r"/sops/releases/download/(?P<version>[^/]+)/(?P<file>[^/]+)")
+    def sops_download(self, request: Request) -> Response:
+        try:
+            path, text = self.sops.lookup(request.params["version"], request.params["file"])
+        except SopsUnavailable as error:
+            raise HTTPError(404, str(error)) from None
+        if path is None:
+            return Response(200, text or b"", {"Content-Type": TEXT_PLAIN})
+        return file_response(request, path, {"Content-Type": "application/octet-stream"})
