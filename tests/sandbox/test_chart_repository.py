@@ -36,6 +36,7 @@ VERSIONS = {
     "hcloud-cloud-controller-manager": "1.35.0",
     "hcloud-csi": "2.22.1",
     "gateway-helm": "v1.9.0",
+    "flux-operator": "0.49.0",
 }
 # chart -> (release name, namespace, the workloads the collection and the sandbox rely on)
 RELEASES: dict[str, tuple[str, str, set[tuple[str, str]]]] = {
@@ -71,6 +72,11 @@ RELEASES: dict[str, tuple[str, str, set[tuple[str, str]]]] = {
         {("Deployment", "hcloud-csi-controller"), ("DaemonSet", "hcloud-csi-node"), ("StorageClass", "hcloud-volumes")},
     ),
     "gateway-helm": ("envoy-gateway", "envoy-gateway-system", {("Deployment", "envoy-gateway")}),
+    "flux-operator": (
+        "flux-operator",
+        "flux-system",
+        {("Deployment", "flux-operator"), ("CustomResourceDefinition", "fluxinstances.fluxcd.controlplane.io")},
+    ),
 }
 # values upstream's schema refuses, and the words of helm's refusal
 REFUSED = {
@@ -78,6 +84,7 @@ REFUSED = {
     "metallb": ("speaker.tolerateMaster=maybe", "at '/speaker/tolerateMaster': got string, want boolean"),
     "cert-manager": ("crds.create=true", "additional properties 'create' not allowed"),
     "hcloud-csi": ("storageClasses[0].defaultStorageClass=yes", "got string, want boolean"),
+    "flux-operator": ("installCRDs=maybe", "at '/installCRDs': got string, want boolean"),
 }
 # what PLATFORM.md (section 1) has the collection give Cilium on Talos (the agent's capabilities: the collection's own)
 CILIUM_TALOS_VALUES = {

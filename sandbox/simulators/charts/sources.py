@@ -7,8 +7,8 @@ the packager copies them into each chart as it builds the archive, in the place 
 - ``crds``: the chart's ``crds/`` folder (Helm installs them before the templates, never upgrades them);
 - ``subchart``: the ``crds/`` folder of a subchart ``crds`` enabled by the value ``crds.enabled`` (MetalLB and
   Envoy Gateway ship their CRDs in such a subchart);
-- ``files``: ``files/crds/``, rendered by the chart's own template only when ``crds.enabled`` is true
-  (cert-manager renders its CRDs from templates).
+- ``files``: ``files/crds/``, rendered by the chart's own template only when ``crds.enabled`` (cert-manager) or
+  ``installCRDs`` (flux-operator) is true: those charts render their CRDs from templates.
 """
 
 from __future__ import annotations
@@ -104,6 +104,12 @@ SOURCES: dict[str, ChartSource] = {
         ChartSource("sealed-secrets", _group("bitnami.com", ("sealedsecret",))),
         ChartSource("hcloud-cloud-controller-manager"),
         ChartSource("hcloud-csi", schema=True),
+        ChartSource(
+            "flux-operator",
+            _group("fluxcd.controlplane.io", ("fluxinstance", "fluxreport", "resourceset", "resourcesetinputprovider")),
+            crds_in="files",
+            schema=True,
+        ),
         ChartSource(
             "gateway-helm",
             GATEWAY_API_STANDARD + _group("gateway.envoyproxy.io", _ENVOY_GATEWAY),
