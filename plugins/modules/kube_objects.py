@@ -116,6 +116,13 @@ options:
           - V(true) for a workload whose pods must be ready (a Deployment's available replicas, a StatefulSet's or
             DaemonSet's ready ones reach the desired number) or a Node whose C(Ready) condition must be C(True).
         type: bool
+      revision:
+        description:
+          - For a Flux object, the revision it must have reached with its condition (O(expect[].condition), by
+            default V(Ready)) C(True). A source's C(status.artifact.revision) or a Kustomization's
+            C(status.lastAppliedRevision) must be the value, or end in C(:<value>) (Flux writes C(main@sha1:<commit>),
+            so a commit id will do).
+        type: str
   wait_timeout:
     description:
       - Seconds to wait for all of O(expect); V(0) checks them once and only reports them.
@@ -275,6 +282,7 @@ def argument_spec() -> dict[str, Any]:
                 "condition": {"type": "str"},
                 "address": {"type": "bool"},
                 "ready": {"type": "bool"},
+                "revision": {"type": "str"},
             },
         },
         "wait_timeout": {"type": "int", "default": 0},

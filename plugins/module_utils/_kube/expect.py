@@ -41,8 +41,18 @@ def validate(entries: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
             problems.append(f"expect[{index}] ({label(entry)}): set one of condition, address, ready, not several")
         elif entry.get("address") and entry.get("kind") != "Service":
             problems.append(f"expect[{index}] ({label(entry)}): address applies to a Service")
+        elif entry.get("revision") and (entry.get("address") or entry.get("ready")):
+            problems.append(f"expect[{index}] ({label(entry)}): revision goes with a condition, not address or ready")
         else:
-            clean.append({key: entry.get(key) for key in ("apiVersion", "kind", "namespace", "name", *chosen)})
+            keys = (
+                "apiVersion",
+                "kind",
+                "namespace",
+                "name",
+                *chosen,
+                *(["revision"] if entry.get("revision") else []),
+            )
+            clean.append({key: entry.get(key) for key in keys})
     if problems:
         raise InputError("; ".join(problems))
     return clean
@@ -88,14 +98,26 @@ def _ready(live: Mapping[str, Any]) -> tuple[bool, str]:
     return _condition(live, "Ready")
 
 
+def _revision(live: Mapping[str, Any], wanted: str) -> tuple[bool, str]:
+    """A Flux object at a revision: a source's artifact, or what a Kustomization last applied, is ``wanted`` or
+    ends in ``:<wanted>`` (Flux writes ``main@sha1:<commit>``)."""
+    status = live.get("status") or {}
+    have = (status.get("artifact") or {}).get("revision") or status.get("lastAppliedRevision") or ""
+    if have == wanted or have.endswith(":" + wanted):
+        return True, ""
+    return False, f"at revision {have or '(none yet)'}, not {wanted}"
+
+
 def check(entry: Mapping[str, Any], live: Mapping[str, Any] | None) -> tuple[bool, str, str | None]:
     """(met, why not, address) for one expectation against the object as read (None: it does not exist)."""
     if live is None:
         return False, "it does not exist", None
     if entry.get("address"):
         return _address(live)
-    if entry.get("condition"):
-        met, why = _condition(live, str(entry["condition"]))
+    if entry.get("condition") or entry.get("revision"):
+        met, why = _condition(live, str(entry.get("condition") or "Ready"))
+        if met and entry.get("revision"):
+            met, why = _revision(live, str(entry["revision"]))
         return met, why, None
     if entry.get("ready"):
         met, why = _ready(live)

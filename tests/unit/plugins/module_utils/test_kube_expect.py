@@ -108,3 +108,19 @@ def test_an_entry_without_a_check_expects_the_object_to_exist() -> None:
     assert validate([node]) == [{**node, "namespace": None}]
     assert check(node, {"kind": "Node", **conditions(("Ready", "False", "no CNI"))}) == (True, "", None)
     assert check(node, None) == (False, "it does not exist", None)
+
+
+def test_a_flux_object_at_a_revision() -> None:
+    commit = "5f1c0de" + "0" * 33
+    entry = validate([{"apiVersion": "v1", "kind": "GitRepository", "name": "flux-system", "revision": commit}])[0]
+    ready = {"type": "Ready", "status": "True"}
+    source = {"status": {"conditions": [ready], "artifact": {"revision": f"main@sha1:{commit}"}}}
+    assert check(entry, source) == (True, "", None)
+    older = {"status": {"conditions": [ready], "artifact": {"revision": "main@sha1:0123"}}}
+    assert check(entry, older) == (False, f"at revision main@sha1:0123, not {commit}", None)
+    applied = {"status": {"conditions": [ready], "lastAppliedRevision": f"main@sha1:{commit}"}}
+    assert check(entry, applied)[0]
+    failing = {"status": {"conditions": [{**ready, "status": "False", "message": "auth failed"}]}}
+    assert check(entry, failing) == (False, "condition Ready is False: auth failed", None)
+    with pytest.raises(InputError, match="revision goes with a condition"):
+        validate([{"apiVersion": "v1", "kind": "Service", "name": "x", "address": True, "revision": commit}])
