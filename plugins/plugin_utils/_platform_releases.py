@@ -44,6 +44,12 @@ CHARTS: dict[str, dict[str, str]] = {
         "namespace": "kube-system",
     },
     "hcloud-csi": {"chart": "hcloud-csi", "repo": "https://charts.hetzner.cloud", "namespace": "kube-system"},
+    # The GitOps stage's: flux-operator installs Flux from the FluxInstance the stage applies.
+    "flux-operator": {
+        "chart": "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator",
+        "repo": "",
+        "namespace": "flux-system",
+    },
 }
 
 # Talos forbids loading kernel modules from workloads, so Cilium's agent runs without SYS_MODULE.
@@ -210,6 +216,8 @@ def components(cluster: Any) -> list[tuple[str, str, Any]]:
         )
     if provider == "hcloud" and hcloud.get("csi"):
         wanted.append(("hcloud-csi", "services", _hcloud_csi_values))
+    if (((cluster.get("gitops") or {}).get("flux")) or {}).get("enabled"):
+        wanted.append(("flux-operator", "gitops", lambda _cluster: {}))
     return wanted
 
 
@@ -243,7 +251,7 @@ def platform_releases(
     charts: Mapping[str, Any] | None = None,
     step: str = "",
 ) -> list[dict[str, Any]]:
-    """The ``releases`` of helm_releases, in install order: those of ``step`` (cni or services), or all of them.
+    """The ``releases`` of helm_releases, in install order: those of ``step`` (cni, services or gitops), or all.
 
     ``versions``: the pinned chart version of each component. ``repository``: one chart repository (a mirror) for
     every chart, instead of each chart's upstream one. ``values``: per component, values merged over the
@@ -253,8 +261,8 @@ def platform_releases(
         raise PlatformPlanError("versions must map each component to its chart version")
     extra_values = values or {}
     releases = []
-    if step not in ("", "cni", "services"):
-        raise PlatformPlanError(f"step must be cni or services, not {step!r}")
+    if step not in ("", "cni", "services", "gitops"):
+        raise PlatformPlanError(f"step must be cni, services or gitops, not {step!r}")
     for component, release_step, build in components(cluster):
         if step and release_step != step:
             continue

@@ -23,6 +23,7 @@ VERSIONS = {
     "cert-manager": "v1.21.1",
     "sealed-secrets": "2.18.5",
     "hcloud-csi": "2.22.1",
+    "flux-operator": "0.49.0",
 }
 # Seed 001's shape: Proxmox, MetalLB with three pools, ingress-nginx, PowerDNS on its own pool, cert-manager.
 SEED_001 = {
@@ -95,6 +96,24 @@ def test_a_mirror_serves_every_chart_under_its_upstream_name_and_user_values_mer
     cilium = releases[0]["values"]
     assert cilium["operator"] == {"replicas": 3} and cilium["hubble"] == {"enabled": False}
     assert cilium["ipam"] == {"mode": "kubernetes"}
+
+
+def test_flux_operator_is_the_gitops_steps_release_when_flux_is_enabled():
+    document = {**copy.deepcopy(SEED_001), "gitops": {"flux": {"url": "ssh://git@git.example.org/lab.git"}}}
+    releases = FILTERS["platform_releases"](model(document), VERSIONS)
+    assert releases[-1] == {
+        "name": "flux-operator", "namespace": "flux-system", "chart": "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator",
+        "repo": "", "version": "0.49.0", "values": {},
+    }  # fmt: skip
+    assert [r["name"] for r in FILTERS["platform_releases"](model(document), VERSIONS, step="gitops")] == [
+        "flux-operator"
+    ]
+    assert "flux-operator" not in [
+        r["name"] for r in FILTERS["platform_releases"](model(document), VERSIONS, step="services")
+    ]
+    mirrored = FILTERS["platform_releases"](model(document), VERSIONS, "http://127.0.0.1:18704/", step="gitops")
+    assert (mirrored[0]["chart"], mirrored[0]["repo"]) == ("flux-operator", "http://127.0.0.1:18704/")
+    assert "flux-operator" not in [r["name"] for r in FILTERS["platform_releases"](model(SEED_001), VERSIONS)]
 
 
 def test_pools_one_object_each_reserved_for_the_services_that_name_them():
