@@ -42,6 +42,8 @@ KUSTOMIZATION_FILE = "kustomization.yaml"
 # The media type of a Helm chart's layer in an OCI artifact: helm-controller takes the chart from that layer.
 HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 LAYOUT_KEYS = ("cluster", "infrastructure", "apps", "namespace", "source", "interval")
+# The Flux Kustomizations of the cluster folder, in the order they apply.
+SYNC_KUSTOMIZATIONS = ("infrastructure-controllers", "infrastructure-configs", "apps")
 
 
 class GitopsTreeError(ValueError):
@@ -304,12 +306,12 @@ def gitops_tree(
     cluster_dir = settings["cluster"]
     files[f"{cluster_dir}/infrastructure.yaml"] = _text(
         [
-            _sync_kustomization("infrastructure-controllers", controllers, settings, wait=True),
-            _sync_kustomization("infrastructure-configs", configs, settings, "infrastructure-controllers"),
+            _sync_kustomization(SYNC_KUSTOMIZATIONS[0], controllers, settings, wait=True),
+            _sync_kustomization(SYNC_KUSTOMIZATIONS[1], configs, settings, SYNC_KUSTOMIZATIONS[0]),
         ]
     )
     files[f"{cluster_dir}/apps.yaml"] = _text(
-        [_sync_kustomization("apps", settings["apps"], settings, "infrastructure-configs")]
+        [_sync_kustomization(SYNC_KUSTOMIZATIONS[2], settings["apps"], settings, SYNC_KUSTOMIZATIONS[1])]
     )
     return {
         "files": dict(sorted(files.items())),

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, talosforge.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this file is not a public API of the collection and may change without notice.
+"""What the GitOps stage hands to sops_files and awaits from Flux, as data.
+
+- ``gitops_secret_files``: the platform's Secrets as the ``files`` of the sops_files module, one file each, named
+  ``<namespace>-<name>.sops.yaml``: the same Secret always lands in the same file, so an unchanged one keeps its
+  ciphertext and makes no commit.
+- ``flux_expectations``: the ``expect`` of kube_objects that says Flux has taken over the pushed commit - the
+  GitRepository at that revision, every Kustomization of the tree having applied it, every HelmRelease Ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from ansible_collections.talosforge.cluster.plugins.plugin_utils._gitops_tree import (
+    FLUX_NAMESPACE,
+    HELM_API,
+    KUSTOMIZE_API,
+    SOURCE,
+    SOURCE_API,
+    SYNC_KUSTOMIZATIONS,
+)
+
+SECRET_SUFFIX = ".sops.yaml"
+
+
+class GitopsFluxError(ValueError):
+    """The inputs are not what the GitOps stage publishes."""
+
+
+def gitops_secret_files(secrets: Any) -> list[dict[str, str]]:
+    """``[{path, content}]``: each Secret (a manifest) as the YAML text of one file, sorted by path."""
+    if not isinstance(secrets, (list, tuple)):
+        raise GitopsFluxError("expects the platform's Secrets, a list of manifests (talosforge_platform.secrets)")
+    files: dict[str, str] = {}
+    for index, secret in enumerate(secrets):
+        metadata = secret.get("metadata") if isinstance(secret, Mapping) else None
+        if not isinstance(metadata, Mapping) or secret.get("kind") != "Secret":
+            raise GitopsFluxError(f"secrets[{index}] is not a Secret manifest")
+        namespace, name = metadata.get("namespace"), metadata.get("name")
+        if not namespace or not name:
+            raise GitopsFluxError(f"secrets[{index}] has no namespace or no name")
+        path = f"{namespace}-{name}{SECRET_SUFFIX}"
+        if path in files:
+            raise GitopsFluxError(f"Secret {namespace}/{name} is given twice")
+        files[path] = yaml.safe_dump(dict(secret), sort_keys=True, default_flow_style=False, width=120)
+    return [{"path": path, "content": files[path]} for path in sorted(files)]
+
+
+def flux_expectations(releases: Any, revision: Any, namespace: str = FLUX_NAMESPACE) -> list[dict[str, Any]]:
+    """The kube_objects ``expect`` entries met once Flux runs ``revision`` (a commit id) of the tree."""
+    if not isinstance(releases, (list, tuple)):
+        raise GitopsFluxError("releases must be a list (talosforge_platform.releases)")
+    if not isinstance(revision, str) or not revision:
+        raise GitopsFluxError("revision must be the commit the tree was pushed as")
+    found = [{"apiVersion": SOURCE_API, "kind": "GitRepository", "namespace": namespace, "name": SOURCE,
+              "revision": revision}]  # fmt: skip
+    for name in (SOURCE, *SYNC_KUSTOMIZATIONS):
+        found.append({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "namespace": namespace, "name": name,
+                      "revision": revision})  # fmt: skip
+    for release in releases:
+        if not isinstance(release, Mapping) or not release.get("name"):
+            raise GitopsFluxError(f"a release must be a mapping with a name, not {release!r}")
+        found.append({"apiVersion": HELM_API, "kind": "HelmRelease", "namespace": namespace, "name": release["name"],
+                      "condition": "Ready"})  # fmt: skip
+    return found

@@ -1,0 +1,60 @@
+# Copyright: (c) 2026, talosforge.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The GitOps stage's small filters: the platform's Secrets as sops_files' files, and what to await from Flux."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+from ansible_collections.talosforge.cluster.plugins.filter.gitops_tree import FilterModule
+
+FILTERS = FilterModule().filters()
+TSIG = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "powerdns-tsig", "namespace": "cert-manager"},
+        "type": "Opaque", "data": {"tsig-secret": "c2VjcmV0"}}  # fmt: skip
+HCLOUD = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "hcloud", "namespace": "kube-system"},
+          "stringData": {"token": "t0ken", "network": "demo"}}  # fmt: skip
+
+
+def test_each_secret_gets_a_file_named_after_it_in_a_stable_order() -> None:
+    files = FILTERS["gitops_secret_files"]([TSIG, HCLOUD])
+    assert [entry["path"] for entry in files] == [
+        "cert-manager-powerdns-tsig.sops.yaml",
+        "kube-system-hcloud.sops.yaml",
+    ]
+    assert yaml.safe_load(files[0]["content"]) == TSIG
+    assert FILTERS["gitops_secret_files"]([HCLOUD, TSIG]) == files
+
+
+@pytest.mark.parametrize(
+    ("secrets", "words"),
+    [
+        ([{"kind": "ConfigMap", "metadata": {"name": "a", "namespace": "b"}}], "is not a Secret manifest"),
+        ([{"kind": "Secret", "metadata": {"name": "a"}}], "no namespace or no name"),
+        ([TSIG, TSIG], "given twice"),
+        ({"kind": "Secret"}, "a list of manifests"),
+    ],
+)
+def test_what_is_not_a_list_of_secrets_is_refused(secrets, words: str) -> None:
+    with pytest.raises(AnsibleFilterError, match=words):
+        FILTERS["gitops_secret_files"](secrets)
+
+
+def test_flux_runs_the_commit_once_every_object_reports_it() -> None:
+    commit = "a" * 40
+    found = FILTERS["flux_expectations"]([{"name": "cilium"}, {"name": "cert-manager"}], commit)
+    assert [(entry["kind"], entry["name"]) for entry in found] == [
+        ("GitRepository", "flux-system"),
+        ("Kustomization", "flux-system"),
+        ("Kustomization", "infrastructure-controllers"),
+        ("Kustomization", "infrastructure-configs"),
+        ("Kustomization", "apps"),
+        ("HelmRelease", "cilium"),
+        ("HelmRelease", "cert-manager"),
+    ]
+    assert all(entry["namespace"] == "flux-system" for entry in found)
+    assert [entry.get("revision") for entry in found[:5]] == [commit] * 5
+    assert found[-1] == {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "namespace": "flux-system",
+                         "name": "cert-manager", "condition": "Ready"}  # fmt: skip
+    with pytest.raises(AnsibleFilterError, match="revision must be the commit"):
+        FILTERS["flux_expectations"]([], None)
