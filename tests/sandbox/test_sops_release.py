@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from sandbox_testlib import call
 
 from sandbox.gotools import binary
@@ -17,6 +18,7 @@ from sandbox.simulators.charts.helm_release import host_platform
 from sandbox.simulators.charts.sops_release import SopsDownloads, SopsUnavailable
 
 BASE = "/sops/releases/download"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,9 @@ def reported(path: Path) -> str:
 
 def test_the_binary_and_its_checksum_line_are_served(repo: RunningSimulator, built: Path, tmp_path: Path) -> None:
     version = reported(built)
-    assert version == "v3.13.3"  # the version sandbox/gotools/sops builds, and the sops role's default
+    # the version sandbox/gotools/sops builds is the sops role's default, which the sandbox inventories install
+    defaults = yaml.safe_load((REPO / "roles" / "sops" / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    assert version == defaults["sops_version"] == "v3.13.3"
     name = f"sops-{version}.{host_platform().replace('-', '.')}"
     served = call(repo.url, "GET", f"{BASE}/{version}/{name}", timeout=60)
     assert served.status == 200 and served.body == built.read_bytes()
