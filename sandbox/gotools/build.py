@@ -88,7 +88,7 @@ def build(program: Program, go: str, say=print) -> float:
     return seconds
 
 
-def build_all(names: list[str] | None = None, tier: int = 2, say=print) -> dict[str, float]:
+def build_all(names: list[str] | None = None, tier: int = 3, say=print) -> dict[str, float]:
     """Build the named programs (default: every program of ``tier`` and below); 0.0 for those up to date."""
     chosen = [PROGRAMS[name] for name in names] if names else [p for p in PROGRAMS.values() if p.tier <= tier]
     go = go_version()
@@ -112,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd.add_argument(
         "--tier",
         type=int,
-        default=2,
+        default=3,
         choices=(1, 2, 3),
-        help="1: only etcd, kube-apiserver, helm, talos-config; 3 adds Flux's controllers, sops and age-keygen",
+        help="1: only etcd, kube-apiserver, helm, talos-config; 2 adds the controllers of workloads and kwok; 3 (the "
+        "default) adds Flux's controllers, sops and age-keygen",
     )
     commands.add_parser("list", help="each program, its tier and whether it is built")
     args = parser.parse_args(argv)
