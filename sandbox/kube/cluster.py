@@ -53,11 +53,13 @@ class Status:
     etcd_members: list[str]
     objects: int | None
     controllers: list[str]
+    flux_operator: bool = False  # flux-operator's stand-in loop (sandbox/kube/flux_operator.py) runs
 
     def line(self) -> str:
         state = "up" if self.ready else ("starting" if self.apiserver_pid else "down")
         objects = f"{self.objects} objects" if self.objects is not None else "objects unknown"
         second = f", {'+'.join(self.controllers)}" if self.controllers else ""
+        second += ", flux-operator stand-in" if self.flux_operator else ""
         return (
             f"{'kube-apiserver':<16} {self.url or '-':<26} {state:<5} {objects}, pid {self.apiserver_pid or '-'}, "
             f"etcd {len(self.etcd_members)} member(s){second} [{self.name}]"
@@ -80,6 +82,9 @@ class SandboxCluster:
         self.powerdns = Daemon(self.dir / "powerdns-runner.pid", runner_log)
         # The hcloud CCM's stand-in: acts only on a loopback HCLOUD_ENDPOINT (sandbox/kube/hcloud_ccm.py).
         self.hcloud_ccm = Daemon(self.dir / "hcloud-ccm.pid", self.logs / f"hcloud-ccm-{self.name}-{digest}.log")
+        # flux-operator's stand-in: FluxInstances run by the real Flux controllers (sandbox/kube/flux_operator.py).
+        operator_log = self.logs / f"flux-operator-{self.name}-{digest}.log"
+        self.flux_operator = Daemon(self.dir / "flux-operator.pid", operator_log)
         self.controllers = Controllers(self.dir, self.logs, f"{self.name}-{digest}")
         self.flux = flux.Flux(self.dir, self.logs, f"{self.name}-{digest}")
         self.cluster_id = cluster_id
@@ -147,6 +152,8 @@ class SandboxCluster:
         self.powerdns.start([*runner, "--log-dir", str(self.logs)], env=env)
         ccm = [sys.executable, "-m", "sandbox.kube.hcloud_ccm", "--cluster-dir", str(self.dir)]
         self.hcloud_ccm.start(ccm, env=env)
+        operator = [sys.executable, "-m", "sandbox.kube.flux_operator", "--cluster-dir", str(self.dir)]
+        self.flux_operator.start([*operator, "--log-dir", str(self.logs)], env=env)
 
     def join(self, config_text: str, address: str, member_name: str) -> None:
         """A control plane joins: its etcd member is added (as a learner, then promoted) and started."""
@@ -193,10 +200,18 @@ class SandboxCluster:
                 objects = None
         running = [program for program, pid in {**self.controllers.running(), **self.flux.running()}.items() if pid]
         return Status(
-            self.name, self.apiserver.url, self.apiserver.daemon.pid, self.apiserver.ready(), members, objects, running
+            self.name,
+            self.apiserver.url,
+            self.apiserver.daemon.pid,
+            self.apiserver.ready(),
+            members,
+            objects,
+            running,
+            self.flux_operator.alive(),
         )
 
     def stop(self) -> None:
+        self.flux_operator.stop()  # first: it would start the controllers again
         self.flux.stop()
         self.controllers.stop()
         self.powerdns.stop()

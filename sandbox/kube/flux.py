@@ -11,8 +11,10 @@ namespaces watched, remote kustomize bases refused (the sandbox reaches nothing 
 Before the controllers start, their CRDs (tests/contracts/crds/{source,kustomize,helm}.toolkit.fluxcd.io, the files
 Flux v2.9.4 ships) are applied and waited for: a controller whose kinds are not served exits at once.
 
-Enabled per sandbox with ``TALOSFORGE_SANDBOX_FLUX=1`` in the environment of the talosctl call that bootstraps the
-cluster (docs/sandbox-flux.md); the programs are the third tier of sandbox/gotools.
+Two ways start them, through :meth:`Flux.ensure`: ``TALOSFORGE_SANDBOX_FLUX=1`` in the environment of the talosctl
+call that bootstraps the cluster (all three, :meth:`Flux.start`), and flux-operator's stand-in
+(sandbox/kube/flux_operator.py) for the components a FluxInstance names (docs/sandbox-flux.md). The programs are the
+third tier of sandbox/gotools.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ ENABLE_ENV = "TALOSFORGE_SANDBOX_FLUX"
 CRD_DIR = REPO_ROOT / "tests" / "contracts" / "crds"
 CRD_GROUPS = ("source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io")
 PROGRAMS = ("source-controller", "kustomize-controller", "helm-controller")
+GROUP_OF = dict(zip(PROGRAMS, CRD_GROUPS, strict=True))  # each controller's CRDs
 CRD_TIMEOUT_S = 30.0
 
 
@@ -57,24 +60,25 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def crds() -> list[dict[str, Any]]:
+def crds(groups: tuple[str, ...] = CRD_GROUPS) -> list[dict[str, Any]]:
     found = []
-    for group in CRD_GROUPS:
+    for group in groups:
         for path in sorted((CRD_DIR / group).glob("*.yaml")):
             found.append(yaml.safe_load(path.read_text()))
     return found
 
 
-def apply_crds(api: Api, timeout: float = CRD_TIMEOUT_S) -> None:
-    """Server-side apply of Flux's CRDs, then wait until each is Established."""
-    for crd in crds():
+def apply_crds(api: Api, timeout: float = CRD_TIMEOUT_S, groups: tuple[str, ...] = CRD_GROUPS) -> list[dict[str, Any]]:
+    """Server-side apply of Flux's CRDs of ``groups``, then wait until each is Established; the CRDs applied."""
+    applied = crds(groups)
+    for crd in applied:
         name = crd["metadata"]["name"]
         path = (
             f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}?fieldManager=talosforge-sandbox&force=true"
         )
         api.call("PATCH", path, crd, content_type="application/apply-patch+yaml", timeout=30)
     deadline = time.monotonic() + timeout
-    for crd in crds():
+    for crd in applied:
         name = crd["metadata"]["name"]
         while True:
             found = api.call("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}") or {}
@@ -84,6 +88,7 @@ def apply_crds(api: Api, timeout: float = CRD_TIMEOUT_S) -> None:
             if time.monotonic() > deadline:
                 raise FluxError(f"CustomResourceDefinition {name} was not Established within {timeout:.0f} s")
             time.sleep(0.2)
+    return applied
 
 
 class Flux:
@@ -134,60 +139,96 @@ class Flux:
         return path
 
     def start(self, pki: certs.ClusterPKI, url: str, apiserver_pki: Path) -> None:
-        binaries = {program: str(gotools.binary(program)) for program in PROGRAMS}  # MissingProgram before anything
+        """All three controllers, started afresh (the ``TALOSFORGE_SANDBOX_FLUX=1`` bootstrap)."""
+        self.stop()
+        self.ensure(pki, url, apiserver_pki, PROGRAMS)
+
+    def ensure(
+        self, pki: certs.ClusterPKI, url: str, apiserver_pki: Path, programs: tuple[str, ...] = PROGRAMS
+    ) -> list[str]:
+        """Exactly ``programs`` running: the others stopped, the missing ones started (after their CRDs are applied
+        and Established); those already running are left as they are. The programs started.
+
+        MissingProgram (which says how to build it) before anything changes when one of ``programs`` is not built.
+        """
+        unknown = [program for program in programs if program not in PROGRAMS]
+        if unknown:
+            raise FluxError(f"no such Flux controller in the sandbox: {', '.join(unknown)}")
+        binaries = {program: str(gotools.binary(program)) for program in programs}
+        for program, daemon in self.daemons.items():
+            if program not in programs:
+                daemon.stop()
+        missing = [program for program in PROGRAMS if program in programs and not self.daemons[program].alive()]
+        ports = {program: found for program, found in self.ports().items() if program in programs}
+        if not missing:
+            self._write_ports(ports)
+            return []
         self.root.mkdir(parents=True, exist_ok=True)
         try:
-            apply_crds(Api.admin(url, apiserver_pki))
+            apply_crds(Api.admin(url, apiserver_pki), groups=tuple(GROUP_OF[program] for program in missing))
         except urllib.error.HTTPError as error:
             raise FluxError(
                 f"applying Flux's CRDs failed: {error.code} {error.read().decode(errors='replace')}"
             ) from None
         ca = self.root / "ca.crt"
         ca.write_bytes(pki.kubernetes.crt)
-        ports = {program: {"metrics": _free_port(), "health": _free_port()} for program in PROGRAMS}
-        ports["source-controller"]["storage"] = _free_port()
+        for program in missing:
+            ports[program] = {"metrics": _free_port(), "health": _free_port()}
+        if "source-controller" in missing:
+            ports["source-controller"]["storage"] = _free_port()
+            (self.root / "artifacts").mkdir(exist_ok=True)  # source-controller refuses a storage path not there
+        self._write_ports(ports)
+        for program in missing:
+            self._start_one(program, binaries[program], ports[program], pki, url, ca)
+        return missing
+
+    def _write_ports(self, ports: dict[str, dict[str, int]]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
         self.ports_file.write_text(json.dumps(ports, indent=2) + "\n")
-        storage = ports["source-controller"]["storage"]
-        (self.root / "artifacts").mkdir(exist_ok=True)  # source-controller refuses a storage path that is not there
+
+    def _start_one(
+        self, program: str, binary: str, ports: dict[str, int], pki: certs.ClusterPKI, url: str, ca: Path
+    ) -> None:
         extra = {
             "source-controller": [
                 f"--storage-path={self.root / 'artifacts'}",
-                f"--storage-addr=127.0.0.1:{storage}",
-                f"--storage-adv-addr=127.0.0.1:{storage}",
+                f"--storage-addr=127.0.0.1:{ports.get('storage')}",
+                f"--storage-adv-addr=127.0.0.1:{ports.get('storage')}",
             ],
             "kustomize-controller": ["--no-remote-bases=true"],
             "helm-controller": [],
         }
-        for program in PROGRAMS:
-            home = self.root / "home" / program
-            home.mkdir(parents=True, exist_ok=True)
-            env = environment()
-            # controller-runtime reads $KUBECONFIG (Flux's mains register no --kubeconfig flag); HOME and TUF_ROOT keep
-            # helm's and sigstore's caches in the sandbox's folder, not the user's.
-            env.update(
-                KUBECONFIG=str(self._kubeconfig(program, pki, url, ca)),
-                HOME=str(home),
-                TUF_ROOT=str(home / "tuf"),
-                RUNTIME_NAMESPACE="flux-system",
-            )
-            self.daemons[program].start(
-                [
-                    binaries[program],
-                    f"--metrics-addr=127.0.0.1:{ports[program]['metrics']}",
-                    f"--health-addr=127.0.0.1:{ports[program]['health']}",
-                    "--events-addr=",
-                    "--watch-all-namespaces=true",
-                    "--enable-leader-election=false",
-                    *extra[program],
-                ],
-                env=env,
-            )
+        home = self.root / "home" / program
+        home.mkdir(parents=True, exist_ok=True)
+        env = environment()
+        # controller-runtime reads $KUBECONFIG (Flux's mains register no --kubeconfig flag); HOME and TUF_ROOT keep
+        # helm's and sigstore's caches in the sandbox's folder, not the user's.
+        env.update(
+            KUBECONFIG=str(self._kubeconfig(program, pki, url, ca)),
+            HOME=str(home),
+            TUF_ROOT=str(home / "tuf"),
+            RUNTIME_NAMESPACE="flux-system",
+        )
+        self.daemons[program].start(
+            [
+                binary,
+                f"--metrics-addr=127.0.0.1:{ports['metrics']}",
+                f"--health-addr=127.0.0.1:{ports['health']}",
+                "--events-addr=",
+                "--watch-all-namespaces=true",
+                "--enable-leader-election=false",
+                *extra[program],
+            ],
+            env=env,
+        )
 
     def healthy(self) -> dict[str, bool]:
         """Each controller's answer on its health port (``/readyz``)."""
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         answers = {}
         for program, ports in self.ports().items():
+            if program not in self.daemons:
+                continue
             try:
                 with opener.open(f"http://127.0.0.1:{ports['health']}/readyz", timeout=2) as answer:
                     answers[program] = answer.status == 200
