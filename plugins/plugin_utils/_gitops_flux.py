@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._gitops_tree import (
     FLUX_NAMESPACE,
     HELM_API,
@@ -24,6 +23,7 @@ from ansible_collections.talosforge.cluster.plugins.plugin_utils._gitops_tree im
     SOURCE,
     SOURCE_API,
     SYNC_KUSTOMIZATIONS,
+    yaml_text,
 )
 
 SECRET_SUFFIX = ".sops.yaml"
@@ -48,7 +48,7 @@ def gitops_secret_files(secrets: Any) -> list[dict[str, str]]:
         path = f"{namespace}-{name}{SECRET_SUFFIX}"
         if path in files:
             raise GitopsFluxError(f"Secret {namespace}/{name} is given twice")
-        files[path] = yaml.safe_dump(dict(secret), sort_keys=True, default_flow_style=False, width=120)
+        files[path] = yaml_text(secret)
     return [{"path": path, "content": files[path]} for path in sorted(files)]
 
 

@@ -25,6 +25,7 @@ would undo their edits on the next run), so it is written only when the branch h
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Mapping
 from typing import Any
@@ -50,12 +51,19 @@ class GitopsTreeError(ValueError):
     """The inputs do not make a tree."""
 
 
+def plain(data: Any) -> Any:
+    """``data`` as plain dicts, lists and scalars: Ansible hands filters its own str and dict subclasses, which
+    PyYAML's safe dumper refuses."""
+    return json.loads(json.dumps(data))
+
+
+def yaml_text(document: Any) -> str:
+    """One YAML document, keys sorted (apiVersion, kind, metadata, spec come out in that order), lists as given."""
+    return yaml.safe_dump(plain(document), sort_keys=True, default_flow_style=False, width=120, allow_unicode=False)
+
+
 def _text(documents: list[dict[str, Any]]) -> str:
-    """YAML documents, keys sorted (apiVersion, kind, metadata, spec come out in that order), lists as given."""
-    return "---\n".join(
-        yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=120, allow_unicode=False)
-        for document in documents
-    )
+    return "---\n".join(yaml_text(document) for document in documents)
 
 
 def _folder(value: Any, key: str) -> str:

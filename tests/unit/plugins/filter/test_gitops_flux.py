@@ -58,3 +58,13 @@ def test_flux_runs_the_commit_once_every_object_reports_it() -> None:
                          "name": "cert-manager", "condition": "Ready"}  # fmt: skip
     with pytest.raises(AnsibleFilterError, match="revision must be the commit"):
         FILTERS["flux_expectations"]([], None)
+
+
+class Tagged(str):
+    """A str subclass, as Ansible hands templated strings to filters (PyYAML's safe dumper refuses them)."""
+
+
+def test_ansibles_own_string_types_are_written_as_plain_yaml() -> None:
+    secret = {Tagged("apiVersion"): Tagged("v1"), "kind": Tagged("Secret"),
+              "metadata": {"name": Tagged("hcloud"), "namespace": "kube-system"}, "stringData": {"token": Tagged("t")}}  # fmt: skip
+    assert yaml.safe_load(FILTERS["gitops_secret_files"]([secret])[0]["content"])["stringData"] == {"token": "t"}
