@@ -117,11 +117,20 @@ def normal(value: Any) -> Any:
 
 
 def same(left: Any, right: Any) -> bool:
-    """Equal as data, where (unlike ``==``) ``true`` is not ``1`` and ``1`` is not ``1.0``."""
+    """Equal as data, where (unlike ``==``) ``true`` is not ``1``. Numbers compare by value: sops writes the float
+    ``1e3`` back as ``1000``."""
     if isinstance(left, dict) and isinstance(right, dict):
         return left.keys() == right.keys() and all(same(left[key], right[key]) for key in left)
     if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
         return len(left) == len(right) and all(same(a, b) for a, b in zip(left, right, strict=True))
+    numbers = (int, float)
+    if (
+        isinstance(left, numbers)
+        and isinstance(right, numbers)
+        and not isinstance(left, bool)
+        and not isinstance(right, bool)
+    ):
+        return left == right
     return type(left) is type(right) and left == right
 
 

@@ -318,3 +318,37 @@ def test_vault_secret_age_key_works_with_sops(tmp_path: Path, capsys: pytest.Cap
     assert first["changed"]
     assert decrypt(tmp_path / "dest" / "secrets" / "db.yaml", key)["stringData"]["password"] == PASSWORDS["db"]
     assert not run_module(sops_files, args(tmp_path, key, [public]), capsys)["changed"]
+
+
+QUIRKS = """apiVersion: v1
+kind: Secret
+metadata: {name: quirks, namespace: apps, labels: {tier: "on"}}
+stringData:
+  yes_word: yes
+  on_word: on
+  octal: 010
+  hex: 0x1F
+  underscored: 1_000
+  quoted_true: "true"
+  real_true: true
+  clock: 12:30
+  date: 2024-01-01
+  exponent: 1e3
+  float: 1.5
+  nothing: ~
+  empty: ""
+  block: |
+    line one
+    line two
+"""
+
+
+def test_scalars_sops_rewrites_still_compare_equal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """sops (go-yaml v3) writes some scalars back differently (010 as 8, a date as a timestamp, yes quoted): the
+    Secret still compares equal, so the file is kept."""
+    key, public = new_key()
+    files = [{"path": "quirks.yaml", "content": QUIRKS}]
+    assert run_module(sops_files, args(tmp_path, key, [public], files=files), capsys)["changed"]
+    before = snapshot(tmp_path / "dest")
+    again = run_module(sops_files, args(tmp_path, key, [public], files=files), capsys)
+    assert not again["changed"] and snapshot(tmp_path / "dest") == before
