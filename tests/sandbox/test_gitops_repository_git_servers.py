@@ -11,6 +11,7 @@ since the sandbox's git account must enter it.
 from __future__ import annotations
 
 import shutil
+import os
 import subprocess
 import tempfile
 import time
@@ -120,15 +121,24 @@ def test_a_wrong_or_read_only_deploy_key_fails_naming_the_repository(servers: Gi
     assert store.refs("guarded-tree") == {}
 
 
-def test_a_token_over_https_pushes_and_a_wrong_one_fails(servers: GitServers, folder: Path) -> None:
+def test_a_token_over_https_pushes_and_a_wrong_one_fails(
+    servers: GitServers, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A GIT_SSL_CAINFO in the environment (some machines set one for the system's CAs) must not hide ca_file: the
+    # module's git inherits the environment, as AnsibleModule.run_command gives it.
+    monkeypatch.setenv("GIT_SSL_CAINFO", "/etc/ssl/certs/ca-certificates.crt")
+
+    def inheriting(argv: list[str], stdin: bytes | None, env: dict[str, str]) -> tuple[int, str, str]:
+        return runner(argv, stdin, {**os.environ, **env})
+
     store = servers.store
     store.create("https-tree")
     token = store.add_token("https-tree", title="pusher")
     url = servers.https_url("https-tree")
     wanted = params(url, folder / "work-https", token=token, username="x-access-token", ca_file=str(servers.ca_file))
-    first = run(wanted, False, False, runner)
+    first = run(wanted, False, False, inheriting)
     assert first["changed"] and store.refs("https-tree") == {"refs/heads/main": first["commit"]}
-    assert not run(wanted, False, False, runner)["changed"]
+    assert not run(wanted, False, False, inheriting)["changed"]
     with pytest.raises(GitError) as wrong:
         run({**wanted, "token": "tfgit_not-the-token", "work_dir": str(folder / "work-bad")}, False, False, runner)
     assert wrong.value.code == "auth_refused" and url in str(wrong.value)

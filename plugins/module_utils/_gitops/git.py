@@ -137,7 +137,9 @@ class Git:
                 header = "Authorization: Basic " + base64.b64encode(f"{user}:{auth['token']}".encode()).decode()
             config += [("http.extraHeader", header), ("http.followRedirects", "false")]  # never to another host
         if auth.get("ca_file"):
+            # GIT_SSL_CAINFO in the caller's environment would win over the configuration: set both.
             config.append(("http.sslCAInfo", auth["ca_file"]))
+            env["GIT_SSL_CAINFO"] = auth["ca_file"]
         for index, (key, value) in enumerate(config):
             env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
         env["GIT_CONFIG_COUNT"] = str(len(config))
