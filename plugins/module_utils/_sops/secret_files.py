@@ -248,8 +248,11 @@ def identity_of(age_key: Any) -> tuple[str, str]:
     if secret is None or len(secret) != 32 or not identities[0].startswith("AGE-SECRET-KEY-1"):
         raise SopsInputError("age_key is not one age identity (AGE-SECRET-KEY-1..., as age-keygen or vault_secret "
                              "kind=age writes it)")  # fmt: skip
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    try:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    except ImportError:  # pragma: no cover - cryptography ships with ansible-core
+        raise SopsInputError("the Python package cryptography is required (it comes with ansible-core)") from None
 
     public = X25519PrivateKey.from_private_bytes(secret).public_key()
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
