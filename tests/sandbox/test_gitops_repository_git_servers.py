@@ -10,8 +10,8 @@ since the sandbox's git account must enter it.
 
 from __future__ import annotations
 
-import shutil
 import os
+import shutil
 import subprocess
 import tempfile
 import time

@@ -65,6 +65,10 @@ class Tagged(str):
 
 
 def test_ansibles_own_string_types_are_written_as_plain_yaml() -> None:
-    secret = {Tagged("apiVersion"): Tagged("v1"), "kind": Tagged("Secret"),
-              "metadata": {"name": Tagged("hcloud"), "namespace": "kube-system"}, "stringData": {"token": Tagged("t")}}  # fmt: skip
+    secret = {
+        Tagged("apiVersion"): Tagged("v1"),
+        "kind": Tagged("Secret"),
+        "metadata": {"name": Tagged("hcloud"), "namespace": "kube-system"},
+        "stringData": {"token": Tagged("t")},
+    }
     assert yaml.safe_load(FILTERS["gitops_secret_files"]([secret])[0]["content"])["stringData"] == {"token": "t"}
