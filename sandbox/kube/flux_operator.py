@@ -262,7 +262,7 @@ def object_path(document: dict[str, Any]) -> str:
 
 def inventory_id(document: dict[str, Any]) -> dict[str, str]:
     """An entry of ``status.inventory`` as the operator writes it: ``<namespace>_<name>_<group>_<kind>`` and version."""
-    group, _, version = document["apiVersion"].rpartition("/")
+    group, _slash, version = document["apiVersion"].rpartition("/")
     metadata = document["metadata"]
     return {
         "id": f"{metadata.get('namespace', '')}_{metadata['name']}_{group}_{document['kind']}",

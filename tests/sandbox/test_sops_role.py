@@ -53,10 +53,11 @@ def play(tmp_path: Path, url: str, *options: str, **overrides: Any) -> subproces
         "sops_install_dir": str(tmp_path / "sops" / VERSION),
         **overrides,
     }
+    version = ["{{ talosforge_sops_binary }}", "--version", "--disable-version-check"]
+    check = {"ansible.builtin.command": {"argv": version}, "register": "out", "changed_when": False,
+             "check_mode": False}  # fmt: skip
     tasks = [{"ansible.builtin.include_role": {"name": "talosforge.cluster.sops"}},
-             {"ansible.builtin.command": {"argv": ["{{ talosforge_sops_binary }}", "--version",
-                                                  "--disable-version-check"]},
-              "register": "out", "changed_when": False, "check_mode": False},
+             check,
              {"ansible.builtin.debug": {"msg": "SOPS={{ talosforge_sops_binary }} {{ out.stdout }}"}}]  # fmt: skip
     # two hosts: the role still works once, on the control node
     path = tmp_path / "play.yml"

@@ -382,13 +382,15 @@ def test_gitops_layout_of_seed_001_and_flux_settings():
     assert model["layout"] == {"infrastructure": "k8s/infrastructure", "apps": "k8s/apps"}
 
 
+FLUX_TREE_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller"]
+
+
 @pytest.mark.parametrize(
     ("gitops", "where", "words"),
     [
         ({"flux": {"url": "ssh://g/r.git", "components": ["source-controller"]}}, "gitops.flux.components",
          "lacks kustomize-controller, helm-controller"),
-        ({"flux": {"url": "ssh://g/r.git", "components": ["source-controller", "kustomize-controller",
-                                                            "helm-controller", "flagger"]}},
+        ({"flux": {"url": "ssh://g/r.git", "components": [*FLUX_TREE_COMPONENTS, "flagger"]}},
          "gitops.flux.components[3]", "unknown Flux component"),
         ({"flux": {"url": "ssh://g/r.git", "version": "latest"}}, "gitops.flux.version", "not a Flux version"),
         ({"flux": {"url": "ssh://g/r.git"}, "layout": {"apps": "/abs"}}, "gitops.layout.apps", "not a path inside"),
