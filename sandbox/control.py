@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths, processes, requestlog, simulators
-from .git import GitServers
+from .git import GitServers, site_repository
 from .kube.cluster import SandboxCluster
 from .processes import is_alive
 from .simulators.image_factory import talosctl_assets
@@ -229,9 +229,13 @@ def _start_git_servers(root: Path) -> list[str]:
     port taken) says why on one line and leaves the rest of the sandbox running; ``python -m sandbox git start``
     then fails with the same reason."""
     try:
-        return GitServers(root).start()
+        messages = GitServers(root).start()
     except (RuntimeError, ValueError, OSError) as error:
         return [f"git: not started: {error}"]
+    try:  # the repository the sandbox inventory's GitOps stage pushes to (sandbox/git/site_repository.py)
+        return [*messages, site_repository.prepare(root)]
+    except (RuntimeError, ValueError, OSError, subprocess.SubprocessError) as error:
+        return [*messages, f"git: repository {site_repository.REPOSITORY} not prepared: {error}"]
 
 
 RESIDENT_TALOSCTL = "talosctl"

@@ -134,7 +134,8 @@ tier_site_compat() {
     rm -rf "$TF_ROOT/.sandbox"
     "$TF_VENV_COMPAT/bin/python" -m sandbox start || return 1
     for run in first re-run; do
-        if ! ANSIBLE_NOCOLOR=1 "$TF_VENV_COMPAT/bin/ansible-playbook" talosforge.cluster.site \
+        # The sandbox cluster runs its workloads: Flux's helm-controller waits for Deployments to be available.
+        if ! ANSIBLE_NOCOLOR=1 TALOSFORGE_SANDBOX_CONTROLLERS=1 "$TF_VENV_COMPAT/bin/ansible-playbook" talosforge.cluster.site \
             -i "$inventory" >"$TF_BUILD/logs/site-compat-$run.log" 2>&1; then
             tail -n 30 "$TF_BUILD/logs/site-compat-$run.log"
             rc=1
