@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._filters import as_filter
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._gitops_flux import (
     flux_expectations,
+    flux_helmreleases,
     gitops_secret_files,
 )
 from ansible_collections.talosforge.cluster.plugins.plugin_utils._gitops_tree import gitops_tree
@@ -19,4 +20,5 @@ class FilterModule:
             "gitops_tree": as_filter("gitops_tree", gitops_tree),
             "gitops_secret_files": as_filter("gitops_secret_files", gitops_secret_files),
             "flux_expectations": as_filter("flux_expectations", flux_expectations),
+            "flux_helmreleases": as_filter("flux_helmreleases", flux_helmreleases),
         }

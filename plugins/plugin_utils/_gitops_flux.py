@@ -9,6 +9,8 @@
   ciphertext and makes no commit.
 - ``flux_expectations``: the ``expect`` of kube_objects that says Flux has taken over the pushed commit - the
   GitRepository at that revision, every Kustomization of the tree having applied it, every HelmRelease Ready.
+- ``flux_helmreleases``: the ``expect`` met by the HelmReleases that exist: the releases Flux has taken over, which
+  the platform stage then leaves to it.
 """
 
 from __future__ import annotations
@@ -63,9 +65,22 @@ def flux_expectations(releases: Any, revision: Any, namespace: str = FLUX_NAMESP
     for name in (SOURCE, *SYNC_KUSTOMIZATIONS):
         found.append({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "namespace": namespace, "name": name,
                       "revision": revision})  # fmt: skip
-    for release in releases:
-        if not isinstance(release, Mapping) or not release.get("name"):
-            raise GitopsFluxError(f"a release must be a mapping with a name, not {release!r}")
-        found.append({"apiVersion": HELM_API, "kind": "HelmRelease", "namespace": namespace, "name": release["name"],
-                      "condition": "Ready"})  # fmt: skip
+    found += [{**entry, "condition": "Ready"} for entry in flux_helmreleases(releases, namespace)]
     return found
+
+
+def flux_helmreleases(releases: Any, namespace: str = FLUX_NAMESPACE) -> list[dict[str, Any]]:
+    """The kube_objects ``expect`` entries met when Flux holds a HelmRelease of each release (it exists): the
+    platform stage leaves those releases to helm-controller."""
+    if not isinstance(releases, (list, tuple)):
+        raise GitopsFluxError("releases must be a list (platform_releases)")
+    return [
+        {"apiVersion": HELM_API, "kind": "HelmRelease", "namespace": namespace, "name": _name(release)}
+        for release in releases
+    ]
+
+
+def _name(release: Any) -> str:
+    if not isinstance(release, Mapping) or not release.get("name"):
+        raise GitopsFluxError(f"a release must be a mapping with a name, not {release!r}")
+    return str(release["name"])

@@ -72,3 +72,23 @@ def test_ansibles_own_string_types_are_written_as_plain_yaml() -> None:
         "stringData": {"token": Tagged("t")},
     }
     assert yaml.safe_load(FILTERS["gitops_secret_files"]([secret])[0]["content"])["stringData"] == {"token": "t"}
+
+
+def test_the_helmreleases_to_look_for_one_per_release() -> None:
+    found = FILTERS["flux_helmreleases"]([{"name": "cilium"}, {"name": "metallb"}])
+    assert found == [
+        {
+            "apiVersion": "helm.toolkit.fluxcd.io/v2",
+            "kind": "HelmRelease",
+            "namespace": "flux-system",
+            "name": "cilium",
+        },
+        {
+            "apiVersion": "helm.toolkit.fluxcd.io/v2",
+            "kind": "HelmRelease",
+            "namespace": "flux-system",
+            "name": "metallb",
+        },
+    ]
+    with pytest.raises(AnsibleFilterError, match="with a name"):
+        FILTERS["flux_helmreleases"]([{"chart": "x"}])
