@@ -120,6 +120,9 @@ options:
     description:
       - Read and compare only, as in check mode, whatever the play's mode (to report drift without repairing it).
         C(changed) then says whether a run would change something.
+      - A release that another helm run holds (a recent pending status, such as Flux's helm-controller upgrading it)
+        is then only warned about as not checked; without O(check_only) it fails the task before anything is
+        installed.
     type: bool
     default: false
   parallel:

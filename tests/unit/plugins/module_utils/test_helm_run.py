@@ -123,3 +123,17 @@ def test_no_releases_runs_nothing(tmp_path):
     helm = ScriptedHelm()
     result = run({**params(tmp_path), "releases": []}, False, helm, print)
     assert not result["changed"] and result["releases"] == [] and helm.calls == []
+
+
+def test_a_release_another_helm_run_holds_fails_an_install_but_only_warns_a_check(tmp_path):
+    # A fresh pending-upgrade (helm-controller upgrading a release Flux took over, say): not stale, not ours to undo.
+    busy = {"a": {"chart": "c-1.0.0", "status": "pending-upgrade", "values": {"k": "a"}, "revision": 2},
+            "b": {"chart": "c-1.0.0", "status": "deployed", "values": {"k": "old"}, "revision": 1}}  # fmt: skip
+    with pytest.raises(HelmError) as raised:
+        run(params(tmp_path, "a", "b"), False, ScriptedHelm(busy), lambda _text: None)
+    assert raised.value.code == "in_progress" and "a" in str(raised.value)
+    warnings: list[str] = []
+    helm = ScriptedHelm(busy)
+    result = run({**params(tmp_path, "a", "b"), "check_only": True}, False, helm, warnings.append)
+    assert any(text.startswith("not checked: ") and "pending-upgrade" in text for text in warnings), warnings
+    assert "upgrade" not in verbs(helm) and result["changed"]
