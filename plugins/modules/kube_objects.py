@@ -123,6 +123,12 @@ options:
             C(status.lastAppliedRevision) must be the value, or end in C(:<value>) (Flux writes C(main@sha1:<commit>),
             so a commit id will do).
         type: str
+      requested:
+        description:
+          - For a Flux object whose reconcile was requested with the annotation C(reconcile.fluxcd.io/requestedAt),
+            the annotation's value - its controller must have handled that request (C(status.lastHandledReconcileAt))
+            with its condition (O(expect[].condition), by default V(Ready)) C(True) since.
+        type: str
   wait_timeout:
     description:
       - Seconds to wait for all of O(expect); V(0) checks them once and only reports them.
@@ -283,6 +289,7 @@ def argument_spec() -> dict[str, Any]:
                 "address": {"type": "bool"},
                 "ready": {"type": "bool"},
                 "revision": {"type": "str"},
+                "requested": {"type": "str"},
             },
         },
         "wait_timeout": {"type": "int", "default": 0},

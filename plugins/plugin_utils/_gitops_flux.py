@@ -54,14 +54,21 @@ def gitops_secret_files(secrets: Any) -> list[dict[str, str]]:
     return [{"path": path, "content": files[path]} for path in sorted(files)]
 
 
-def flux_expectations(releases: Any, revision: Any, namespace: str = FLUX_NAMESPACE) -> list[dict[str, Any]]:
-    """The kube_objects ``expect`` entries met once Flux runs ``revision`` (a commit id) of the tree."""
+def flux_expectations(
+    releases: Any, revision: Any, requested: Any = None, namespace: str = FLUX_NAMESPACE
+) -> list[dict[str, Any]]:
+    """The kube_objects ``expect`` entries met once Flux runs ``revision`` (a commit id) of the tree; with
+    ``requested`` (the value of a ``reconcile.fluxcd.io/requestedAt`` annotation), once the GitRepository has also
+    handled that request, so a fetch with new credentials is awaited, not an earlier artifact taken for it."""
     if not isinstance(releases, (list, tuple)):
         raise GitopsFluxError("releases must be a list (talosforge_platform.releases)")
     if not isinstance(revision, str) or not revision:
         raise GitopsFluxError("revision must be the commit the tree was pushed as")
-    found = [{"apiVersion": SOURCE_API, "kind": "GitRepository", "namespace": namespace, "name": SOURCE,
-              "revision": revision}]  # fmt: skip
+    source = {"apiVersion": SOURCE_API, "kind": "GitRepository", "namespace": namespace, "name": SOURCE,
+              "revision": revision}  # fmt: skip
+    if requested:
+        source["requested"] = str(requested)
+    found = [source]
     for name in (SOURCE, *SYNC_KUSTOMIZATIONS):
         found.append({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "namespace": namespace, "name": name,
                       "revision": revision})  # fmt: skip

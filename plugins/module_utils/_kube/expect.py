@@ -41,17 +41,13 @@ def validate(entries: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
             problems.append(f"expect[{index}] ({label(entry)}): set one of condition, address, ready, not several")
         elif entry.get("address") and entry.get("kind") != "Service":
             problems.append(f"expect[{index}] ({label(entry)}): address applies to a Service")
-        elif entry.get("revision") and (entry.get("address") or entry.get("ready")):
-            problems.append(f"expect[{index}] ({label(entry)}): revision goes with a condition, not address or ready")
-        else:
-            keys = (
-                "apiVersion",
-                "kind",
-                "namespace",
-                "name",
-                *chosen,
-                *(["revision"] if entry.get("revision") else []),
+        elif (entry.get("revision") or entry.get("requested")) and (entry.get("address") or entry.get("ready")):
+            problems.append(
+                f"expect[{index}] ({label(entry)}): revision and requested go with a condition, not address or ready"
             )
+        else:
+            extra = [key for key in ("revision", "requested") if entry.get(key)]
+            keys = ("apiVersion", "kind", "namespace", "name", *chosen, *extra)
             clean.append({key: entry.get(key) for key in keys})
     if problems:
         raise InputError("; ".join(problems))
@@ -114,7 +110,11 @@ def check(entry: Mapping[str, Any], live: Mapping[str, Any] | None) -> tuple[boo
         return False, "it does not exist", None
     if entry.get("address"):
         return _address(live)
-    if entry.get("condition") or entry.get("revision"):
+    if entry.get("requested"):
+        handled = (live.get("status") or {}).get("lastHandledReconcileAt")
+        if handled != entry["requested"]:
+            return False, f"the reconcile requested at {entry['requested']} not handled yet", None
+    if entry.get("condition") or entry.get("revision") or entry.get("requested"):
         met, why = _condition(live, str(entry.get("condition") or "Ready"))
         if met and entry.get("revision"):
             met, why = _revision(live, str(entry["revision"]))

@@ -92,3 +92,9 @@ def test_the_helmreleases_to_look_for_one_per_release() -> None:
     ]
     with pytest.raises(AnsibleFilterError, match="with a name"):
         FILTERS["flux_helmreleases"]([{"chart": "x"}])
+
+
+def test_a_requested_reconcile_is_awaited_on_the_source() -> None:
+    found = FILTERS["flux_expectations"]([], "b" * 40, "2026-12-08T00:00:00Z")
+    assert found[0]["requested"] == "2026-12-08T00:00:00Z"
+    assert all("requested" not in entry for entry in found[1:])

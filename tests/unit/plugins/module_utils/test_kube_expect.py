@@ -122,5 +122,16 @@ def test_a_flux_object_at_a_revision() -> None:
     assert check(entry, applied)[0]
     failing = {"status": {"conditions": [{**ready, "status": "False", "message": "auth failed"}]}}
     assert check(entry, failing) == (False, "condition Ready is False: auth failed", None)
-    with pytest.raises(InputError, match="revision goes with a condition"):
+    with pytest.raises(InputError, match="revision and requested go with a condition"):
         validate([{"apiVersion": "v1", "kind": "Service", "name": "x", "address": True, "revision": commit}])
+
+
+def test_a_requested_reconcile_must_be_handled_first() -> None:
+    entry = validate([{"apiVersion": "v1", "kind": "GitRepository", "name": "flux-system", "requested": "t2"}])[0]
+    ready = {"type": "Ready", "status": "True"}
+    before = {"status": {"conditions": [ready], "lastHandledReconcileAt": "t1"}}
+    assert check(entry, before) == (False, "the reconcile requested at t2 not handled yet", None)
+    failing = {"status": {"conditions": [{**ready, "status": "False", "message": "ssh: unable to authenticate"}],
+                          "lastHandledReconcileAt": "t2"}}  # fmt: skip
+    assert check(entry, failing) == (False, "condition Ready is False: ssh: unable to authenticate", None)
+    assert check(entry, {"status": {"conditions": [ready], "lastHandledReconcileAt": "t2"}})[0]
