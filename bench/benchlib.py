@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -42,3 +43,59 @@ def first_run_and_rerun(run: Callable[[], float], count: Callable[[], int]) -> l
         seconds = run()
         rows.append((phase, seconds, count() - before))
     return rows
+
+
+# The site playbook against the sandbox's fixed ports (bench/platform.py, bench/gitops.py).
+REPO = Path(__file__).resolve().parent.parent
+INVENTORY = "inventories/sandbox/cluster.talosforge.yml"
+READS = ("get", "list", "watch")
+
+
+def sandbox(*arguments: str) -> None:
+    subprocess.run([sys.executable, "-m", "sandbox", *arguments], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+
+
+def audit_events(state: Path) -> list[dict]:
+    logs = sorted((state / "logs").glob("kube-apiserver-audit-*.jsonl"))
+    if not logs:
+        return []
+    lines = logs[0].read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def collection_requests(events: list[dict]) -> tuple[int, int]:
+    """(reads, writes) the collection's admin identity made, counted once per request (its ResponseComplete)."""
+    mine = [e for e in events if e.get("user", {}).get("username") == "admin" and e.get("stage") == "ResponseComplete"]
+    writes = sum(1 for e in mine if e.get("verb") not in READS)
+    return len(mine) - writes, writes
+
+
+def site(*arguments: str) -> tuple[float, str]:
+    env = {**os.environ, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks", "ANSIBLE_NOCOLOR": "1"}
+    env["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = "all"
+    env["PROFILE_TASKS_SORT_ORDER"] = "none"  # the order they ran
+    started = time.monotonic()
+    done = subprocess.run(
+        ["ansible-playbook", "talosforge.cluster.site", "-i", INVENTORY, *arguments],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    if done.returncode:
+        raise SystemExit(f"site {' '.join(arguments)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
+    return seconds, done.stdout
+
+
+_TASK_LINE = re.compile(r"^(?P<role>[\w.]+) : (?P<task>.*?) -+ (?P<seconds>[0-9.]+)s$")
+
+
+def profiled_tasks(output: str, roles: tuple[str, ...]) -> list[tuple[str, str, float]]:
+    """``(role, task, seconds)`` of the given roles' tasks in the order they ran, from profile_tasks' summary."""
+    found = []
+    for match in map(_TASK_LINE.match, output.splitlines()):
+        if match and match["role"] in roles:
+            found.append((match["role"], match["task"], float(match["seconds"])))
+    return found

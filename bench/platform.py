@@ -1,7 +1,8 @@
 """Benchmark: the platform stage on the sandbox cluster (seed 001's shape), its first run and its no-op re-run.
 
 Starts a fresh sandbox (python -m sandbox start, every simulator on its fixed port), builds the cluster without the
-platform (site.yml --skip-tags platform), then runs the platform stage alone twice (--tags platform): the first
+platform and GitOps stages (site.yml --skip-tags platform,gitops), then runs the platform stage alone twice
+(--tags platform): the first
 run (Cilium, every node Ready, full health, MetalLB and its pools, ingress-nginx, cert-manager, sealed-secrets,
 the in-cluster PowerDNS and its zone, the ClusterIssuer) and a re-run that must find nothing to do. For each it
 prints the wall time of the whole ansible-playbook run and of the platform role's own tasks (profile_tasks), and
@@ -13,68 +14,16 @@ Run with: bench/run platform
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-INVENTORY = "inventories/sandbox/cluster.talosforge.yml"
-READS = ("get", "list", "watch")
-_TASK_LINE = re.compile(r"^(?P<role>[\w.]+) : (?P<task>.*?) -+ (?P<seconds>[0-9.]+)s$")
-
-
-def sandbox(*arguments: str) -> None:
-    subprocess.run([sys.executable, "-m", "sandbox", *arguments], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
-
-
-def audit_events(state: Path) -> list[dict]:
-    logs = sorted((state / "logs").glob("kube-apiserver-audit-*.jsonl"))
-    if not logs:
-        return []
-    lines = logs[0].read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
-
-
-def collection_requests(events: list[dict]) -> tuple[int, int]:
-    """(reads, writes) the collection's admin identity made, counted once per request (its ResponseComplete)."""
-    mine = [e for e in events if e.get("user", {}).get("username") == "admin" and e.get("stage") == "ResponseComplete"]
-    writes = sum(1 for e in mine if e.get("verb") not in READS)
-    return len(mine) - writes, writes
-
-
-def site(*arguments: str) -> tuple[float, str]:
-    env = {**os.environ, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks", "ANSIBLE_NOCOLOR": "1"}
-    env["PROFILE_TASKS_TASK_OUTPUT_LIMIT"] = "all"
-    started = time.monotonic()
-    done = subprocess.run(
-        ["ansible-playbook", "talosforge.cluster.site", "-i", INVENTORY, *arguments],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    seconds = time.monotonic() - started
-    if done.returncode:
-        raise SystemExit(f"site {' '.join(arguments)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
-    return seconds, done.stdout
-
+from benchlib import REPO, audit_events, collection_requests, profiled_tasks, sandbox, site
 
 ROLES = ("talosforge.cluster.platform", "talosforge.cluster.helm")
 
 
 def role_tasks(output: str) -> list[tuple[float, str]]:
     """The platform stage's tasks (its role and the helm role it includes) with profile_tasks' time for each."""
-    found = []
-    for match in map(_TASK_LINE.match, output.splitlines()):
-        if match and match["role"] in ROLES:
-            found.append((float(match["seconds"]), f"{match['role'].rsplit('.', 1)[-1]} : {match['task']}"))
-    return found
+    return [(seconds, f"{role.rsplit('.', 1)[-1]} : {task}") for role, task, seconds in profiled_tasks(output, ROLES)]
 
 
 def main() -> None:
@@ -83,7 +32,7 @@ def main() -> None:
     shutil.rmtree(state, ignore_errors=True)
     sandbox("start")
     try:
-        seconds = site("--skip-tags", "platform")[0]
+        seconds = site("--skip-tags", "platform,gitops")[0]
         print(f"cluster without the platform: {seconds:.1f} s")
         print(f"{'platform stage':16} {'wall s':>7} {'role s':>7} {'tasks':>5} {'API reads':>9} {'API writes':>10}")
         for phase in ("first run", "re-run"):
