@@ -34,12 +34,9 @@ Its identity is its own client certificate (``talosforge-sandbox-flux-operator``
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import hashlib
 import json
 import re
-import signal
 import sys
 import time
 import urllib.error
@@ -53,6 +50,8 @@ from . import certs, flux
 from .client import Api
 from .events import post_event
 from .identity import stand_in_api
+from .loop import arguments, exit_on_sigterm, run_forever
+from .loop import now as _now
 from .machine_config import v1alpha1
 
 POLL_S = 2.0  # while a FluxInstance is being reconciled
@@ -86,10 +85,6 @@ KUSTOMIZATION_API = "kustomize.toolkit.fluxcd.io/v1"
 _PLURALS = {"GitRepository": "gitrepositories", "OCIRepository": "ocirepositories", "Bucket": "buckets"}
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _seconds(text: str) -> float:
@@ -654,19 +649,11 @@ def for_cluster(cluster_dir: Path, log_dir: Path) -> FluxOperator:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.kube.flux_operator", description=__doc__.splitlines()[0])
-    parser.add_argument("--cluster-dir", required=True, type=Path)
-    parser.add_argument("--log-dir", required=True, type=Path)
-    args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    args = arguments("sandbox.kube.flux_operator", __doc__, argv, "--cluster-dir", "--log-dir")
+    exit_on_sigterm()
     operator = for_cluster(args.cluster_dir, args.log_dir)
-    while True:
-        busy = False
-        try:
-            busy = operator.sync()
-        except (OSError, urllib.error.URLError, ValueError, KeyError, flux.FluxError) as error:
-            print(f"{_now()} sync failed (retrying): {error}", flush=True)
-        time.sleep(POLL_S if busy else IDLE_POLL_S)
+    errors = (OSError, urllib.error.URLError, ValueError, KeyError, flux.FluxError)
+    run_forever(operator.sync, errors, POLL_S, IDLE_POLL_S, busy_after_error=False)
 
 
 if __name__ == "__main__":

@@ -18,10 +18,11 @@ log. :func:`reconcile` is one pass; the LB-IPAM stand-in's process runs it on ea
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import urllib.error
 from typing import Any
+
+from .loop import now as _now
 
 GROUP = "/apis/gateway.networking.k8s.io/v1"
 ENVOY = "gateway.envoyproxy.io/gatewayclass-controller"
@@ -29,10 +30,6 @@ CILIUM = "io.cilium/gateway-controller"
 CONTROLLERS = (ENVOY, CILIUM)
 ENVOY_NAMESPACE = "envoy-gateway-system"
 MERGE_PATCH = "application/merge-patch+json"
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _items(api: Any, path: str) -> list[dict[str, Any]] | None:

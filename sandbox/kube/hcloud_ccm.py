@@ -38,11 +38,8 @@ certificate (``talosforge-sandbox-hcloud-ccm``, in ``system:masters``).
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import ipaddress
 import json
-import signal
 import sys
 import time
 import urllib.error
@@ -54,6 +51,8 @@ from .events import post_event
 from .hcloud_ccm_api import Hcloud, HcloudError, Settings, loopback, settings
 from .hcloud_ccm_lbs import LoadBalancers
 from .identity import stand_in_api
+from .loop import arguments, exit_on_sigterm
+from .loop import now as _now
 
 POLL_S = 1.0
 IDLE_POLL_S = 3.0  # while no hcloud CCM workload is installed
@@ -71,10 +70,6 @@ LEGACY_DATACENTERS = {
     "hil": "hil-dc1",
     "sin": "sin-dc1",
 }
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def identity(cluster_dir: Path) -> Api:
@@ -305,10 +300,8 @@ class HcloudCcm:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.kube.hcloud_ccm", description=__doc__.splitlines()[0])
-    parser.add_argument("--cluster-dir", required=True, type=Path)
-    args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    args = arguments("sandbox.kube.hcloud_ccm", __doc__, argv, "--cluster-dir")
+    exit_on_sigterm()
     ccm = HcloudCcm(identity(args.cluster_dir), lambda text: print(f"{_now()} {text}", flush=True))
     last, failures, busy = "", 0, True
     while True:

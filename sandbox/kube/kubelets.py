@@ -20,10 +20,8 @@ the audit log.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
-import signal
 import sys
 import time
 import urllib.error
@@ -33,6 +31,8 @@ from typing import Any
 from ..simulators.talos.state import Node, Store
 from . import certs
 from .client import Api
+from .loop import arguments, exit_on_sigterm, run_forever
+from .loop import now as _now
 from .machine_config import v1alpha1
 
 POLL_S = 1.0
@@ -45,10 +45,6 @@ NOT_READY = (
     "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
     "message:Network plugin returns error: cni plugin not initialized"
 )
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _micro_now() -> str:
@@ -245,18 +241,15 @@ class Kubelets:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.kube.kubelets", description=__doc__.splitlines()[0])
-    parser.add_argument("--state-dir", required=True, type=Path)
-    parser.add_argument("--cluster-dir", required=True, type=Path)
-    args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    args = arguments("sandbox.kube.kubelets", __doc__, argv, "--state-dir", "--cluster-dir")
+    exit_on_sigterm()
     kubelets = Kubelets(args.state_dir, args.cluster_dir)
-    while True:
-        try:
-            kubelets.sync()
-        except (OSError, urllib.error.URLError, ValueError, KeyError) as error:
-            print(f"{_now()} sync failed (retrying): {error}", flush=True)
-        time.sleep(POLL_S)
+
+    def sync() -> bool:
+        kubelets.sync()
+        return True
+
+    run_forever(sync, (OSError, urllib.error.URLError, ValueError, KeyError), POLL_S)
 
 
 if __name__ == "__main__":

@@ -17,12 +17,8 @@ log tells its requests from the collection's.
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import re
-import signal
 import sys
-import time
 import urllib.error
 from pathlib import Path
 from typing import Any
@@ -32,6 +28,8 @@ from . import lb_ipam_plan as planning
 from .client import Api
 from .events import post_event
 from .identity import stand_in_api
+from .loop import arguments, exit_on_sigterm, run_forever
+from .loop import now as _now
 
 POLL_S = 1.0
 IDLE_POLL_S = 3.0  # while no Service of type LoadBalancer exists and no Gateway needs one
@@ -45,10 +43,6 @@ CONTROLLER_IMAGES = {
 }
 # The components real events carry: MetalLB's controller records as "metallb-controller".
 METALLB_COMPONENT = "metallb-controller"
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def identity(cluster_dir: Path) -> Api:
@@ -168,27 +162,25 @@ class LbIpam:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.kube.lb_ipam", description=__doc__.splitlines()[0])
-    parser.add_argument("--cluster-dir", required=True, type=Path)
-    args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    args = arguments("sandbox.kube.lb_ipam", __doc__, argv, "--cluster-dir")
+    exit_on_sigterm()
     ipam = LbIpam(identity(args.cluster_dir))
     last: dict[str, tuple[str | None, str]] = {}
-    while True:
-        busy = True
-        try:
-            decisions = ipam.sync()
-            # The Gateway controllers' part (gateways.py): their Services, then the Gateways' addresses.
-            gateway_writes = gateways.reconcile(ipam.api)
-            busy = bool(decisions) or gateway_writes > 0
-            outcome = {key: (d.address, d.message) for key, d in decisions.items()}
-            for key, (address, message) in sorted(outcome.items()):
-                if last.get(key) != (address, message):
-                    print(f"{_now()} {key}: {address or 'no address: ' + message}", flush=True)
-            last = outcome
-        except (OSError, urllib.error.URLError, ValueError, KeyError) as error:
-            print(f"{_now()} sync failed (retrying): {error}", flush=True)
-        time.sleep(POLL_S if busy else IDLE_POLL_S)
+
+    def sync() -> bool:
+        nonlocal last
+        decisions = ipam.sync()
+        # The Gateway controllers' part (gateways.py): their Services, then the Gateways' addresses.
+        gateway_writes = gateways.reconcile(ipam.api)
+        busy = bool(decisions) or gateway_writes > 0
+        outcome = {key: (d.address, d.message) for key, d in decisions.items()}
+        for key, (address, message) in sorted(outcome.items()):
+            if last.get(key) != (address, message):
+                print(f"{_now()} {key}: {address or 'no address: ' + message}", flush=True)
+        last = outcome
+        return busy
+
+    run_forever(sync, (OSError, urllib.error.URLError, ValueError, KeyError), POLL_S, IDLE_POLL_S)
 
 
 if __name__ == "__main__":

@@ -29,14 +29,11 @@ available replica (kwok reports the pod Running once the nodes are Ready).
 
 from __future__ import annotations
 
-import argparse
 import base64
-import datetime
 import hashlib
 import json
 import re
 import shutil
-import signal
 import sqlite3
 import sys
 import tempfile
@@ -49,6 +46,8 @@ from typing import Any
 from .client import Api
 from .events import post_event
 from .identity import stand_in_api
+from .loop import arguments, exit_on_sigterm, run_forever
+from .loop import now as _now
 from .processes import Daemon, environment
 
 POLL_S = 1.0
@@ -76,10 +75,6 @@ READ_ONLY_VOLUMES = ("configMap", "secret", "projected", "downwardAPI")
 
 class NotStarted(Exception):
     """What would keep the real container from serving, in the words a reader needs."""
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def settings(files: list[str]) -> dict[str, str]:
@@ -428,25 +423,11 @@ def identity(cluster_dir: Path) -> Api:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.kube.powerdns_runner", description=__doc__.splitlines()[0])
-    parser.add_argument("--cluster-dir", required=True, type=Path)
-    parser.add_argument("--log-dir", required=True, type=Path)
-    args = parser.parse_args(argv)
+    args = arguments("sandbox.kube.powerdns_runner", __doc__, argv, "--cluster-dir", "--log-dir")
     record = json.loads((args.cluster_dir / "cluster.json").read_text())
     runner = Runner(identity(args.cluster_dir), args.cluster_dir, args.log_dir, bool(record.get("controllers")))
-
-    def stop(*_: object) -> None:
-        stop_all(args.cluster_dir, args.log_dir)
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    while True:
-        busy = True
-        try:
-            busy = runner.sync()
-        except (OSError, urllib.error.URLError, ValueError, KeyError, sqlite3.Error) as error:
-            print(f"{_now()} sync failed (retrying): {error}", flush=True)
-        time.sleep(POLL_S if busy else IDLE_POLL_S)
+    exit_on_sigterm(lambda: stop_all(args.cluster_dir, args.log_dir))
+    run_forever(runner.sync, (OSError, urllib.error.URLError, ValueError, KeyError, sqlite3.Error), POLL_S, IDLE_POLL_S)
 
 
 if __name__ == "__main__":
