@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -53,6 +55,20 @@ READS = ("get", "list", "watch")
 
 def sandbox(*arguments: str) -> None:
     subprocess.run([sys.executable, "-m", "sandbox", *arguments], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def fresh_sandbox() -> Iterator[Path]:
+    """A sandbox started from nothing (a running one stopped and its state removed first), stopped again on the way
+    out however the benchmark ends; its state directory."""
+    state = REPO / ".sandbox"
+    sandbox("stop")
+    shutil.rmtree(state, ignore_errors=True)
+    sandbox("start")
+    try:
+        yield state
+    finally:
+        sandbox("stop")
 
 
 def audit_events(state: Path) -> list[dict]:

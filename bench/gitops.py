@@ -19,10 +19,9 @@ Run with: bench/run gitops
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
-from benchlib import REPO, audit_events, collection_requests, profiled_tasks, sandbox, site
+from benchlib import REPO, audit_events, collection_requests, fresh_sandbox, profiled_tasks, site
 
 ROLE = "talosforge.cluster.gitops"
 PUSH_TASK = "Commit and push the tree"
@@ -47,11 +46,7 @@ def commits() -> int:
 def main() -> None:
     # The sandbox cluster runs its workloads: helm-controller waits for the releases' Deployments.
     os.environ["TALOSFORGE_SANDBOX_CONTROLLERS"] = "1"
-    state = REPO / ".sandbox"
-    sandbox("stop")
-    shutil.rmtree(state, ignore_errors=True)
-    sandbox("start")
-    try:
+    with fresh_sandbox() as state:
         seconds = site("--skip-tags", "gitops")[0]
         print(f"cluster and platform without the GitOps stage: {seconds:.1f} s")
         print(f"{'GitOps stage':14} {'wall s':>7} {'stage s':>7} {'push->Ready s':>13} {'commits':>7} "
@@ -72,8 +67,6 @@ def main() -> None:
         print("slowest tasks of the re-run:")
         for name, task_seconds in sorted(tasks, key=lambda task: -task[1])[:6]:
             print(f"  {task_seconds:5.2f} s  {name}")
-    finally:
-        sandbox("stop")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,7 @@ Run with: bench/run platform
 
 from __future__ import annotations
 
-import shutil
-
-from benchlib import REPO, audit_events, collection_requests, profiled_tasks, sandbox, site
+from benchlib import audit_events, collection_requests, fresh_sandbox, profiled_tasks, site
 
 ROLES = ("talosforge.cluster.platform", "talosforge.cluster.helm")
 
@@ -27,11 +25,7 @@ def role_tasks(output: str) -> list[tuple[float, str]]:
 
 
 def main() -> None:
-    state = REPO / ".sandbox"
-    sandbox("stop")
-    shutil.rmtree(state, ignore_errors=True)
-    sandbox("start")
-    try:
+    with fresh_sandbox() as state:
         seconds = site("--skip-tags", "platform,gitops")[0]
         print(f"cluster without the platform: {seconds:.1f} s")
         print(f"{'platform stage':16} {'wall s':>7} {'role s':>7} {'tasks':>5} {'API reads':>9} {'API writes':>10}")
@@ -46,8 +40,6 @@ def main() -> None:
         print("slowest tasks of the re-run:")
         for task_seconds, name in sorted(tasks, reverse=True)[:8]:
             print(f"  {task_seconds:5.2f} s  {name}")
-    finally:
-        sandbox("stop")
 
 
 if __name__ == "__main__":
