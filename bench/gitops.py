@@ -53,6 +53,7 @@ def main() -> None:
               f"{'API reads':>9} {'API writes':>10}")  # fmt: skip
         changed = ("-e", "gitops_interval=2m")
         runs = (("first run", ()), ("a change", changed), ("no-op re-run", changed))
+        slowest: dict[str, list[tuple[str, float]]] = {}
         for phase, extra in runs:
             before, commits_before = collection_requests(audit_events(state)), commits()
             seconds, output = site("--tags", "gitops", *extra)
@@ -64,9 +65,11 @@ def main() -> None:
             stage = sum(task_seconds for _name, task_seconds in tasks)
             print(f"{phase:14} {seconds:7.1f} {stage:7.1f} {to_ready:13.1f} {commits() - commits_before:7d} "
                   f"{after[0] - before[0]:9d} {after[1] - before[1]:10d}", flush=True)  # fmt: skip
-        print("slowest tasks of the re-run:")
-        for name, task_seconds in sorted(tasks, key=lambda task: -task[1])[:6]:
-            print(f"  {task_seconds:5.2f} s  {name}")
+            slowest[phase] = sorted(tasks, key=lambda task: -task[1])[:4]
+        for phase, tasks in slowest.items():
+            print(f"slowest tasks of the {phase}:")
+            for name, task_seconds in tasks:
+                print(f"  {task_seconds:5.2f} s  {name}")
 
 
 if __name__ == "__main__":
