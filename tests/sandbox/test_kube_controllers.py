@@ -76,8 +76,8 @@ def test_workloads_wait_for_a_cni_then_run(live: LiveCluster) -> None:
     def available() -> bool:
         return (apps.read_namespaced_deployment("web", "default").status.available_replicas or 0) == 2
 
-    try:
-        wait_for(available, 120, "the Deployment available")
+    try:  # as loaded as the DaemonSet's wait above: a CI run timed out at 120 s with both pods Running
+        wait_for(available, 300, "the Deployment available")
     except AssertionError:
         pods = [(pod.metadata.name, pod.spec.node_name, pod.status.phase) for pod in _pods(live, "default", "app=web")]
         taints = {name: node["spec"]["taints"] for name, node in live.nodes().items()}
