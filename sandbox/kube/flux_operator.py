@@ -443,15 +443,18 @@ class FluxOperator:
         # what the last inventory held and the new one does not: garbage, as the operator collects it
         keep = {inventory_id(o)["id"] for o in wanted.sync}
         for entry in ((item.get("status") or {}).get("inventory") or {}).get("entries") or []:
-            namespace, name, group, kind, version = _from_inventory(entry)
-            if kind == "CustomResourceDefinition" or entry["id"] in keep:
-                continue
-            document = {
-                "apiVersion": f"{group}/{version}",
-                "kind": kind,
-                "metadata": {"name": name, "namespace": namespace},
-            }
-            self.api.call("DELETE", object_path(document))
+            if _from_inventory(entry)[3] != "CustomResourceDefinition" and entry["id"] not in keep:
+                self._delete_entry(entry)
+
+    def _delete_entry(self, entry: dict[str, Any]) -> None:
+        """Delete the object an inventory entry names."""
+        namespace, name, group, kind, version = _from_inventory(entry)
+        document = {
+            "apiVersion": f"{group}/{version}",
+            "kind": kind,
+            "metadata": {"name": name, "namespace": namespace},
+        }
+        self.api.call("DELETE", object_path(document))
 
     def _waiting_for(self, wanted: Plan) -> list[str]:
         """What is not ready yet, in the operator's words (``<Kind>/<namespace>/<name> status: '<status>'``)."""
@@ -514,15 +517,9 @@ class FluxOperator:
             crd = self.api.call("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
             if crd:
                 self._drop_finalizers(crd)
-        for namespace, name, group, kind, version in (_from_inventory(e) for e in entries):
-            if kind == "CustomResourceDefinition":
-                continue
-            document = {
-                "apiVersion": f"{group}/{version}",
-                "kind": kind,
-                "metadata": {"name": name, "namespace": namespace},
-            }
-            self.api.call("DELETE", object_path(document))
+        for entry in entries:
+            if _from_inventory(entry)[3] != "CustomResourceDefinition":
+                self._delete_entry(entry)
         for _namespace, name, _group, _kind, _version in crds:
             self.api.call("DELETE", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
         # as the operator does, wait until the CRDs are gone (their objects with them) before letting the instance go
