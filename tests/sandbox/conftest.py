@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from sandbox.gotools import binary
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from proxmox_testlib import factory_and_pve
@@ -77,3 +79,12 @@ def vm_pair(tmp_path: Path) -> Iterator[tuple[RunningSimulator, RunningSimulator
     """An Image Factory simulator and a two-node Proxmox VE simulator in one state folder (the VM tests)."""
     with factory_and_pve(tmp_path / "state", nodes=["pve1", "pve2"], import_disk_size=1 << 30) as simulators:
         yield simulators
+
+
+@pytest.fixture(scope="module")
+def built() -> Path:
+    """The sandbox-built sops (the third gotools tier), for the tests of its download and of the sops role."""
+    try:
+        return binary("sops")
+    except Exception as error:  # not built: the third gotools tier
+        pytest.skip(str(error))

@@ -12,21 +12,12 @@ import pytest
 import yaml
 from sandbox_testlib import call
 
-from sandbox.gotools import binary
 from sandbox.harness import RunningSimulator, running
 from sandbox.simulators.charts.helm_release import host_platform
 from sandbox.simulators.charts.sops_release import SopsDownloads, SopsUnavailable
 
 BASE = "/sops/releases/download"
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def built() -> Path:
-    try:
-        return binary("sops")
-    except Exception as error:  # not built: the third gotools tier
-        pytest.skip(str(error))
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import yaml
 
-from sandbox.gotools import binary
 from sandbox.harness import RunningSimulator, running
 
 pytestmark = pytest.mark.slow
@@ -23,14 +22,6 @@ REPO = Path(__file__).resolve().parents[2]
 VERSION = "v3.13.3"
 FILE = f"sops-{VERSION}.linux.amd64"
 RELEASE = f"/sops/releases/download/{VERSION}"
-
-
-@pytest.fixture(scope="module")
-def built() -> Path:
-    try:
-        return binary("sops")
-    except Exception as error:  # not built: the third gotools tier
-        pytest.skip(str(error))
 
 
 @pytest.fixture
