@@ -163,10 +163,11 @@ class GitRepo:
 # --- the cluster --------------------------------------------------------------------------------------------------
 
 
-class Fleet:
-    def __init__(self, live: LiveCluster, repo: GitRepo, git_url: str, charts_url: str, programs: dict[str, Path]):
-        self.live, self.repo, self.git_url, self.charts_url, self.programs = live, repo, git_url, charts_url, programs
-        self.age_key: str | None = None
+class LiveApis:
+    """The API clients of a live sandbox cluster, and a ConfigMap read (None when it does not exist)."""
+
+    live: LiveCluster
+    config_map_namespace = NAMESPACE
 
     def custom(self) -> Any:
         from kubernetes import client
@@ -177,6 +178,22 @@ class Fleet:
         from kubernetes import client
 
         return client.CoreV1Api(self.live.api())
+
+    def config_map(self, name: str, namespace: str | None = None) -> Any:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return self.core().read_namespaced_config_map(name, namespace or self.config_map_namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+
+
+class Fleet(LiveApis):
+    def __init__(self, live: LiveCluster, repo: GitRepo, git_url: str, charts_url: str, programs: dict[str, Path]):
+        self.live, self.repo, self.git_url, self.charts_url, self.programs = live, repo, git_url, charts_url, programs
+        self.age_key: str | None = None
 
     def create(self, group: str, version: str, plural: str, body: dict[str, Any]) -> None:
         self.custom().create_namespaced_custom_object(group, version, NAMESPACE, plural, body)
@@ -244,16 +261,6 @@ class Fleet:
     def logs(self) -> str:
         daemons = self.live.real().flux.daemons
         return "\n".join(f"--- {name}: {daemon.tail(15)}" for name, daemon in daemons.items())
-
-    def config_map(self, name: str, namespace: str = NAMESPACE) -> Any:
-        from kubernetes.client.exceptions import ApiException
-
-        try:
-            return self.core().read_namespaced_config_map(name, namespace)
-        except ApiException as error:
-            if error.status == 404:
-                return None
-            raise
 
 
 def _git_repository(name: str, url: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from kube_testlib import LiveCluster, wait_for
-from test_flux_controllers import GitRepo, _GitHttp, _programs, _serve
+from test_flux_controllers import GitRepo, LiveApis, _GitHttp, _programs, _serve
 
 from sandbox.gotools import binary
 from sandbox.gotools.programs import BIN_DIR_ENV
@@ -73,19 +73,11 @@ def flux_instance(url: str, path: str = SYNC_PATH, **sync: Any) -> dict[str, Any
     }
 
 
-class Cluster:
+class Cluster(LiveApis):
+    config_map_namespace = "apps"
+
     def __init__(self, live: LiveCluster, repo: GitRepo, git_url: str) -> None:
         self.live, self.repo, self.git_url = live, repo, git_url
-
-    def custom(self) -> Any:
-        from kubernetes import client
-
-        return client.CustomObjectsApi(self.live.api())
-
-    def core(self) -> Any:
-        from kubernetes import client
-
-        return client.CoreV1Api(self.live.api())
 
     def get(self, kind: tuple[str, str, str], name: str, namespace: str = NAMESPACE) -> dict[str, Any] | None:
         from kubernetes.client.exceptions import ApiException
@@ -128,16 +120,6 @@ class Cluster:
         real = self.live.real()
         daemons = {"flux-operator": real.flux_operator, **real.flux.daemons}
         return "\n".join(f"--- {name}: {daemon.tail(15)}" for name, daemon in daemons.items())
-
-    def config_map(self, name: str, namespace: str = "apps") -> Any:
-        from kubernetes.client.exceptions import ApiException
-
-        try:
-            return self.core().read_namespaced_config_map(name, namespace)
-        except ApiException as error:
-            if error.status == 404:
-                return None
-            raise
 
 
 def install_chart(live: LiveCluster, root: Path) -> subprocess.CompletedProcess[str]:
